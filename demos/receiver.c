@@ -1,0 +1,84 @@
+/*
+ * receiver: creates the mailbox (or opens it if it exists) and prints every
+ * message with its length.  Ctrl-C ends it; a mailbox it created, it
+ * removes.
+ *
+ *   receiver [-f PATH] [-c COUNT]
+ */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "demo.h"
+
+#define SLOTS 16
+#define SLOT_SIZE 4096
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: %s [-f PATH] [-c COUNT]\n", getprogname());
+	exit(2);
+}
+
+static shmbox_t *create_or_open(const char *path, int *created)
+{
+	shmbox_attr_t attr = {.slots = SLOTS, .slot_size = SLOT_SIZE};
+	shmbox_t *box;
+
+	demo_touch(path);
+	*created = shmbox_create(path, DEMO_PROJ, &attr, &box) == 0;
+	if (!*created && (errno != EEXIST || shmbox_open(path, DEMO_PROJ, &box) == -1))
+		demo_fail(errno == EEXIST ? "create" : "open", path);
+	return box;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = DEMO_PATH, *errstr;
+	long long count = 0, n = 0;
+	static char buf[SLOT_SIZE];
+	shmbox_t *box;
+	int c, created;
+	ssize_t len;
+
+	while ((c = getopt(argc, argv, "f:c:")) != -1) {
+		switch (c) {
+		case 'f': path = optarg; break;
+		case 'c':
+			count = strtonum(optarg, 1, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-c %s: count is %s", optarg, errstr);
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	demo_catch_signals();
+	box = create_or_open(path, &created);
+	printf("receiver: %s mailbox %s; waiting for messages (Ctrl-C to stop)\n",
+	       created ? "created" : "opened", path);
+	fflush(stdout);
+	while (count == 0 || n < count) {
+		len = shmbox_get(box, buf, sizeof(buf), -1);
+		if (len == -1) {
+			if (errno == EINTR && demo_interrupted)
+				break;
+			warnx("get %s: %s", path, shmbox_strerror(errno));
+			break;
+		}
+		n++;
+		printf("received %zd bytes: %.*s\n", len, (int)len, buf);
+		fflush(stdout);
+	}
+	if (created) {
+		if (shmbox_destroy(box) == 0)
+			printf("receiver: removed mailbox %s\n", path);
+	} else {
+		shmbox_close(box);
+	}
+	return len == -1 && !demo_interrupted ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * shmbox - a message mailbox in one System V shared-memory segment.
+ *
+ * A ring of fixed-size slots lives in a segment; a System V semaphore set
+ * puts processes to sleep and wakes them, and holds each attached process's
+ * token so that the kernel releases whatever a killed process held.  Both
+ * are found from ftok(path, proj_id).
+ *
+ * Every call returns -1 (or NULL) and sets errno on error, like the system
+ * calls it wraps; shmbox_strerror() explains the library's own codes.
+ */
+#ifndef SHMBOX_H
+#define SHMBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SHMBOX_VERSION_MAJOR 0
+#define SHMBOX_VERSION_MINOR 1
+#define SHMBOX_VERSION_PATCH 0
+#define SHMBOX_VERSION_STRING "0.1.0"
+
+/* Default number of processes that may have the mailbox open at once. */
+#define SHMBOX_DEFAULT_MAX_PROCS 64
+
+typedef struct shmbox shmbox_t; /* opaque handle, one per attach */
+
+typedef struct shmbox_attr {
+	size_t slots;	  /* number of message slots, >= 1 */
+	size_t slot_size; /* largest payload in bytes, >= 1 */
+	mode_t mode;	  /* permission bits of segment and semaphores; 0: 0600 */
+	size_t max_procs; /* processes attached at once; 0: SHMBOX_DEFAULT_MAX_PROCS */
+} shmbox_attr_t;
+
+struct shmbox_stat {
+	size_t slots, slot_size;
+	size_t queued;	 /* messages waiting to be read */
+	size_t free;	 /* slots a put could take now */
+	size_t writing;	 /* slots a put is filling right now */
+	size_t reading;	 /* slots a get is copying out right now */
+	size_t max_procs;
+	size_t attached; /* processes holding the mailbox open */
+	uint64_t puts;	 /* messages ever put (slots claimed by put) */
+	uint64_t gets;	 /* messages ever taken */
+	pid_t creator;	 /* process that created the mailbox */
+};
+
+int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr,
+		  shmbox_t **boxp);
+int shmbox_open(const char *path, int proj_id, shmbox_t **boxp);
+int shmbox_close(shmbox_t *box);   /* detach, free the handle; the mailbox stays */
+int shmbox_destroy(shmbox_t *box); /* remove segment and semaphores, free handle */
+
+/* timeout_ms: -1 waits for ever, 0 never waits, > 0 waits at most that long. */
+int shmbox_put(shmbox_t *box, const void *msg, size_t len, int timeout_ms);
+ssize_t shmbox_get(shmbox_t *box, void *buf, size_t size, int timeout_ms);
+
+int shmbox_stat(shmbox_t *box, struct shmbox_stat *st);
+
+/* A message for errno values, worded for mailboxes; never NULL. */
+const char *shmbox_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMBOX_H */

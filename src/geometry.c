@@ -1,0 +1,47 @@
+/* The segment's geometry: one function, used by create to lay the segment
+ * out and by open to check that a header describes exactly this layout. */
+#include <errno.h>
+
+#include "internal.h"
+
+static int add_overflows(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_add_overflow(a, b, r);
+}
+
+static int round_up(uint64_t v, uint64_t to, uint64_t *r)
+{
+	if (add_overflows(v, to - 1, r))
+		return 1;
+	*r -= *r % to;
+	return 0;
+}
+
+int shmbox__geometry(struct shmbox__geometry *g, uint64_t slots, uint64_t slot_size,
+		     uint64_t max_procs)
+{
+	uint64_t v, procs_bytes, ring_bytes;
+
+	if (slots < 1 || slot_size < 1 || max_procs < 1 || max_procs > SHMBOX__OWNER_MAX ||
+	    slot_size > UINT32_MAX)
+		goto inval;
+	g->slots = slots;
+	g->slot_size = slot_size;
+	g->max_procs = (uint32_t)max_procs;
+	g->nsems = (uint32_t)(SHMBOX__SEM_TOKENS + max_procs);
+	if (add_overflows(sizeof(struct shmbox__slot), slot_size, &v) ||
+	    round_up(v, SHMBOX__CACHELINE, &g->stride))
+		goto inval;
+	g->procs_offset = sizeof(struct shmbox__header);
+	procs_bytes = max_procs * sizeof(struct shmbox__proc);
+	if (round_up(g->procs_offset + procs_bytes, SHMBOX__CACHELINE, &g->slots_offset))
+		goto inval;
+	if (__builtin_mul_overflow(slots, g->stride, &ring_bytes) ||
+	    add_overflows(g->slots_offset, ring_bytes, &g->seg_size) ||
+	    g->seg_size > (uint64_t)SIZE_MAX / 2)
+		goto inval;
+	return 0;
+inval:
+	errno = EINVAL;
+	return -1;
+}

@@ -1,0 +1,45 @@
+/* Functions shared between the library's files; none is exported. */
+#ifndef SHMBOX_INTERNAL_H
+#define SHMBOX_INTERNAL_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "layout.h"
+
+/* How long a sleeper waits before it looks again for a peer that died
+ * without waking it (killed between publishing and posting, or while
+ * holding the slot it waits behind). */
+#define SHMBOX__RECOVERY_MS 50
+
+/* token.c: each attached process holds one token semaphore (+1, SEM_UNDO) */
+int shmbox__token_take(struct shmbox *b);
+void shmbox__token_drop(struct shmbox *b);
+int shmbox__token_alive(const struct shmbox *b, unsigned owner);
+
+/* recover.c: free what a dead process held */
+int shmbox__recover(struct shmbox *b, struct shmbox__slot *s, uint64_t w);
+void shmbox__recover_owner(struct shmbox *b, unsigned owner);
+
+/* wait.c: deadlines, sleeping on a wake semaphore, waking one sleeper */
+struct shmbox__deadline {
+	int timeout_ms;
+	bool started;
+	struct timespec at;
+};
+void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms);
+bool shmbox__deadline_passed(struct shmbox__deadline *d);
+int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
+		  struct shmbox__slot *s, uint64_t w, struct shmbox__deadline *d);
+void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
+bool shmbox__destroyed(const struct shmbox *b);
+
+/* geometry.c: sizes and offsets, computed the same way by creator and opener */
+struct shmbox__geometry {
+	uint64_t slots, slot_size, stride, procs_offset, slots_offset, seg_size;
+	uint32_t max_procs, nsems;
+};
+int shmbox__geometry(struct shmbox__geometry *g, uint64_t slots, uint64_t slot_size,
+		     uint64_t max_procs);
+
+#endif /* SHMBOX_INTERNAL_H */

@@ -1,0 +1,139 @@
+/*
+ * The segment's layout and the slot protocol's encoding.  Private: nothing
+ * here is part of the public API, and every value read from the segment is
+ * untrusted (another process can write anything into it).
+ *
+ * Segment:  [ header | proc table | slot 0 | slot 1 | ... | slot N-1 ]
+ * A slot:   [ slot header (word, len, pid, seq) | payload, slot_size bytes ]
+ *
+ * Each slot's state is one 64-bit word, changed only by compare-and-swap:
+ *   bits 63..24  lap    which pass of the ring the state belongs to
+ *   bits 23..8   owner  process-table index of the put or get holding it
+ *   bits  7..0   state  FREE, WRITING, FULL, READING or DEAD
+ * Position p of the ring is slot p % N in lap p / N.  The life of a slot:
+ *   FREE(L) -put claims-> WRITING(L,o) -put publishes-> FULL(L)
+ *   FULL(L) -get claims-> READING(L,o) -get releases-> FREE(L+1)
+ *   WRITING(L,o), o dead -> DEAD(L) -> FREE(L+1)   (the put never returned)
+ *   READING(L,o), o dead -> FREE(L+1)              (the get had claimed it)
+ * A reader copies only from a slot it moved FULL -> READING, and a slot
+ * becomes FULL only after its payload is written: no torn reads.
+ */
+#ifndef SHMBOX_LAYOUT_H
+#define SHMBOX_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmbox.h"
+
+#define SHMBOX__MAGIC UINT64_C(0x31584f42424d4853) /* "SHMBBOX1" */
+#define SHMBOX__LAYOUT 1u
+#define SHMBOX__CACHELINE 64
+
+/* Semaphores of the set: two wake semaphores, then one token per process. */
+enum {
+	SHMBOX__SEM_GETTERS = 0, /* getters sleep here; a put wakes one */
+	SHMBOX__SEM_PUTTERS = 1, /* putters sleep here; a get wakes one */
+	SHMBOX__SEM_TOKENS = 2,	 /* token i is 1 while process i is attached */
+};
+
+enum shmbox__state {
+	SHMBOX__FREE = 1,
+	SHMBOX__WRITING = 2,
+	SHMBOX__FULL = 3,
+	SHMBOX__READING = 4,
+	SHMBOX__DEAD = 5,
+};
+
+#define SHMBOX__LAP_SHIFT 24
+#define SHMBOX__LAP_MASK ((UINT64_C(1) << 40) - 1)
+#define SHMBOX__OWNER_MAX 0xffffu
+
+static inline uint64_t shmbox__word(uint64_t lap, unsigned owner, unsigned state)
+{
+	return ((lap & SHMBOX__LAP_MASK) << SHMBOX__LAP_SHIFT) |
+	       ((uint64_t)(owner & 0xffffu) << 8) | (state & 0xffu);
+}
+static inline uint64_t shmbox__word_lap(uint64_t w) { return w >> SHMBOX__LAP_SHIFT; }
+static inline unsigned shmbox__word_owner(uint64_t w) { return (unsigned)(w >> 8) & 0xffffu; }
+static inline unsigned shmbox__word_state(uint64_t w) { return (unsigned)w & 0xffu; }
+/* Laps are kept modulo 2^40; compare them that way. */
+static inline uint64_t shmbox__lap(uint64_t lap) { return lap & SHMBOX__LAP_MASK; }
+
+struct shmbox__slot {
+	_Atomic uint64_t word;
+	_Atomic uint32_t len;	/* payload length, written before FULL */
+	_Atomic int32_t pid;	/* sender */
+	_Atomic uint64_t seq;	/* ring position of the message */
+	/* payload follows, slot_size bytes, then padding to the stride */
+};
+
+/* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */
+struct shmbox__proc {
+	_Atomic int32_t pid;
+	_Atomic uint32_t pad;
+	_Atomic int64_t since;
+};
+
+struct shmbox__header {
+	/* Written once by the creator; magic last, with release ordering. */
+	_Atomic uint64_t magic;
+	uint32_t layout;
+	uint32_t header_size;
+	uint64_t seg_size;
+	uint64_t slots;
+	uint64_t slot_size;
+	uint64_t stride;
+	uint64_t procs_offset;
+	uint64_t slots_offset;
+	uint32_t max_procs;
+	uint32_t nsems;
+	int32_t semid;
+	int32_t creator;
+	uint64_t key_dev;
+	uint64_t key_ino;
+	int64_t created;
+	_Atomic uint32_t destroyed; /* set by shmbox_destroy before removal */
+
+	/* Producers' line and consumers' line, apart so they do not bounce. */
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
+	_Atomic uint32_t putters_waiting;
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
+	_Atomic uint32_t getters_waiting;
+	_Alignas(SHMBOX__CACHELINE) char end[];
+};
+
+/* The handle: geometry copied from the header once and validated, so the
+ * hot path never trusts the segment's idea of its own size. */
+struct shmbox {
+	struct shmbox__header *hdr;
+	unsigned char *slots;
+	struct shmbox__proc *procs;
+	size_t nslots;
+	size_t slot_size;
+	size_t stride;
+	unsigned max_procs;
+	unsigned me; /* our token index */
+	int shmid;
+	int semid;
+	pid_t pid;
+};
+
+static inline struct shmbox__slot *shmbox__slot_at(const struct shmbox *b, uint64_t pos)
+{
+	return (struct shmbox__slot *)(b->slots + (size_t)(pos % b->nslots) * b->stride);
+}
+static inline unsigned char *shmbox__payload(struct shmbox__slot *s)
+{
+	return (unsigned char *)(s + 1);
+}
+
+/* POSIX leaves union semun to the application. */
+union shmbox__semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+#endif /* SHMBOX_LAYOUT_H */

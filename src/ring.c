@@ -1,0 +1,280 @@
+/*
+ * put and get: the slot ring.  See layout.h for the slot word and its
+ * states.  A put claims the slot at the tail (FREE -> WRITING), copies, and
+ * publishes (WRITING -> FULL); a get claims the slot at the head (FULL ->
+ * READING), copies, and releases (READING -> FREE of the next lap).  Claims
+ * are compare-and-swaps on the slot word, so any number of processes and
+ * threads can put and get at once; tail and head only say where to look,
+ * and anyone who sees them lag behind a claimed slot moves them on.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Bounded busy-wait before sleeping: a peer that is mid-copy usually
+ * finishes sooner than a sleep and a wakeup would take. */
+#define SPIN_LIMIT 256
+
+enum { CLAIMED = 0, BLOCKED = 1 };
+
+struct claim {
+	struct shmbox__slot *slot;
+	uint64_t pos;
+	uint64_t word; /* what we set (claimed) or what stopped us (blocked) */
+	uint32_t len;
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
+{
+	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+static int corrupt(void)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+/* Lap distance of a slot word from the lap we expect, modulo 2^40. */
+static uint64_t lap_diff(uint64_t w, uint64_t lap)
+{
+	return shmbox__lap(shmbox__word_lap(w) - lap);
+}
+#define LAP_SAME 0
+#define LAP_NEXT 1
+#define LAP_PREV SHMBOX__LAP_MASK
+
+/* A slot laps ahead of where we looked: we were slow, and the position has
+ * moved on since we read it (or the segment is corrupt, if it has not). */
+static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint64_t lap)
+{
+	return lap_diff(w, lap) < (SHMBOX__LAP_MASK >> 1) &&
+	       atomic_load_explicit(position, memory_order_acquire) != pos;
+}
+
+static int put_claim(struct shmbox *b, struct claim *c)
+{
+	_Atomic uint64_t *tail = &b->hdr->tail;
+
+	for (;;) {
+		uint64_t pos = atomic_load_explicit(tail, memory_order_acquire);
+		uint64_t lap = shmbox__lap(pos / b->nslots);
+		struct shmbox__slot *s = shmbox__slot_at(b, pos);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+		unsigned st = shmbox__word_state(w);
+		uint64_t mine = shmbox__word(lap, b->me, SHMBOX__WRITING);
+
+		switch (lap_diff(w, lap)) {
+		case LAP_SAME:
+			if (st == SHMBOX__FREE) {
+				if (!cas(&s->word, w, mine))
+					continue;
+				cas(tail, pos, pos + 1);
+				*c = (struct claim){.slot = s, .pos = pos, .word = mine};
+				return CLAIMED;
+			}
+			if (st < SHMBOX__WRITING || st > SHMBOX__DEAD)
+				return corrupt();
+			/* claimed already; the tail lags */
+			__attribute__((fallthrough));
+		case LAP_NEXT:
+			cas(tail, pos, pos + 1);
+			continue;
+		case LAP_PREV:
+			if (st == SHMBOX__DEAD) { /* a dead put's slot: skip it for the getters */
+				cas(&s->word, w, shmbox__word(lap, 0, SHMBOX__FREE));
+				continue;
+			}
+			if (st < SHMBOX__WRITING || st > SHMBOX__READING)
+				return corrupt();
+			*c = (struct claim){.slot = s, .pos = pos, .word = w};
+			return BLOCKED; /* the ring is full here */
+		default:
+			if (moved_on(tail, pos, w, lap))
+				continue;
+			return corrupt();
+		}
+	}
+}
+
+static int get_claim(struct shmbox *b, struct claim *c, size_t size)
+{
+	_Atomic uint64_t *head = &b->hdr->head;
+
+	for (;;) {
+		uint64_t pos = atomic_load_explicit(head, memory_order_acquire);
+		uint64_t lap = shmbox__lap(pos / b->nslots);
+		struct shmbox__slot *s = shmbox__slot_at(b, pos);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+		unsigned st = shmbox__word_state(w);
+		uint64_t mine = shmbox__word(lap, b->me, SHMBOX__READING);
+		uint32_t len;
+
+		switch (lap_diff(w, lap)) {
+		case LAP_SAME:
+			switch (st) {
+			case SHMBOX__FULL:
+				/* Read the length once, check it, and use only this copy. */
+				len = atomic_load_explicit(&s->len, memory_order_relaxed);
+				if (len > b->slot_size)
+					return corrupt();
+				if (len > size) {
+					errno = EMSGSIZE; /* it stays queued */
+					return -1;
+				}
+				if (!cas(&s->word, w, mine))
+					continue;
+				cas(head, pos, pos + 1);
+				*c = (struct claim){.slot = s, .pos = pos, .word = mine, .len = len};
+				return CLAIMED;
+			case SHMBOX__DEAD: /* a put died here: nothing to read */
+				if (cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
+					shmbox__wake(b, &b->hdr->putters_waiting, SHMBOX__SEM_PUTTERS);
+				continue;
+			case SHMBOX__READING: /* taken; the head lags */
+				cas(head, pos, pos + 1);
+				continue;
+			case SHMBOX__FREE:
+			case SHMBOX__WRITING:
+				*c = (struct claim){.slot = s, .pos = pos, .word = w};
+				return BLOCKED; /* empty, or the next message is still being written */
+			default:
+				return corrupt();
+			}
+		case LAP_NEXT: /* this position is done with; the head lags */
+			cas(head, pos, pos + 1);
+			continue;
+		case LAP_PREV:
+			if (st != SHMBOX__READING)
+				return corrupt();
+			*c = (struct claim){.slot = s, .pos = pos, .word = w};
+			return BLOCKED; /* the last lap's reader is still copying */
+		default:
+			if (moved_on(head, pos, w, lap))
+				continue;
+			return corrupt();
+		}
+	}
+}
+
+/* Wait until the slot that blocked us changes: spin a little, free it if
+ * its holder died, then sleep.  0: try again; -1: errno. */
+static int wait_turn(struct shmbox *b, struct claim *c, unsigned *spins,
+		     struct shmbox__deadline *d, _Atomic uint32_t *waiting, int sem)
+{
+	int r;
+
+	if (d->timeout_ms != 0 && *spins < SPIN_LIMIT) {
+		if (++*spins % 16 == 0 && shmbox__destroyed(b)) {
+			errno = EIDRM;
+			return -1;
+		}
+		cpu_relax();
+		return 0;
+	}
+	r = shmbox__recover(b, c->slot, c->word);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	if (shmbox__deadline_passed(d)) {
+		errno = d->timeout_ms == 0 ? EAGAIN : ETIMEDOUT;
+		return -1;
+	}
+	return shmbox__sleep(b, waiting, sem, c->slot, c->word, d);
+}
+
+static int check_handle(struct shmbox *b, int timeout_ms)
+{
+	if (b == NULL || timeout_ms < -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
+		return -1;
+	}
+	return 0;
+}
+
+int shmbox_put(shmbox_t *b, const void *msg, size_t len, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+	unsigned spins = 0;
+	int r;
+
+	if (check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (msg == NULL && len > 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > b->slot_size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	for (;;) {
+		while ((r = put_claim(b, &c)) == BLOCKED)
+			if (wait_turn(b, &c, &spins, &d, &b->hdr->putters_waiting,
+				      SHMBOX__SEM_PUTTERS) == -1)
+				return -1;
+		if (r == -1)
+			return -1;
+		if (len > 0)
+			memcpy(shmbox__payload(c.slot), msg, len);
+		atomic_store_explicit(&c.slot->len, (uint32_t)len, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->pid, b->pid, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->seq, c.pos, memory_order_relaxed);
+		/* A CAS, not a store: if our claim was taken from us (our token
+		 * read as dead), the slot is no longer ours to publish. */
+		if (cas(&c.slot->word, c.word,
+			shmbox__word(shmbox__word_lap(c.word), 0, SHMBOX__FULL)))
+			break;
+	}
+	shmbox__wake(b, &b->hdr->getters_waiting, SHMBOX__SEM_GETTERS);
+	return 0;
+}
+
+ssize_t shmbox_get(shmbox_t *b, void *buf, size_t size, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+	unsigned spins = 0;
+	int r;
+
+	if (check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (buf == NULL && size > 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	for (;;) {
+		while ((r = get_claim(b, &c, size)) == BLOCKED)
+			if (wait_turn(b, &c, &spins, &d, &b->hdr->getters_waiting,
+				      SHMBOX__SEM_GETTERS) == -1)
+				return -1;
+		if (r == -1)
+			return -1;
+		if (c.len > 0)
+			memcpy(buf, shmbox__payload(c.slot), c.len);
+		/* If the claim was taken from us, what we copied may be torn:
+		 * drop it and take the next message. */
+		if (cas(&c.slot->word, c.word,
+			shmbox__word(shmbox__word_lap(c.word) + 1, 0, SHMBOX__FREE)))
+			break;
+	}
+	shmbox__wake(b, &b->hdr->putters_waiting, SHMBOX__SEM_PUTTERS);
+	return (ssize_t)c.len;
+}

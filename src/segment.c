@@ -1,0 +1,311 @@
+/*
+ * Creating, opening, closing and destroying a mailbox.
+ *
+ * The creation race (semget, then initialise: an opener that comes in
+ * between sees a set nobody has set up) is closed by order: the creator
+ * makes the segment with IPC_EXCL, then the semaphore set, initialises
+ * both, and stores the header's magic number last, with release ordering.
+ * An opener uses nothing until it has seen that magic number.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* How long an opener waits for a creator that is still initialising. */
+#define READY_WAIT_MS 2000
+
+struct keyfile {
+	key_t key;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int keyfile(const char *path, int proj_id, struct keyfile *k)
+{
+	struct stat st;
+
+	if (path == NULL || (proj_id & 0xff) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (stat(path, &st) == -1)
+		return -1;
+	k->key = ftok(path, proj_id);
+	if (k->key == -1)
+		return -1;
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	return 0;
+}
+
+static struct shmbox *handle_new(void *addr, int shmid, int semid,
+				 const struct shmbox__geometry *g)
+{
+	struct shmbox *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->hdr = addr;
+	b->procs = (struct shmbox__proc *)((unsigned char *)addr + g->procs_offset);
+	b->slots = (unsigned char *)addr + g->slots_offset;
+	b->nslots = g->slots;
+	b->slot_size = g->slot_size;
+	b->stride = g->stride;
+	b->max_procs = g->max_procs;
+	b->shmid = shmid;
+	b->semid = semid;
+	b->pid = getpid();
+	return b;
+}
+
+/* Take a token, clear up after its last holder, and sign the proc table. */
+static int attach_token(struct shmbox *b)
+{
+	struct shmbox__proc *p;
+
+	if (shmbox__token_take(b) == -1)
+		return -1;
+	shmbox__recover_owner(b, b->me);
+	p = &b->procs[b->me];
+	atomic_store_explicit(&p->since, (int64_t)time(NULL), memory_order_relaxed);
+	atomic_store_explicit(&p->pid, b->pid, memory_order_release);
+	return 0;
+}
+
+static void init_header(struct shmbox__header *h, const struct shmbox__geometry *g,
+			int semid, const struct keyfile *k)
+{
+	h->layout = SHMBOX__LAYOUT;
+	h->header_size = sizeof(*h);
+	h->seg_size = g->seg_size;
+	h->slots = g->slots;
+	h->slot_size = g->slot_size;
+	h->stride = g->stride;
+	h->procs_offset = g->procs_offset;
+	h->slots_offset = g->slots_offset;
+	h->max_procs = g->max_procs;
+	h->nsems = g->nsems;
+	h->semid = semid;
+	h->creator = getpid();
+	h->key_dev = (uint64_t)k->dev;
+	h->key_ino = (uint64_t)k->ino;
+	h->created = (int64_t)time(NULL);
+}
+
+static int init_semaphores(int semid, unsigned nsems)
+{
+	union shmbox__semun arg;
+	unsigned short *zeros = calloc(nsems, sizeof(*zeros));
+	int r;
+
+	if (zeros == NULL)
+		return -1;
+	arg.array = zeros;
+	r = semctl(semid, 0, SETALL, arg);
+	free(zeros);
+	return r;
+}
+
+int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmbox_t **boxp)
+{
+	struct shmbox__geometry g;
+	struct keyfile k;
+	struct shmbox *b = NULL;
+	mode_t mode;
+	void *addr = (void *)-1;
+	int shmid, semid = -1, e;
+	uint64_t i;
+
+	if (attr == NULL || boxp == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	mode = attr->mode == 0 ? 0600 : (attr->mode & 0777);
+	if (shmbox__geometry(&g, attr->slots, attr->slot_size,
+			     attr->max_procs ? attr->max_procs : SHMBOX_DEFAULT_MAX_PROCS) == -1 ||
+	    keyfile(path, proj_id, &k) == -1)
+		return -1;
+	shmid = shmget(k.key, (size_t)g.seg_size, IPC_CREAT | IPC_EXCL | (int)mode);
+	if (shmid == -1)
+		return -1;
+	addr = shmat(shmid, NULL, 0);
+	if (addr == (void *)-1)
+		goto fail;
+	semid = semget(k.key, (int)g.nsems, IPC_CREAT | IPC_EXCL | (int)mode);
+	if (semid == -1 || init_semaphores(semid, g.nsems) == -1)
+		goto fail;
+	init_header(addr, &g, semid, &k);
+	b = handle_new(addr, shmid, semid, &g);
+	if (b == NULL)
+		goto fail;
+	for (i = 0; i < g.slots; i++)
+		atomic_store_explicit(&shmbox__slot_at(b, i)->word, shmbox__word(0, 0, SHMBOX__FREE),
+				      memory_order_relaxed);
+	if (attach_token(b) == -1)
+		goto fail;
+	atomic_store_explicit(&b->hdr->magic, SHMBOX__MAGIC, memory_order_release);
+	*boxp = b;
+	return 0;
+fail:
+	e = errno;
+	free(b);
+	if (semid != -1)
+		semctl(semid, 0, IPC_RMID);
+	if (addr != (void *)-1)
+		shmdt(addr);
+	shmctl(shmid, IPC_RMID, NULL);
+	errno = e;
+	return -1;
+}
+
+/* Wait, bounded, for the creator to publish the header.  A creator that
+ * died half-way leaves a segment that never becomes ready. */
+static int wait_ready(const struct shmbox__header *h, pid_t creator)
+{
+	struct timespec ms = {0, 1000000L};
+	int waited;
+
+	for (waited = 0; waited < READY_WAIT_MS; waited++) {
+		uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+
+		if (magic == SHMBOX__MAGIC)
+			return 0;
+		if (magic != 0 || (kill(creator, 0) == -1 && errno == ESRCH))
+			break;
+		nanosleep(&ms, NULL);
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/* Check the header against the segment's real size and recompute its
+ * geometry: the handle keeps only what passed. */
+static int check_header(const struct shmbox__header *h, size_t seg_size,
+			const struct keyfile *k, struct shmbox__geometry *g)
+{
+	if (h->layout != SHMBOX__LAYOUT || h->header_size != sizeof(*h) ||
+	    shmbox__geometry(g, h->slots, h->slot_size, h->max_procs) == -1 ||
+	    g->stride != h->stride || g->procs_offset != h->procs_offset ||
+	    g->slots_offset != h->slots_offset || g->seg_size != h->seg_size ||
+	    g->nsems != h->nsems || g->seg_size > seg_size) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino) {
+		errno = ESTALE; /* a mailbox made for another file with this key */
+		return -1;
+	}
+	return 0;
+}
+
+static int open_semaphores(key_t key, const struct shmbox__header *h)
+{
+	struct semid_ds ds;
+	union shmbox__semun arg = {.buf = &ds};
+	int semid;
+
+	if (atomic_load_explicit(&h->destroyed, memory_order_acquire)) {
+		errno = EIDRM;
+		return -1;
+	}
+	semid = semget(key, 0, 0);
+	if (semid == -1) {
+		if (errno == ENOENT)
+			errno = EIDRM; /* a segment without its set: being removed */
+		return -1;
+	}
+	if (semid != h->semid || semctl(semid, 0, IPC_STAT, arg) == -1 ||
+	    ds.sem_nsems != h->nsems) {
+		errno = errno == EACCES ? EACCES : EPROTO;
+		return -1;
+	}
+	return semid;
+}
+
+int shmbox_open(const char *path, int proj_id, shmbox_t **boxp)
+{
+	struct shmbox__geometry g;
+	struct shmid_ds ds;
+	struct keyfile k;
+	struct shmbox *b = NULL;
+	void *addr = (void *)-1;
+	int shmid, semid, e;
+
+	if (boxp == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (keyfile(path, proj_id, &k) == -1)
+		return -1;
+	shmid = shmget(k.key, 0, 0);
+	if (shmid == -1 || shmctl(shmid, IPC_STAT, &ds) == -1)
+		return -1;
+	if (ds.shm_segsz < sizeof(struct shmbox__header)) {
+		errno = EPROTO;
+		return -1;
+	}
+	addr = shmat(shmid, NULL, 0);
+	if (addr == (void *)-1)
+		return -1;
+	if (wait_ready(addr, ds.shm_cpid) == -1 || check_header(addr, ds.shm_segsz, &k, &g) == -1)
+		goto fail;
+	semid = open_semaphores(k.key, addr);
+	if (semid == -1)
+		goto fail;
+	b = handle_new(addr, shmid, semid, &g);
+	if (b == NULL || attach_token(b) == -1)
+		goto fail;
+	*boxp = b;
+	return 0;
+fail:
+	e = errno;
+	free(b);
+	shmdt(addr);
+	errno = e;
+	return -1;
+}
+
+static void detach(struct shmbox *b)
+{
+	struct shmbox__proc *p = &b->procs[b->me];
+	int32_t pid = b->pid;
+
+	atomic_compare_exchange_strong(&p->pid, &pid, 0);
+	shmbox__token_drop(b);
+	shmdt(b->hdr);
+	free(b);
+}
+
+int shmbox_close(shmbox_t *b)
+{
+	if (b == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	detach(b);
+	return 0;
+}
+
+int shmbox_destroy(shmbox_t *b)
+{
+	if (b == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* The segment first: if we may not remove it (EPERM), nothing changed. */
+	if (shmctl(b->shmid, IPC_RMID, NULL) == -1 && errno != EINVAL && errno != EIDRM)
+		return -1;
+	/* Then say so in the segment, for handles that never enter the kernel,
+	 * and remove the set, which wakes every sleeper with EIDRM. */
+	atomic_store_explicit(&b->hdr->destroyed, 1, memory_order_release);
+	semctl(b->semid, 0, IPC_RMID);
+	detach(b);
+	return 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * Sleeping and waking.  Puts and gets run in shared memory; the kernel is
+ * entered only to sleep when there is nothing to do, and to wake a sleeper.
+ *
+ * A sleeper announces itself in a counter (getters_waiting or
+ * putters_waiting), then looks at its slot once more, then sleeps on the
+ * wake semaphore.  A waker changes the slot, then reads the counter.  Both
+ * sides use sequentially consistent operations, so either the sleeper sees
+ * the change or the waker sees the sleeper: no wakeup is lost.  The waker
+ * takes one sleeper off the counter before it posts, so posts never
+ * outnumber sleepers; a post left over by a sleeper that timed out only
+ * makes a later sleeper look again, which every sleeper does anyway.
+ */
+#include <errno.h>
+#include <sys/sem.h>
+
+#include "internal.h"
+
+#define NSEC 1000000000L
+
+static struct timespec now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms)
+{
+	d->timeout_ms = timeout_ms;
+	d->started = false;
+}
+
+/* The clock starts when the call first has to wait, not before: a call
+ * that never waits never reads the clock. */
+static void deadline_start(struct shmbox__deadline *d)
+{
+	if (d->started || d->timeout_ms < 0)
+		return;
+	d->at = now();
+	d->at.tv_sec += d->timeout_ms / 1000;
+	d->at.tv_nsec += (long)(d->timeout_ms % 1000) * 1000000L;
+	if (d->at.tv_nsec >= NSEC) {
+		d->at.tv_sec++;
+		d->at.tv_nsec -= NSEC;
+	}
+	d->started = true;
+}
+
+bool shmbox__deadline_passed(struct shmbox__deadline *d)
+{
+	struct timespec t;
+
+	if (d->timeout_ms < 0)
+		return false;
+	if (d->timeout_ms == 0)
+		return true;
+	deadline_start(d);
+	t = now();
+	return t.tv_sec > d->at.tv_sec || (t.tv_sec == d->at.tv_sec && t.tv_nsec >= d->at.tv_nsec);
+}
+
+/* How long the next sleep may last: the time left, cut short so that a
+ * peer that died without waking us is noticed.  Behind a claim in flight
+ * (its holder may die mid-copy) we look again every recovery period;
+ * otherwise only a peer killed between publishing and waking could leave
+ * us asleep, and we look again every second. */
+static struct timespec sleep_span(struct shmbox__deadline *d, bool in_flight)
+{
+	long cap_ns = in_flight ? SHMBOX__RECOVERY_MS * 1000000L : NSEC - 1, left_ns;
+	struct timespec t;
+
+	if (d->timeout_ms >= 0) {
+		deadline_start(d);
+		t = now();
+		if (d->at.tv_sec - t.tv_sec <= 1) {
+			left_ns = (d->at.tv_sec - t.tv_sec) * NSEC + (d->at.tv_nsec - t.tv_nsec);
+			if (left_ns < cap_ns)
+				cap_ns = left_ns < 0 ? 0 : left_ns;
+		}
+	}
+	return (struct timespec){0, cap_ns};
+}
+
+static void unannounce(_Atomic uint32_t *waiting)
+{
+	uint32_t n = atomic_load_explicit(waiting, memory_order_relaxed);
+
+	/* If a waker already took us off, its post stays for a later sleeper. */
+	while (n > 0 && !atomic_compare_exchange_weak_explicit(waiting, &n, n - 1,
+							       memory_order_seq_cst,
+							       memory_order_relaxed))
+		;
+}
+
+bool shmbox__destroyed(const struct shmbox *b)
+{
+	return atomic_load_explicit(&b->hdr->destroyed, memory_order_relaxed) != 0;
+}
+
+/* Sleep until woken, until the slot's word is no longer w, or for one
+ * recovery period at most.  0: look again; -1: errno (EINTR, EIDRM). */
+int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
+		  struct shmbox__slot *s, uint64_t w, struct shmbox__deadline *d)
+{
+	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = -1, .sem_flg = 0};
+	unsigned st = shmbox__word_state(w);
+	struct timespec span = sleep_span(d, st == SHMBOX__WRITING || st == SHMBOX__READING);
+	int e;
+
+	atomic_fetch_add_explicit(waiting, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&s->word, memory_order_seq_cst) != w || shmbox__destroyed(b)) {
+		unannounce(waiting);
+		return 0;
+	}
+	if (semtimedop(b->semid, &op, 1, &span) == 0)
+		return 0;
+	e = errno;
+	unannounce(waiting);
+	if (e == EAGAIN)
+		return 0;
+	errno = (e == EINVAL || e == EIDRM) ? EIDRM : e;
+	return -1;
+}
+
+void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
+{
+	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = 1, .sem_flg = 0};
+	uint32_t n;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	n = atomic_load_explicit(waiting, memory_order_relaxed);
+	while (n > 0) {
+		if (atomic_compare_exchange_weak_explicit(waiting, &n, n - 1, memory_order_seq_cst,
+							  memory_order_relaxed)) {
+			/* The message is already committed: a failed post (set
+			 * removed) changes nothing for this caller. */
+			(void)semop(b->semid, &op, 1);
+			return;
+		}
+	}
+}

@@ -1,0 +1,46 @@
+/* Shared by the test files: key files, IPC clean-up, forked children. */
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H
+
+#include <check.h>
+#include <sys/types.h>
+
+#include "shmbox.h"
+
+#define TU_PROJ 'T'
+
+/* A new key file in this run's private directory (path in a static buffer). */
+const char *tu_keyfile(void);
+/* Create a mailbox on a new key file, or fail the test. */
+shmbox_t *tu_create(size_t slots, size_t slot_size, const char **pathp);
+shmbox_t *tu_open(const char *path);
+
+/* Set up and tear down this run's directory; tu_sweep removes every IPC
+ * object keyed by one of its files and returns how many it removed. */
+void tu_run_begin(void);
+int tu_sweep(void);
+void tu_run_end(void);
+
+/* Wait (bounded, 10 s) until n processes sleep on semaphore `sem` of the
+ * mailbox at path: a blocked child is then known to be inside the call. */
+void tu_wait_sleepers(const char *path, int sem, int n);
+/* fork(), failing the test if it fails. */
+pid_t tu_fork(void);
+/* Signal a child every 10 ms until it exits (a signal that lands just
+ * between two sleeps of a blocked call is handled but ends no sleep);
+ * its exit status, as tu_reap.  Fails the test after 10 s. */
+int tu_signal_until_exit(pid_t pid, int sig);
+/* Wait for a child; its exit status, or 128 + signal. */
+int tu_reap(pid_t pid);
+
+/* Messages that check themselves: producer id, sequence, length, checksum. */
+size_t tu_message(unsigned char *buf, size_t size, unsigned producer, unsigned seq);
+int tu_check_message(const unsigned char *buf, size_t len, unsigned *producer, unsigned *seq);
+
+Suite *suite_basic(void);
+Suite *suite_errors(void);
+Suite *suite_procs(void);
+Suite *suite_crash(void);
+Suite *suite_race(void);
+
+#endif
