@@ -48,7 +48,18 @@ struct shmbox_stat {
 	uint64_t puts;	 /* messages ever put (slots claimed by put) */
 	uint64_t gets;	 /* messages ever taken */
 	pid_t creator;	 /* process that created the mailbox */
+	size_t requests;    /* calls waiting for a server to accept them */
+	size_t calls;	    /* calls in progress (reply slots in use) */
+	size_t reply_slots; /* calls that can be in progress at once */
 };
+
+/* Where a reply goes: a value the server may keep, copy, and answer later. */
+typedef struct shmbox_ticket {
+	uint32_t slot;
+	uint32_t gen;
+} shmbox_ticket_t;
+
+#define SHMBOX_HAS_CALL 1
 
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr,
 		  shmbox_t **boxp);
@@ -61,6 +72,19 @@ int shmbox_put(shmbox_t *box, const void *msg, size_t len, int timeout_ms);
 ssize_t shmbox_get(shmbox_t *box, void *buf, size_t size, int timeout_ms);
 
 int shmbox_stat(shmbox_t *box, struct shmbox_stat *st);
+
+/* Request/reply.  Calls travel apart from plain messages: get never returns
+ * a request, accept never returns a plain message.  timeout_ms covers the
+ * whole call.  A call whose server dies fails with ECONNRESET; a reply to a
+ * caller that gave up (timed out, interrupted, died) fails with ECANCELED. */
+ssize_t shmbox_call(shmbox_t *box, const void *req, size_t req_len, void *rep,
+		    size_t rep_size, int timeout_ms);
+ssize_t shmbox_accept(shmbox_t *box, void *buf, size_t size, shmbox_ticket_t *ticket,
+		      int timeout_ms);
+int shmbox_reply(shmbox_t *box, const shmbox_ticket_t *ticket, const void *rep, size_t len);
+/* Length of the reply to this thread's last shmbox_call, also when it did
+ * not fit (EMSGSIZE: the reply is dropped; retry with a larger buffer). */
+size_t shmbox_last_reply_len(void);
 
 /* A message for errno values, worded for mailboxes; never NULL. */
 const char *shmbox_strerror(int err);

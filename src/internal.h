@@ -30,14 +30,29 @@ struct shmbox__deadline {
 void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms);
 bool shmbox__deadline_passed(struct shmbox__deadline *d);
 int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
-		  struct shmbox__slot *s, uint64_t w, struct shmbox__deadline *d);
+		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d);
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
 bool shmbox__destroyed(const struct shmbox *b);
+#define SHMBOX__SPIN_LIMIT 256
+void shmbox__cpu_relax(void);
+
+/* ring.c: put and get on either ring.  on_claim runs after a get claims
+ * a slot and before it copies: 0 take it, 1 skip it, -1 fail (errno). */
+typedef int (*shmbox__on_claim)(struct shmbox *b, struct shmbox__slot *s, void *ctx);
+int shmbox__check_handle(struct shmbox *b, int timeout_ms);
+int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, size_t len,
+		     struct shmbox__deadline *d, uint32_t reply, uint32_t gen, uint64_t *posp);
+ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, size_t size,
+			 struct shmbox__deadline *d, shmbox__on_claim on_claim, void *ctx);
+
+/* call.c: reply slots of callers that died */
+void shmbox__recover_replies(struct shmbox *b, int only_owner);
 
 /* geometry.c: sizes and offsets, computed the same way by creator and opener */
 struct shmbox__geometry {
-	uint64_t slots, slot_size, stride, procs_offset, slots_offset, seg_size;
-	uint32_t max_procs, nsems;
+	uint64_t slots, slot_size, stride, procs_offset, slots_offset, requests_offset;
+	uint64_t replies_offset, reply_stride, seg_size;
+	uint32_t max_procs, nreplies, nsems;
 };
 int shmbox__geometry(struct shmbox__geometry *g, uint64_t slots, uint64_t slot_size,
 		     uint64_t max_procs);

@@ -3,8 +3,10 @@
  * here is part of the public API, and every value read from the segment is
  * untrusted (another process can write anything into it).
  *
- * Segment:  [ header | proc table | slot 0 | slot 1 | ... | slot N-1 ]
- * A slot:   [ slot header (word, len, pid, seq) | payload, slot_size bytes ]
+ * Segment:  [ header | proc table | message ring | request ring | reply slots ]
+ * A ring:   N slots; a slot is [ slot header | payload, slot_size bytes ]
+ * Plain messages travel in the message ring, calls in the request ring, and
+ * answers in reply slots (see call.c), so get never sees a request.
  *
  * Each slot's state is one 64-bit word, changed only by compare-and-swap:
  *   bits 63..24  lap    which pass of the ring the state belongs to
@@ -28,14 +30,28 @@
 #include "shmbox.h"
 
 #define SHMBOX__MAGIC UINT64_C(0x31584f42424d4853) /* "SHMBBOX1" */
-#define SHMBOX__LAYOUT 1u
+#define SHMBOX__LAYOUT 2u
 #define SHMBOX__CACHELINE 64
 
-/* Semaphores of the set: two wake semaphores, then one token per process. */
+/* Semaphores of the set: wake semaphores, one token per process, then one
+ * wake semaphore per reply slot. */
 enum {
-	SHMBOX__SEM_GETTERS = 0, /* getters sleep here; a put wakes one */
-	SHMBOX__SEM_PUTTERS = 1, /* putters sleep here; a get wakes one */
-	SHMBOX__SEM_TOKENS = 2,	 /* token i is 1 while process i is attached */
+	SHMBOX__SEM_GETTERS = 0,     /* getters sleep here; a put wakes one */
+	SHMBOX__SEM_PUTTERS = 1,     /* putters sleep here; a get wakes one */
+	SHMBOX__SEM_SERVERS = 2,     /* accept sleeps here; a call's request wakes one */
+	SHMBOX__SEM_REQ_PUTTERS = 3, /* a call waiting for room in the request ring */
+	SHMBOX__SEM_CALLERS = 4,     /* a call waiting for a free reply slot */
+	SHMBOX__SEM_TOKENS = 5,	     /* token i is 1 while process i is attached */
+};
+#define SHMBOX__MAX_REPLIES 1024u
+
+/* Reply slot states; the word is gen (32 bits) | owner (16) | state (8). */
+enum shmbox__reply_state {
+	SHMBOX__R_FREE = 1,	/* owner: none */
+	SHMBOX__R_WAITING = 2,	/* owner: the caller; its request is queued */
+	SHMBOX__R_ACCEPTED = 3, /* owner: the server that took the request */
+	SHMBOX__R_FILLING = 4,	/* owner: the server writing the reply */
+	SHMBOX__R_READY = 5,	/* owner: the caller, who copies it out */
 };
 
 enum shmbox__state {
@@ -60,13 +76,43 @@ static inline unsigned shmbox__word_owner(uint64_t w) { return (unsigned)(w >> 8
 static inline unsigned shmbox__word_state(uint64_t w) { return (unsigned)w & 0xffu; }
 /* Laps are kept modulo 2^40; compare them that way. */
 static inline uint64_t shmbox__lap(uint64_t lap) { return lap & SHMBOX__LAP_MASK; }
+/* How many laps a slot word is ahead of `lap` (modulo: LAP_MASK is -1). */
+static inline uint64_t shmbox__lap_diff(uint64_t w, uint64_t lap)
+{
+	return shmbox__lap(shmbox__word_lap(w) - lap);
+}
 
 struct shmbox__slot {
 	_Atomic uint64_t word;
 	_Atomic uint32_t len;	/* payload length, written before FULL */
 	_Atomic int32_t pid;	/* sender */
 	_Atomic uint64_t seq;	/* ring position of the message */
+	_Atomic uint32_t reply; /* request ring: the caller's reply slot */
+	_Atomic uint32_t gen;	/* and its generation */
 	/* payload follows, slot_size bytes, then padding to the stride */
+};
+
+struct shmbox__reply {
+	_Atomic uint64_t word;
+	_Atomic uint32_t len;	  /* reply length, written before READY */
+	_Atomic uint32_t waiting; /* the caller sleeps on its semaphore */
+	_Atomic uint32_t caller;  /* token of the caller, for all states but FREE */
+	_Atomic uint32_t pad;
+	/* payload follows */
+};
+
+static inline uint64_t shmbox__rword(uint32_t gen, unsigned owner, unsigned state)
+{
+	return ((uint64_t)gen << 32) | ((uint64_t)(owner & 0xffffu) << 8) | (state & 0xffu);
+}
+static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32); }
+
+/* Where a ring's producers and consumers meet, on separate cache lines. */
+struct shmbox__ring_hdr {
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
+	_Atomic uint32_t putters_waiting;
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
+	_Atomic uint32_t getters_waiting;
 };
 
 /* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */
@@ -94,25 +140,39 @@ struct shmbox__header {
 	uint64_t key_dev;
 	uint64_t key_ino;
 	int64_t created;
+	uint64_t requests_offset;
+	uint64_t replies_offset;
+	uint64_t reply_stride;
+	uint32_t nreplies;
 	_Atomic uint32_t destroyed; /* set by shmbox_destroy before removal */
 
-	/* Producers' line and consumers' line, apart so they do not bounce. */
-	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
-	_Atomic uint32_t putters_waiting;
-	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
-	_Atomic uint32_t getters_waiting;
+	struct shmbox__ring_hdr ring[2]; /* messages, requests */
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t replies_freed;
+	_Atomic uint32_t callers_waiting;
 	_Alignas(SHMBOX__CACHELINE) char end[];
+};
+
+enum { SHMBOX__MESSAGES = 0, SHMBOX__REQUESTS = 1 };
+
+/* A ring as the handle sees it: validated geometry and its semaphores. */
+struct shmbox__ring {
+	struct shmbox__ring_hdr *h;
+	unsigned char *slots;
+	size_t nslots;
+	size_t stride;
+	int sem_get, sem_put;
 };
 
 /* The handle: geometry copied from the header once and validated, so the
  * hot path never trusts the segment's idea of its own size. */
 struct shmbox {
 	struct shmbox__header *hdr;
-	unsigned char *slots;
+	struct shmbox__ring ring[2];
 	struct shmbox__proc *procs;
-	size_t nslots;
+	unsigned char *replies;
+	size_t nreplies;
+	size_t reply_stride;
 	size_t slot_size;
-	size_t stride;
 	unsigned max_procs;
 	unsigned me; /* our token index */
 	int shmid;
@@ -120,13 +180,25 @@ struct shmbox {
 	pid_t pid;
 };
 
-static inline struct shmbox__slot *shmbox__slot_at(const struct shmbox *b, uint64_t pos)
+static inline struct shmbox__slot *shmbox__slot_at(const struct shmbox__ring *r, uint64_t pos)
 {
-	return (struct shmbox__slot *)(b->slots + (size_t)(pos % b->nslots) * b->stride);
+	return (struct shmbox__slot *)(r->slots + (size_t)(pos % r->nslots) * r->stride);
+}
+static inline struct shmbox__reply *shmbox__reply_at(const struct shmbox *b, size_t i)
+{
+	return (struct shmbox__reply *)(b->replies + i * b->reply_stride);
+}
+static inline unsigned shmbox__reply_sem(const struct shmbox *b, size_t i)
+{
+	return (unsigned)(SHMBOX__SEM_TOKENS + b->max_procs + i);
 }
 static inline unsigned char *shmbox__payload(struct shmbox__slot *s)
 {
 	return (unsigned char *)(s + 1);
+}
+static inline unsigned char *shmbox__reply_payload(struct shmbox__reply *r)
+{
+	return (unsigned char *)(r + 1);
 }
 
 /* POSIX leaves union semun to the application. */

@@ -28,10 +28,17 @@ static void revoke(struct shmbox *b, struct shmbox__slot *s, uint64_t w)
 	if (!atomic_compare_exchange_strong_explicit(&s->word, &w, next, memory_order_acq_rel,
 						     memory_order_relaxed))
 		return;
-	if (writer)
-		shmbox__wake(b, &b->hdr->getters_waiting, SHMBOX__SEM_GETTERS);
-	else
-		shmbox__wake(b, &b->hdr->putters_waiting, SHMBOX__SEM_PUTTERS);
+	/* Wake whoever sleeps on this slot, in whichever ring it is. */
+	for (int k = 0; k < 2; k++) {
+		struct shmbox__ring *r = &b->ring[k];
+
+		if ((unsigned char *)s < r->slots || (unsigned char *)s >= r->slots + r->nslots * r->stride)
+			continue;
+		if (writer)
+			shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+		else
+			shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+	}
 }
 
 /* 1: the claim's holder is gone and the slot was moved on; 0: nothing to
@@ -56,12 +63,16 @@ int shmbox__recover(struct shmbox *b, struct shmbox__slot *s, uint64_t w)
 void shmbox__recover_owner(struct shmbox *b, unsigned owner)
 {
 	size_t i;
+	int k;
 
-	for (i = 0; i < b->nslots; i++) {
-		struct shmbox__slot *s = shmbox__slot_at(b, i);
-		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < b->ring[k].nslots; i++) {
+			struct shmbox__slot *s = shmbox__slot_at(&b->ring[k], i);
+			uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 
-		if (in_flight(w) && shmbox__word_owner(w) == owner)
-			revoke(b, s, w);
+			if (in_flight(w) && shmbox__word_owner(w) == owner)
+				revoke(b, s, w);
+		}
 	}
+	shmbox__recover_replies(b, (int)owner);
 }

@@ -12,10 +12,6 @@
 
 #include "internal.h"
 
-/* Bounded busy-wait before sleeping: a peer that is mid-copy usually
- * finishes sooner than a sleep and a wakeup would take. */
-#define SPIN_LIMIT 256
-
 enum { CLAIMED = 0, BLOCKED = 1 };
 
 struct claim {
@@ -24,15 +20,6 @@ struct claim {
 	uint64_t word; /* what we set (claimed) or what stopped us (blocked) */
 	uint32_t len;
 };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
 
 static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
@@ -46,11 +33,7 @@ static int corrupt(void)
 	return -1;
 }
 
-/* Lap distance of a slot word from the lap we expect, modulo 2^40. */
-static uint64_t lap_diff(uint64_t w, uint64_t lap)
-{
-	return shmbox__lap(shmbox__word_lap(w) - lap);
-}
+#define lap_diff shmbox__lap_diff
 #define LAP_SAME 0
 #define LAP_NEXT 1
 #define LAP_PREV SHMBOX__LAP_MASK
@@ -63,14 +46,14 @@ static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint6
 	       atomic_load_explicit(position, memory_order_acquire) != pos;
 }
 
-static int put_claim(struct shmbox *b, struct claim *c)
+static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 {
-	_Atomic uint64_t *tail = &b->hdr->tail;
+	_Atomic uint64_t *tail = &r->h->tail;
 
 	for (;;) {
 		uint64_t pos = atomic_load_explicit(tail, memory_order_acquire);
-		uint64_t lap = shmbox__lap(pos / b->nslots);
-		struct shmbox__slot *s = shmbox__slot_at(b, pos);
+		uint64_t lap = shmbox__lap(pos / r->nslots);
+		struct shmbox__slot *s = shmbox__slot_at(r, pos);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 		unsigned st = shmbox__word_state(w);
 		uint64_t mine = shmbox__word(lap, b->me, SHMBOX__WRITING);
@@ -108,14 +91,14 @@ static int put_claim(struct shmbox *b, struct claim *c)
 	}
 }
 
-static int get_claim(struct shmbox *b, struct claim *c, size_t size)
+static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, size_t size)
 {
-	_Atomic uint64_t *head = &b->hdr->head;
+	_Atomic uint64_t *head = &r->h->head;
 
 	for (;;) {
 		uint64_t pos = atomic_load_explicit(head, memory_order_acquire);
-		uint64_t lap = shmbox__lap(pos / b->nslots);
-		struct shmbox__slot *s = shmbox__slot_at(b, pos);
+		uint64_t lap = shmbox__lap(pos / r->nslots);
+		struct shmbox__slot *s = shmbox__slot_at(r, pos);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 		unsigned st = shmbox__word_state(w);
 		uint64_t mine = shmbox__word(lap, b->me, SHMBOX__READING);
@@ -140,7 +123,7 @@ static int get_claim(struct shmbox *b, struct claim *c, size_t size)
 				return CLAIMED;
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
 				if (cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
-					shmbox__wake(b, &b->hdr->putters_waiting, SHMBOX__SEM_PUTTERS);
+					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
 				cas(head, pos, pos + 1);
@@ -175,12 +158,12 @@ static int wait_turn(struct shmbox *b, struct claim *c, unsigned *spins,
 {
 	int r;
 
-	if (d->timeout_ms != 0 && *spins < SPIN_LIMIT) {
+	if (d->timeout_ms != 0 && *spins < SHMBOX__SPIN_LIMIT) {
 		if (++*spins % 16 == 0 && shmbox__destroyed(b)) {
 			errno = EIDRM;
 			return -1;
 		}
-		cpu_relax();
+		shmbox__cpu_relax();
 		return 0;
 	}
 	r = shmbox__recover(b, c->slot, c->word);
@@ -190,10 +173,10 @@ static int wait_turn(struct shmbox *b, struct claim *c, unsigned *spins,
 		errno = d->timeout_ms == 0 ? EAGAIN : ETIMEDOUT;
 		return -1;
 	}
-	return shmbox__sleep(b, waiting, sem, c->slot, c->word, d);
+	return shmbox__sleep(b, waiting, sem, &c->slot->word, c->word, d);
 }
 
-static int check_handle(struct shmbox *b, int timeout_ms)
+int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 {
 	if (b == NULL || timeout_ms < -1) {
 		errno = EINVAL;
@@ -206,14 +189,73 @@ static int check_handle(struct shmbox *b, int timeout_ms)
 	return 0;
 }
 
+int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, size_t len,
+		     struct shmbox__deadline *d, uint32_t reply, uint32_t gen, uint64_t *posp)
+{
+	struct claim c;
+	unsigned spins = 0;
+	int rc;
+
+	for (;;) {
+		while ((rc = put_claim(b, r, &c)) == BLOCKED)
+			if (wait_turn(b, &c, &spins, d, &r->h->putters_waiting, r->sem_put) == -1)
+				return -1;
+		if (rc == -1)
+			return -1;
+		if (len > 0)
+			memcpy(shmbox__payload(c.slot), msg, len);
+		atomic_store_explicit(&c.slot->len, (uint32_t)len, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->pid, b->pid, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->seq, c.pos, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->reply, reply, memory_order_relaxed);
+		atomic_store_explicit(&c.slot->gen, gen, memory_order_relaxed);
+		/* A CAS, not a store: if our claim was taken from us (our token
+		 * read as dead), the slot is no longer ours to publish. */
+		if (cas(&c.slot->word, c.word,
+			shmbox__word(shmbox__word_lap(c.word), 0, SHMBOX__FULL)))
+			break;
+	}
+	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	if (posp != NULL)
+		*posp = c.pos;
+	return 0;
+}
+
+ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, size_t size,
+			 struct shmbox__deadline *d, shmbox__on_claim on_claim, void *ctx)
+{
+	struct claim c;
+	unsigned spins = 0;
+	int rc, verdict = 0;
+
+	for (;;) {
+		while ((rc = get_claim(b, r, &c, size)) == BLOCKED)
+			if (wait_turn(b, &c, &spins, d, &r->h->getters_waiting, r->sem_get) == -1)
+				return -1;
+		if (rc == -1)
+			return -1;
+		if (on_claim != NULL)
+			verdict = on_claim(b, c.slot, ctx);
+		if (verdict == 0 && c.len > 0)
+			memcpy(buf, shmbox__payload(c.slot), c.len);
+		/* If the claim was taken from us, what we copied may be torn:
+		 * drop it and take the next message. */
+		if (cas(&c.slot->word, c.word,
+			shmbox__word(shmbox__word_lap(c.word) + 1, 0, SHMBOX__FREE)) &&
+		    verdict != 1)
+			break;
+	}
+	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+	if (verdict == -1)
+		return -1;
+	return (ssize_t)c.len;
+}
+
 int shmbox_put(shmbox_t *b, const void *msg, size_t len, int timeout_ms)
 {
 	struct shmbox__deadline d;
-	struct claim c;
-	unsigned spins = 0;
-	int r;
 
-	if (check_handle(b, timeout_ms) == -1)
+	if (shmbox__check_handle(b, timeout_ms) == -1)
 		return -1;
 	if (msg == NULL && len > 0) {
 		errno = EINVAL;
@@ -224,57 +266,19 @@ int shmbox_put(shmbox_t *b, const void *msg, size_t len, int timeout_ms)
 		return -1;
 	}
 	shmbox__deadline_init(&d, timeout_ms);
-	for (;;) {
-		while ((r = put_claim(b, &c)) == BLOCKED)
-			if (wait_turn(b, &c, &spins, &d, &b->hdr->putters_waiting,
-				      SHMBOX__SEM_PUTTERS) == -1)
-				return -1;
-		if (r == -1)
-			return -1;
-		if (len > 0)
-			memcpy(shmbox__payload(c.slot), msg, len);
-		atomic_store_explicit(&c.slot->len, (uint32_t)len, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->pid, b->pid, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->seq, c.pos, memory_order_relaxed);
-		/* A CAS, not a store: if our claim was taken from us (our token
-		 * read as dead), the slot is no longer ours to publish. */
-		if (cas(&c.slot->word, c.word,
-			shmbox__word(shmbox__word_lap(c.word), 0, SHMBOX__FULL)))
-			break;
-	}
-	shmbox__wake(b, &b->hdr->getters_waiting, SHMBOX__SEM_GETTERS);
-	return 0;
+	return shmbox__ring_put(b, &b->ring[SHMBOX__MESSAGES], msg, len, &d, 0, 0, NULL);
 }
 
 ssize_t shmbox_get(shmbox_t *b, void *buf, size_t size, int timeout_ms)
 {
 	struct shmbox__deadline d;
-	struct claim c;
-	unsigned spins = 0;
-	int r;
 
-	if (check_handle(b, timeout_ms) == -1)
+	if (shmbox__check_handle(b, timeout_ms) == -1)
 		return -1;
 	if (buf == NULL && size > 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	shmbox__deadline_init(&d, timeout_ms);
-	for (;;) {
-		while ((r = get_claim(b, &c, size)) == BLOCKED)
-			if (wait_turn(b, &c, &spins, &d, &b->hdr->getters_waiting,
-				      SHMBOX__SEM_GETTERS) == -1)
-				return -1;
-		if (r == -1)
-			return -1;
-		if (c.len > 0)
-			memcpy(buf, shmbox__payload(c.slot), c.len);
-		/* If the claim was taken from us, what we copied may be torn:
-		 * drop it and take the next message. */
-		if (cas(&c.slot->word, c.word,
-			shmbox__word(shmbox__word_lap(c.word) + 1, 0, SHMBOX__FREE)))
-			break;
-	}
-	shmbox__wake(b, &b->hdr->putters_waiting, SHMBOX__SEM_PUTTERS);
-	return (ssize_t)c.len;
+	return shmbox__ring_get(b, &b->ring[SHMBOX__MESSAGES], buf, size, &d, NULL, NULL);
 }

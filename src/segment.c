@@ -49,15 +49,27 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 				 const struct shmbox__geometry *g)
 {
 	struct shmbox *b = calloc(1, sizeof(*b));
+	unsigned char *base = addr;
+	int k;
 
 	if (b == NULL)
 		return NULL;
 	b->hdr = addr;
-	b->procs = (struct shmbox__proc *)((unsigned char *)addr + g->procs_offset);
-	b->slots = (unsigned char *)addr + g->slots_offset;
-	b->nslots = g->slots;
+	b->procs = (struct shmbox__proc *)(base + g->procs_offset);
+	for (k = 0; k < 2; k++) {
+		b->ring[k] = (struct shmbox__ring){
+			.h = &b->hdr->ring[k],
+			.slots = base + (k == SHMBOX__MESSAGES ? g->slots_offset : g->requests_offset),
+			.nslots = g->slots,
+			.stride = g->stride,
+			.sem_get = k == SHMBOX__MESSAGES ? SHMBOX__SEM_GETTERS : SHMBOX__SEM_SERVERS,
+			.sem_put = k == SHMBOX__MESSAGES ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_REQ_PUTTERS,
+		};
+	}
+	b->replies = base + g->replies_offset;
+	b->nreplies = g->nreplies;
+	b->reply_stride = g->reply_stride;
 	b->slot_size = g->slot_size;
-	b->stride = g->stride;
 	b->max_procs = g->max_procs;
 	b->shmid = shmid;
 	b->semid = semid;
@@ -90,6 +102,10 @@ static void init_header(struct shmbox__header *h, const struct shmbox__geometry 
 	h->stride = g->stride;
 	h->procs_offset = g->procs_offset;
 	h->slots_offset = g->slots_offset;
+	h->requests_offset = g->requests_offset;
+	h->replies_offset = g->replies_offset;
+	h->reply_stride = g->reply_stride;
+	h->nreplies = g->nreplies;
 	h->max_procs = g->max_procs;
 	h->nsems = g->nsems;
 	h->semid = semid;
@@ -145,9 +161,15 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	b = handle_new(addr, shmid, semid, &g);
 	if (b == NULL)
 		goto fail;
-	for (i = 0; i < g.slots; i++)
-		atomic_store_explicit(&shmbox__slot_at(b, i)->word, shmbox__word(0, 0, SHMBOX__FREE),
-				      memory_order_relaxed);
+	for (i = 0; i < g.slots; i++) {
+		atomic_store_explicit(&shmbox__slot_at(&b->ring[0], i)->word,
+				      shmbox__word(0, 0, SHMBOX__FREE), memory_order_relaxed);
+		atomic_store_explicit(&shmbox__slot_at(&b->ring[1], i)->word,
+				      shmbox__word(0, 0, SHMBOX__FREE), memory_order_relaxed);
+	}
+	for (i = 0; i < g.nreplies; i++)
+		atomic_store_explicit(&shmbox__reply_at(b, i)->word,
+				      shmbox__rword(0, 0, SHMBOX__R_FREE), memory_order_relaxed);
 	if (attach_token(b) == -1)
 		goto fail;
 	atomic_store_explicit(&b->hdr->magic, SHMBOX__MAGIC, memory_order_release);
@@ -194,6 +216,8 @@ static int check_header(const struct shmbox__header *h, size_t seg_size,
 	    shmbox__geometry(g, h->slots, h->slot_size, h->max_procs) == -1 ||
 	    g->stride != h->stride || g->procs_offset != h->procs_offset ||
 	    g->slots_offset != h->slots_offset || g->seg_size != h->seg_size ||
+	    g->requests_offset != h->requests_offset || g->replies_offset != h->replies_offset ||
+	    g->reply_stride != h->reply_stride || g->nreplies != h->nreplies ||
 	    g->nsems != h->nsems || g->seg_size > seg_size) {
 		errno = EPROTO;
 		return -1;

@@ -11,8 +11,9 @@ static void count_slots(struct shmbox *b, struct shmbox_stat *st)
 {
 	size_t i;
 
-	for (i = 0; i < b->nslots; i++) {
-		uint64_t w = atomic_load_explicit(&shmbox__slot_at(b, i)->word, memory_order_acquire);
+	for (i = 0; i < b->ring[SHMBOX__MESSAGES].nslots; i++) {
+		struct shmbox__slot *s = shmbox__slot_at(&b->ring[SHMBOX__MESSAGES], i);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 
 		switch (shmbox__word_state(w)) {
 		case SHMBOX__FREE: st->free++; break;
@@ -22,6 +23,22 @@ static void count_slots(struct shmbox *b, struct shmbox_stat *st)
 		default: break; /* DEAD: on its way back to FREE */
 		}
 	}
+}
+
+static void count_calls(struct shmbox *b, struct shmbox_stat *st)
+{
+	struct shmbox__ring *r = &b->ring[SHMBOX__REQUESTS];
+	size_t i;
+
+	st->reply_slots = b->nreplies;
+	for (i = 0; i < r->nslots; i++)
+		if (shmbox__word_state(atomic_load_explicit(&shmbox__slot_at(r, i)->word,
+							    memory_order_acquire)) == SHMBOX__FULL)
+			st->requests++;
+	for (i = 0; i < b->nreplies; i++)
+		if (shmbox__word_state(atomic_load_explicit(&shmbox__reply_at(b, i)->word,
+							    memory_order_acquire)) != SHMBOX__R_FREE)
+			st->calls++;
 }
 
 static size_t count_attached(struct shmbox *b)
@@ -45,12 +62,13 @@ int shmbox_stat(shmbox_t *b, struct shmbox_stat *st)
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
-	st->slots = b->nslots;
+	st->slots = b->ring[SHMBOX__MESSAGES].nslots;
 	st->slot_size = b->slot_size;
 	st->max_procs = b->max_procs;
 	st->creator = b->hdr->creator;
-	st->puts = atomic_load_explicit(&b->hdr->tail, memory_order_relaxed);
-	st->gets = atomic_load_explicit(&b->hdr->head, memory_order_relaxed);
+	st->puts = atomic_load_explicit(&b->hdr->ring[SHMBOX__MESSAGES].tail, memory_order_relaxed);
+	st->gets = atomic_load_explicit(&b->hdr->ring[SHMBOX__MESSAGES].head, memory_order_relaxed);
+	count_calls(b, st);
 	count_slots(b, st);
 	st->attached = count_attached(b);
 	return 0;

@@ -18,7 +18,8 @@ int shmbox__token_take(struct shmbox *b)
 {
 	union shmbox__semun arg;
 	unsigned short *vals;
-	unsigned i, nsems = SHMBOX__SEM_TOKENS + b->max_procs;
+	/* GETALL fills the whole set: tokens and the reply semaphores after them */
+	unsigned i, nsems = (unsigned)(SHMBOX__SEM_TOKENS + b->max_procs + b->nreplies);
 
 	vals = calloc(nsems, sizeof(*vals));
 	if (vals == NULL)

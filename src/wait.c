@@ -99,18 +99,19 @@ bool shmbox__destroyed(const struct shmbox *b)
 	return atomic_load_explicit(&b->hdr->destroyed, memory_order_relaxed) != 0;
 }
 
-/* Sleep until woken, until the slot's word is no longer w, or for one
+/* Sleep until woken, until *word is no longer w, or for one
  * recovery period at most.  0: look again; -1: errno (EINTR, EIDRM). */
 int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
-		  struct shmbox__slot *s, uint64_t w, struct shmbox__deadline *d)
+		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d)
 {
 	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = -1, .sem_flg = 0};
 	unsigned st = shmbox__word_state(w);
-	struct timespec span = sleep_span(d, st == SHMBOX__WRITING || st == SHMBOX__READING);
+	/* Ring slots and reply slots alike: states 2-4 have a holder who may die. */
+	struct timespec span = sleep_span(d, st >= SHMBOX__WRITING && st <= SHMBOX__READING);
 	int e;
 
 	atomic_fetch_add_explicit(waiting, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&s->word, memory_order_seq_cst) != w || shmbox__destroyed(b)) {
+	if (atomic_load_explicit(word, memory_order_seq_cst) != w || shmbox__destroyed(b)) {
 		unannounce(waiting);
 		return 0;
 	}
@@ -140,4 +141,15 @@ void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 			return;
 		}
 	}
+}
+
+/* One step of a bounded busy-wait: a peer that is mid-copy usually
+ * finishes sooner than a sleep and a wakeup would take. */
+void shmbox__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
 }
