@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, suite_procs());
 	srunner_add_suite(sr, suite_crash());
 	srunner_add_suite(sr, suite_race());
+	srunner_add_suite(sr, suite_call());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

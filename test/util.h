@@ -42,5 +42,6 @@ Suite *suite_errors(void);
 Suite *suite_procs(void);
 Suite *suite_crash(void);
 Suite *suite_race(void);
+Suite *suite_call(void);
 
 #endif
