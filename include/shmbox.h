@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,32 @@ struct shmbox_stat {
 	size_t requests;    /* calls waiting for a server to accept them */
 	size_t calls;	    /* calls in progress (reply slots in use) */
 	size_t reply_slots; /* calls that can be in progress at once */
+	time_t last_put, last_get; /* 0: never */
+	size_t getters_waiting;	   /* processes asleep in get */
+	size_t putters_waiting;	   /* ... in put, on a full mailbox */
+	size_t servers_waiting;	   /* ... in accept */
+	mode_t mode;		   /* permission bits */
+	uid_t uid;		   /* owner */
+	key_t key;
+	int shmid, semid;
+};
+
+/* Flags for shmbox_open_flags and shmbox_attach_id. */
+#define SHMBOX_RDONLY 0x1 /* an observer: attach read-only, hold no token;
+			     put, get, call, accept, reply fail with EBADF */
+
+/* Slot states, as shmbox_slot_states reports them. */
+enum {
+	SHMBOX_SLOT_FREE = 1,	 /* a put may take it */
+	SHMBOX_SLOT_WRITING = 2, /* a put is copying a message in */
+	SHMBOX_SLOT_FULL = 3,	 /* a message waits in it */
+	SHMBOX_SLOT_READING = 4, /* a get is copying the message out */
+	SHMBOX_SLOT_DEAD = 5,	 /* its put died; getters skip it */
+};
+
+struct shmbox_proc {
+	pid_t pid;
+	time_t since;
 };
 
 /* Where a reply goes: a value the server may keep, copy, and answer later. */
@@ -64,6 +91,9 @@ typedef struct shmbox_ticket {
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr,
 		  shmbox_t **boxp);
 int shmbox_open(const char *path, int proj_id, shmbox_t **boxp);
+int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp);
+/* By segment id, as listed in /proc/sysvipc/shm; EPROTO if not a mailbox. */
+int shmbox_attach_id(int shmid, int flags, shmbox_t **boxp);
 int shmbox_close(shmbox_t *box);   /* detach, free the handle; the mailbox stays */
 int shmbox_destroy(shmbox_t *box); /* remove segment and semaphores, free handle */
 
@@ -72,6 +102,13 @@ int shmbox_put(shmbox_t *box, const void *msg, size_t len, int timeout_ms);
 ssize_t shmbox_get(shmbox_t *box, void *buf, size_t size, int timeout_ms);
 
 int shmbox_stat(shmbox_t *box, struct shmbox_stat *st);
+/* The state of each slot of the message ring, slot 0 first; n >= slots.
+ * Returns the number of slots.  *head and *tail (may be NULL) get the ring
+ * positions: the next get reads slot head % slots, the next put tail % slots. */
+ssize_t shmbox_slot_states(shmbox_t *box, unsigned char *states, size_t n, uint64_t *head,
+			   uint64_t *tail);
+/* The processes that have the mailbox open; returns how many (up to n). */
+ssize_t shmbox_procs(shmbox_t *box, struct shmbox_proc *procs, size_t n);
 
 /* Request/reply.  Calls travel apart from plain messages: get never returns
  * a request, accept never returns a plain message.  timeout_ms covers the

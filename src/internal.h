@@ -35,6 +35,7 @@ void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
 bool shmbox__destroyed(const struct shmbox *b);
 #define SHMBOX__SPIN_LIMIT 256
 void shmbox__cpu_relax(void);
+void shmbox__touch(_Atomic int64_t *when);
 
 /* ring.c: put and get on either ring.  on_claim runs after a get claims
  * a slot and before it copies: 0 take it, 1 skip it, -1 fail (errno). */

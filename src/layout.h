@@ -24,6 +24,7 @@
 #define SHMBOX_LAYOUT_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -54,12 +55,13 @@ enum shmbox__reply_state {
 	SHMBOX__R_READY = 5,	/* owner: the caller, who copies it out */
 };
 
+/* The public SHMBOX_SLOT_* values are these, so observers see them as is. */
 enum shmbox__state {
-	SHMBOX__FREE = 1,
-	SHMBOX__WRITING = 2,
-	SHMBOX__FULL = 3,
-	SHMBOX__READING = 4,
-	SHMBOX__DEAD = 5,
+	SHMBOX__FREE = SHMBOX_SLOT_FREE,
+	SHMBOX__WRITING = SHMBOX_SLOT_WRITING,
+	SHMBOX__FULL = SHMBOX_SLOT_FULL,
+	SHMBOX__READING = SHMBOX_SLOT_READING,
+	SHMBOX__DEAD = SHMBOX_SLOT_DEAD,
 };
 
 #define SHMBOX__LAP_SHIFT 24
@@ -111,8 +113,10 @@ static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32
 struct shmbox__ring_hdr {
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
 	_Atomic uint32_t putters_waiting;
+	_Atomic int64_t last_put; /* seconds since the epoch */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
 	_Atomic uint32_t getters_waiting;
+	_Atomic int64_t last_get;
 };
 
 /* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */
@@ -175,6 +179,7 @@ struct shmbox {
 	size_t slot_size;
 	unsigned max_procs;
 	unsigned me; /* our token index */
+	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
 	int shmid;
 	int semid;
 	pid_t pid;

@@ -182,6 +182,10 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 		errno = EINVAL;
 		return -1;
 	}
+	if (b->rdonly) {
+		errno = EBADF;
+		return -1;
+	}
 	if (shmbox__destroyed(b)) {
 		errno = EIDRM;
 		return -1;
@@ -215,6 +219,7 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 			shmbox__word(shmbox__word_lap(c.word), 0, SHMBOX__FULL)))
 			break;
 	}
+	shmbox__touch(&r->h->last_put);
 	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
 	if (posp != NULL)
 		*posp = c.pos;
@@ -245,6 +250,7 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 		    verdict != 1)
 			break;
 	}
+	shmbox__touch(&r->h->last_get);
 	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 	if (verdict == -1)
 		return -1;

@@ -222,7 +222,7 @@ static int check_header(const struct shmbox__header *h, size_t seg_size,
 		errno = EPROTO;
 		return -1;
 	}
-	if (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino) {
+	if (k != NULL && (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino)) {
 		errno = ESTALE; /* a mailbox made for another file with this key */
 		return -1;
 	}
@@ -253,38 +253,35 @@ static int open_semaphores(key_t key, const struct shmbox__header *h)
 	return semid;
 }
 
-int shmbox_open(const char *path, int proj_id, shmbox_t **boxp)
+/* Attach to segment shmid and check it is a ready, intact mailbox; k, when
+ * given, is the key file it must belong to. */
+static int attach(int shmid, const struct keyfile *k, int flags, shmbox_t **boxp)
 {
 	struct shmbox__geometry g;
 	struct shmid_ds ds;
-	struct keyfile k;
 	struct shmbox *b = NULL;
-	void *addr = (void *)-1;
-	int shmid, semid, e;
+	void *addr;
+	int semid, e;
 
-	if (boxp == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (keyfile(path, proj_id, &k) == -1)
-		return -1;
-	shmid = shmget(k.key, 0, 0);
-	if (shmid == -1 || shmctl(shmid, IPC_STAT, &ds) == -1)
+	if (shmctl(shmid, IPC_STAT, &ds) == -1)
 		return -1;
 	if (ds.shm_segsz < sizeof(struct shmbox__header)) {
 		errno = EPROTO;
 		return -1;
 	}
-	addr = shmat(shmid, NULL, 0);
+	addr = shmat(shmid, NULL, (flags & SHMBOX_RDONLY) ? SHM_RDONLY : 0);
 	if (addr == (void *)-1)
 		return -1;
-	if (wait_ready(addr, ds.shm_cpid) == -1 || check_header(addr, ds.shm_segsz, &k, &g) == -1)
+	if (wait_ready(addr, ds.shm_cpid) == -1 || check_header(addr, ds.shm_segsz, k, &g) == -1)
 		goto fail;
-	semid = open_semaphores(k.key, addr);
+	semid = open_semaphores(ds.shm_perm.__key, addr);
 	if (semid == -1)
 		goto fail;
 	b = handle_new(addr, shmid, semid, &g);
-	if (b == NULL || attach_token(b) == -1)
+	if (b == NULL)
+		goto fail;
+	b->rdonly = (flags & SHMBOX_RDONLY) != 0;
+	if (!b->rdonly && attach_token(b) == -1)
 		goto fail;
 	*boxp = b;
 	return 0;
@@ -296,13 +293,46 @@ fail:
 	return -1;
 }
 
+int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp)
+{
+	struct keyfile k;
+	int shmid;
+
+	if (boxp == NULL || (flags & ~SHMBOX_RDONLY) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (keyfile(path, proj_id, &k) == -1)
+		return -1;
+	shmid = shmget(k.key, 0, 0);
+	if (shmid == -1)
+		return -1;
+	return attach(shmid, &k, flags, boxp);
+}
+
+int shmbox_open(const char *path, int proj_id, shmbox_t **boxp)
+{
+	return shmbox_open_flags(path, proj_id, 0, boxp);
+}
+
+int shmbox_attach_id(int shmid, int flags, shmbox_t **boxp)
+{
+	if (boxp == NULL || shmid < 0 || (flags & ~SHMBOX_RDONLY) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return attach(shmid, NULL, flags, boxp);
+}
+
 static void detach(struct shmbox *b)
 {
 	struct shmbox__proc *p = &b->procs[b->me];
 	int32_t pid = b->pid;
 
-	atomic_compare_exchange_strong(&p->pid, &pid, 0);
-	shmbox__token_drop(b);
+	if (!b->rdonly) {
+		atomic_compare_exchange_strong(&p->pid, &pid, 0);
+		shmbox__token_drop(b);
+	}
 	shmdt(b->hdr);
 	free(b);
 }
@@ -321,6 +351,10 @@ int shmbox_destroy(shmbox_t *b)
 {
 	if (b == NULL) {
 		errno = EINVAL;
+		return -1;
+	}
+	if (b->rdonly) {
+		errno = EBADF;
 		return -1;
 	}
 	/* The segment first: if we may not remove it (EPERM), nothing changed. */

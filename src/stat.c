@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 
 #include "internal.h"
 
@@ -51,8 +53,37 @@ static size_t count_attached(struct shmbox *b)
 	return n;
 }
 
+static size_t sleepers(struct shmbox *b, int sem)
+{
+	int n = semctl(b->semid, sem, GETNCNT);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int kernel_view(struct shmbox *b, struct shmbox_stat *st)
+{
+	struct shmid_ds ds;
+
+	if (shmctl(b->shmid, IPC_STAT, &ds) == -1) {
+		if (errno == EINVAL || errno == EIDRM)
+			errno = EIDRM;
+		return -1;
+	}
+	st->mode = ds.shm_perm.mode & 0777;
+	st->uid = ds.shm_perm.uid;
+	st->key = ds.shm_perm.__key;
+	st->shmid = b->shmid;
+	st->semid = b->semid;
+	st->getters_waiting = sleepers(b, SHMBOX__SEM_GETTERS);
+	st->putters_waiting = sleepers(b, SHMBOX__SEM_PUTTERS);
+	st->servers_waiting = sleepers(b, SHMBOX__SEM_SERVERS);
+	return 0;
+}
+
 int shmbox_stat(shmbox_t *b, struct shmbox_stat *st)
 {
+	struct shmbox__ring_hdr *m;
+
 	if (b == NULL || st == NULL) {
 		errno = EINVAL;
 		return -1;
@@ -62,6 +93,11 @@ int shmbox_stat(shmbox_t *b, struct shmbox_stat *st)
 		return -1;
 	}
 	memset(st, 0, sizeof(*st));
+	if (kernel_view(b, st) == -1)
+		return -1;
+	m = &b->hdr->ring[SHMBOX__MESSAGES];
+	st->last_put = (time_t)atomic_load_explicit(&m->last_put, memory_order_relaxed);
+	st->last_get = (time_t)atomic_load_explicit(&m->last_get, memory_order_relaxed);
 	st->slots = b->ring[SHMBOX__MESSAGES].nslots;
 	st->slot_size = b->slot_size;
 	st->max_procs = b->max_procs;
@@ -73,3 +109,54 @@ int shmbox_stat(shmbox_t *b, struct shmbox_stat *st)
 	st->attached = count_attached(b);
 	return 0;
 }
+
+ssize_t shmbox_slot_states(shmbox_t *b, unsigned char *states, size_t n, uint64_t *head,
+			   uint64_t *tail)
+{
+	struct shmbox__ring *r;
+	size_t i;
+
+	if (b == NULL || states == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = &b->ring[SHMBOX__MESSAGES];
+	if (n < r->nslots) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (head != NULL)
+		*head = atomic_load_explicit(&r->h->head, memory_order_relaxed);
+	if (tail != NULL)
+		*tail = atomic_load_explicit(&r->h->tail, memory_order_relaxed);
+	for (i = 0; i < r->nslots; i++) {
+		unsigned st = shmbox__word_state(
+			atomic_load_explicit(&shmbox__slot_at(r, i)->word, memory_order_acquire));
+
+		states[i] = (unsigned char)(st >= SHMBOX__FREE && st <= SHMBOX__DEAD ? st : 0);
+	}
+	return (ssize_t)r->nslots;
+}
+
+ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
+{
+	size_t i, k = 0;
+
+	if (b == NULL || (procs == NULL && n > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < b->max_procs && k < n; i++) {
+		struct shmbox__proc *p = &b->procs[i];
+		pid_t pid = atomic_load_explicit(&p->pid, memory_order_acquire);
+
+		/* The table is what processes wrote; the token is the truth. */
+		if (pid <= 0 || shmbox__token_alive(b, (unsigned)i) != 1)
+			continue;
+		procs[k].pid = pid;
+		procs[k].since = (time_t)atomic_load_explicit(&p->since, memory_order_relaxed);
+		k++;
+	}
+	return (ssize_t)k;
+}
+

@@ -153,3 +153,15 @@ void shmbox__cpu_relax(void)
 	__asm__ __volatile__("yield");
 #endif
 }
+
+/* Record the time of a put or get, to the second, for `shmbox info`.  The
+ * coarse clock is read from the vDSO, and the store made only when the
+ * second changes, so the line is not dirtied on every message. */
+void shmbox__touch(_Atomic int64_t *when)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+	if (atomic_load_explicit(when, memory_order_relaxed) != (int64_t)t.tv_sec)
+		atomic_store_explicit(when, (int64_t)t.tv_sec, memory_order_relaxed);
+}

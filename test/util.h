@@ -43,5 +43,6 @@ Suite *suite_procs(void);
 Suite *suite_crash(void);
 Suite *suite_race(void);
 Suite *suite_call(void);
+Suite *suite_observe(void);
 
 #endif

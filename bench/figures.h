@@ -1,0 +1,28 @@
+/* shmbox-bench: the figures measured for each transport (figures.c). */
+#ifndef BENCH_FIGURES_H
+#define BENCH_FIGURES_H
+
+#include "measure.h"
+#include "transports.h"
+
+/* Round trips of size-byte messages between two processes, two channels. */
+void fig_rtt(const struct transport *t, size_t size, struct figure *f);
+/* np senders -> nc receivers on one channel: messages/s. */
+void fig_oneway(const struct transport *t, size_t size, int np, int nc, struct figure *f);
+/* nclients clients calling one server: calls/s. */
+void fig_rpc(const struct transport *t, const struct rpc_ops *ops, size_t size, int nclients,
+	     struct figure *f);
+
+/* References measured in this process (refs.c). */
+struct refs {
+	double memcpy_gbps;   /* memcpy of 64 KiB, hot buffers */
+	double ring_gbps;     /* 64 KiB into and out of a 64-slot ring */
+	double checksum_gbps; /* the receivers' check of a 64 KiB payload */
+	double semop_ns;      /* one uncontended semop */
+	double syscall_ns;    /* an empty system call (getppid) */
+	double clock_ns;      /* clock_gettime(CLOCK_MONOTONIC) */
+	char err[200];
+};
+int measure_refs(struct refs *r);
+
+#endif
