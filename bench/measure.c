@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #define READY_TIMEOUT_MS 20000
 
 volatile sig_atomic_t g_interrupted;
+int g_pin;
 int g_reps = 5;
 double g_target_s = 0.25;
 
@@ -274,6 +276,27 @@ void child_go(struct child_res *res)
 	res->t_start = now_ns();
 }
 
+/* Child i on the i-th CPU this process may use (round robin). */
+static void pin_to(int i)
+{
+	cpu_set_t all, one;
+	int n, k = 0;
+
+	if (sched_getaffinity(0, sizeof(all), &all) == -1 || (n = CPU_COUNT(&all)) == 0)
+		return;
+	i %= n;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		if (k++ == i) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
 static void kill_all(pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -337,6 +360,8 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 			g_ready_w = ready[1];
 			g_go_r = go[0];
 			alarm(CHILD_ALARM_S);
+			if (g_pin)
+				pin_to(i);
 			rc = fn(i, arg, &g_res[i]);
 			if (rc != 0 && !g_res[i].sync_done) {
 				char c = 'E';

@@ -84,6 +84,8 @@ struct run_result {
 int run_children(int n, child_fn fn, void *arg, struct run_result *rr);
 
 extern volatile sig_atomic_t g_interrupted;
+/* Pin child i to the i-th allowed CPU (round robin) while set. */
+extern int g_pin;
 void measure_init(void);
 
 /* ---- repetitions ---- */
@@ -100,7 +102,7 @@ typedef int (*rep_fn)(void *arg, uint64_t n, struct rep_out *out);
 enum fig_status { FIG_NONE = 0, FIG_OK, FIG_NA, FIG_FAIL };
 struct figure {
 	enum fig_status status;
-	char note[400]; /* n/a reason or error */
+	char note[480]; /* n/a reason or error */
 	int reps;
 	uint64_t n;
 	double rate, rate_min, rate_max; /* operations/s: median, min, max */

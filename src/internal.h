@@ -33,8 +33,10 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d);
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
 bool shmbox__destroyed(const struct shmbox *b);
-#define SHMBOX__SPIN_LIMIT 256
+#define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */
 void shmbox__cpu_relax(void);
+#define SHMBOX__YIELD_EVERY 128
+void shmbox__spin(unsigned i);
 void shmbox__touch(_Atomic int64_t *when);
 
 /* ring.c: put and get on either ring.  on_claim runs after a get claims

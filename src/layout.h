@@ -109,14 +109,17 @@ static inline uint64_t shmbox__rword(uint32_t gen, unsigned owner, unsigned stat
 }
 static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32); }
 
-/* Where a ring's producers and consumers meet, on separate cache lines. */
+/* Where a ring's producers and consumers meet.  Three cache lines: one
+ * written by producers, one by consumers, and the sleeper counters, which
+ * every put and get reads but only a sleeper writes (keeping them off the
+ * other two lines saves a cache-line transfer per message). */
 struct shmbox__ring_hdr {
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
-	_Atomic uint32_t putters_waiting;
 	_Atomic int64_t last_put; /* seconds since the epoch */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
-	_Atomic uint32_t getters_waiting;
 	_Atomic int64_t last_get;
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint32_t putters_waiting;
+	_Atomic uint32_t getters_waiting;
 };
 
 /* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */

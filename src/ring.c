@@ -163,7 +163,7 @@ static int wait_turn(struct shmbox *b, struct claim *c, unsigned *spins,
 			errno = EIDRM;
 			return -1;
 		}
-		shmbox__cpu_relax();
+		shmbox__spin(*spins);
 		return 0;
 	}
 	r = shmbox__recover(b, c->slot, c->word);

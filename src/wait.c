@@ -12,6 +12,7 @@
  * makes a later sleeper look again, which every sleeper does anyway.
  */
 #include <errno.h>
+#include <sched.h>
 #include <sys/sem.h>
 
 #include "internal.h"
@@ -144,7 +145,17 @@ void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 }
 
 /* One step of a bounded busy-wait: a peer that is mid-copy usually
- * finishes sooner than a sleep and a wakeup would take. */
+ * finishes sooner than a sleep and a wakeup would take.  Now and then we
+ * yield the processor instead, in case the peer we wait for is not
+ * running because we are (more processes than cores). */
+void shmbox__spin(unsigned i)
+{
+	if (i % SHMBOX__YIELD_EVERY == 0)
+		sched_yield();
+	else
+		shmbox__cpu_relax();
+}
+
 void shmbox__cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

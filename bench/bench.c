@@ -1,0 +1,599 @@
+/*
+ * shmbox-bench: shmbox side by side with pipes, Unix sockets, POSIX and
+ * System V message queues, between fork()ed processes, every message
+ * checked.  A table on stdout, the same data as CSV, and a gnuplot script
+ * (run if gnuplot is installed) that draws messages/s against message size.
+ *
+ * See bench/README.md for what each figure means.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <shmbox.h>
+
+#include "figures.h"
+
+#define NCLIENTS 4
+#define NMULTI 4
+
+static const struct transport *const all_transports[] = {
+	&t_shmbox, &t_pipe, &t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg,
+};
+#define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
+
+enum fig_id { F_RTT, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
+
+static const struct figdef {
+	const char *key;   /* CSV name, and what -F selects (before the '-') */
+	const char *title; /* section heading */
+	const char *unit;  /* one operation */
+	size_t size;
+	int np, nc;
+} figs[NF] = {
+	[F_RTT] = {"rtt-64", "round trip, 64 B: ping-pong between 2 processes over two channels",
+		   "round trip", 64, 1, 1},
+	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1},
+	[F_1_4K] = {"1to1-4096", "one-way, 1 -> 1 process, 4 KiB messages", "message", 4096, 1,
+		    1},
+	[F_1_64K] = {"1to1-65536", "one-way, 1 -> 1 process, 64 KiB messages", "message", 65536,
+		     1, 1},
+	[F_MPMC] = {"4to4-64", "one-way, 4 -> 4 processes on one channel, 64 B messages",
+		    "message", 64, NMULTI, NMULTI},
+	[F_RPC] = {"rpc-64", "request/reply, 4 client processes -> 1 server process, 64 B",
+		   "call", 64, NCLIENTS, 1},
+};
+
+static struct figure results[16][NF];
+static const struct transport *sel[16];
+static int nsel;
+static int fig_on[NF];
+static int do_refs = 1;
+static const struct rpc_ops *unix_rpc_override;
+
+/* ---- machine ---- */
+
+static void machine(char *buf, size_t len)
+{
+	char model[160] = "unknown CPU", line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	struct utsname u;
+	cpu_set_t set;
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char *colon = strchr(line, ':');
+
+			if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+				snprintf(model, sizeof(model), "%s", colon + 2);
+				model[strcspn(model, "\n")] = '\0';
+				break;
+			}
+		}
+		fclose(f);
+	}
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		ncpu = CPU_COUNT(&set); /* what nproc says */
+	if (uname(&u) == -1)
+		memset(&u, 0, sizeof(u));
+	snprintf(buf, len, "%s, nproc %d, %s %s %s", model, ncpu, u.sysname, u.release, u.machine);
+}
+
+/* ---- formatting ---- */
+
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.3g M", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.3g k", v / 1e3);
+	else
+		snprintf(buf, len, "%.3g", v);
+	return buf;
+}
+
+static const char *fmt_num(char *buf, size_t len, double v)
+{
+	if (v >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (v >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+static void print_section_head(int fi)
+{
+	printf("\n%s\n", figs[fi].title);
+	if (fi == F_RTT)
+		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
+		       "round trips/s", "CPU us/round trip");
+	else if (fi == F_RPC)
+		printf("  %-16s %10s %13s\n", "transport", "calls/s", "CPU us/call");
+	else
+		printf("  %-16s %10s %10s %12s   %s\n", "transport", "msgs/s", "MB/s",
+		       "CPU us/msg", "msgs/s min..max");
+}
+
+static void print_row(int fi, const struct transport *t, const struct figure *f)
+{
+	char a[32], b[32], c[32], d[32];
+
+	if (f->status != FIG_OK) {
+		printf("  %-16s %s\n", t->name, f->note);
+		return;
+	}
+	if (fi == F_RTT)
+		printf("  %-16s %9s %9s %12s/s %18s\n", t->name, fmt_num(a, sizeof(a), f->p50_us),
+		       fmt_num(b, sizeof(b), f->p99_us), fmt_rate(c, sizeof(c), f->rate),
+		       fmt_num(d, sizeof(d), f->cpu_us));
+	else if (fi == F_RPC)
+		printf("  %-16s %8s/s %13s\n", t->name, fmt_rate(a, sizeof(a), f->rate),
+		       fmt_num(b, sizeof(b), f->cpu_us));
+	else {
+		char lo[32], hi[32];
+
+		printf("  %-16s %8s/s %10s %12s   %s..%s\n", t->name,
+		       fmt_rate(a, sizeof(a), f->rate),
+		       fmt_num(b, sizeof(b), f->rate * (double)figs[fi].size / 1e6),
+		       fmt_num(c, sizeof(c), f->cpu_us), fmt_rate(lo, sizeof(lo), f->rate_min),
+		       fmt_rate(hi, sizeof(hi), f->rate_max));
+	}
+	fflush(stdout);
+}
+
+/* ---- CSV ---- */
+
+static void csv_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_ref(FILE *f, const char *name, double v, const char *unit)
+{
+	fprintf(f, "reference,%s,,,,,,,,,,,,,,,%.6g,%s,ok,,\n", name, v, unit);
+}
+
+static int write_csv(const char *path, const char *mach, const struct refs *r, int have_refs,
+		     const char *started)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "shmbox-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "kind,name,transport,msg_bytes,senders,receivers,reps,ops_per_rep,ops_per_s,"
+		   "ops_per_s_min,ops_per_s_max,MB_per_s,p50_us,p99_us,cpu_us_per_op,value,unit,"
+		   "status,note,config\n");
+	fprintf(f, "machine,machine,,,,,,,,,,,,,,,,,ok,");
+	csv_str(f, mach);
+	fprintf(f, ",\nmachine,started,,,,,,,,,,,,,,,,,ok,");
+	csv_str(f, started);
+	fprintf(f, ",\n");
+	if (have_refs) {
+		csv_ref(f, "memcpy_64KiB", r->memcpy_gbps, "GB/s");
+		csv_ref(f, "ring_copy_64KiB", r->ring_gbps, "GB/s");
+		csv_ref(f, "checksum_64KiB", r->checksum_gbps, "GB/s");
+		csv_ref(f, "semop", r->semop_ns, "ns");
+		csv_ref(f, "syscall_getppid", r->syscall_ns, "ns");
+		csv_ref(f, "clock_gettime", r->clock_ns, "ns");
+	}
+	for (int fi = 0; fi < NF; fi++) {
+		if (!fig_on[fi])
+			continue;
+		for (int ti = 0; ti < nsel; ti++) {
+			const struct figure *g = &results[ti][fi];
+			const char *status = g->status == FIG_OK	 ? "ok"
+					     : g->status == FIG_NA ? "n/a"
+								   : "failed";
+
+			fprintf(f, "figure,%s,%s,%zu,%d,%d,", figs[fi].key, sel[ti]->name,
+				figs[fi].size, figs[fi].np, figs[fi].nc);
+			if (g->status == FIG_OK) {
+				fprintf(f, "%d,%llu,%.6g,%.6g,%.6g,", g->reps,
+					(unsigned long long)g->n, g->rate, g->rate_min,
+					g->rate_max);
+				if (fi == F_RTT || fi == F_RPC)
+					fprintf(f, ",");
+				else
+					fprintf(f, "%.6g,", g->rate * (double)figs[fi].size / 1e6);
+				if (fi == F_RTT)
+					fprintf(f, "%.4g,%.4g,", g->p50_us, g->p99_us);
+				else
+					fprintf(f, ",,");
+				fprintf(f, "%.4g,,%s/s,", g->cpu_us, figs[fi].unit);
+			} else {
+				fprintf(f, ",,,,,,,,,,,");
+			}
+			fprintf(f, "%s,", status);
+			csv_str(f, g->status == FIG_OK ? "" : g->note);
+			fputc(',', f);
+			csv_str(f, g->config);
+			fputc('\n', f);
+		}
+	}
+	if (fclose(f) == EOF) {
+		fprintf(stderr, "shmbox-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- gnuplot ---- */
+
+static int find_in_path(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(out, len, "%.*s/%s", (int)n, path, name);
+		if (n > 0 && access(out, X_OK) == 0)
+			return 0;
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return -1;
+}
+
+static int write_plot(const char *gp, const char *png, const char *mach, const struct refs *r,
+		      int have_refs)
+{
+	FILE *f = fopen(gp, "w");
+	static const int sizes[] = {F_1_64, F_1_4K, F_1_64K};
+	int nplots = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "shmbox-bench: %s: %s\n", gp, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# made by shmbox-bench: 1 -> 1 throughput against message size\n");
+	fprintf(f, "# run it again with: gnuplot %s\n", gp);
+	fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+		   "  set terminal pngcairo size 1000,650 noenhanced font ',10'\n"
+		   "} else {\n"
+		   "  set terminal png size 1000,650 noenhanced\n"
+		   "}\n");
+	fprintf(f, "set output '%s'\n", png);
+	fprintf(f, "set title \"one-way throughput, 1 -> 1 process, median of %d (%s)\"\n",
+		g_reps, mach);
+	fprintf(f, "set logscale x 2\nset logscale y 10\n"
+		   "set xrange [40:100000]\n"
+		   "set xtics ('64 B' 64, '4 KiB' 4096, '64 KiB' 65536)\n"
+		   "set xlabel 'message size'\nset ylabel 'messages/s (log scale)'\n"
+		   "set format y '%%.0s%%c'\nset grid\nset key outside right top\n");
+	for (int ti = 0; ti < nsel; ti++) {
+		fprintf(f, "$t%d << EOD\n", ti);
+		for (int k = 0; k < 3; k++) {
+			const struct figure *g = &results[ti][sizes[k]];
+
+			if (fig_on[sizes[k]] && g->status == FIG_OK)
+				fprintf(f, "%zu %.6g\n", figs[sizes[k]].size, g->rate);
+		}
+		fprintf(f, "EOD\n");
+	}
+	if (have_refs && r->ring_gbps > 0)
+		fprintf(f, "$target << EOD\n65536 %.6g\nEOD\n", r->ring_gbps * 1e9 / 2 / 65536);
+	fprintf(f, "plot ");
+	for (int ti = 0; ti < nsel; ti++) {
+		int any = 0;
+
+		for (int k = 0; k < 3; k++)
+			any |= fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK;
+		if (!any)
+			continue;
+		fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'",
+			nplots++ ? ", \\\n     " : "", ti, sel[ti]->name);
+	}
+	if (have_refs && r->ring_gbps > 0)
+		fprintf(f, "%s$target using 1:2 with points pt 2 ps 2 lc rgb 'black' "
+			   "title 'target: half the 64 KiB ring copy'",
+			nplots++ ? ", \\\n     " : "");
+	if (nplots == 0)
+		fprintf(f, "NaN notitle");
+	fprintf(f, "\n");
+	if (fclose(f) == EOF) {
+		fprintf(stderr, "shmbox-bench: %s: %s\n", gp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int run_gnuplot(const char *gp, const char *png)
+{
+	char exe[4096];
+	pid_t pid;
+	int st;
+
+	if (find_in_path("gnuplot", exe, sizeof(exe)) == -1) {
+		printf("plot: gnuplot not found (Debian: apt-get install gnuplot-nox); skipped. "
+		       "Script: %s\n",
+		       gp);
+		return 0;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execl(exe, "gnuplot", gp, (char *)NULL);
+		_exit(127);
+	}
+	if (pid == -1 || waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		printf("plot: gnuplot %s failed; no plot\n", gp);
+		return -1;
+	}
+	printf("plot: %s (script %s)\n", png, gp);
+	return 0;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: shmbox-bench [options]\n"
+		"  -o, --csv PATH         CSV output (default bench/results.csv, or results.csv\n"
+		"                         when there is no bench/ here)\n"
+		"  -p, --png PATH         plot (default: the CSV path ending in .png)\n"
+		"  -g, --gnuplot PATH     gnuplot script (default: the CSV path ending in .gp)\n"
+		"  -r, --reps N           repetitions per figure, median shown (default %d)\n"
+		"  -t, --time SECONDS     length of one repetition (default %.2f)\n"
+		"  -T, --transports LIST  comma-separated: shmbox,pipe,unix-seqpacket,\n"
+		"                         unix-stream,posix-mq,sysv-msgq (default all)\n"
+		"  -F, --figures LIST     comma-separated: ref,rtt,1to1,4to4,rpc (default all)\n"
+		"      --unix-rpc HOW     poll (a socketpair per client, default) or shared\n"
+		"                         (one request socket for all clients)\n"
+		"  -h, --help\n"
+		"Environment: BENCH_PIPE_SIZE overrides the pipe size (default pipe-max-size);\n"
+		"TMPDIR is where the key files go.\n",
+		g_reps, g_target_s);
+}
+
+static int in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, word, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static char *with_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path);
+	char *s = malloc(n + strlen(ext) + 1);
+
+	if (s == NULL)
+		exit(1);
+	if (n > 4 && strcmp(path + n - 4, ".csv") == 0)
+		n -= 4;
+	memcpy(s, path, n);
+	strcpy(s + n, ext);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"csv", required_argument, NULL, 'o'},	  {"png", required_argument, NULL, 'p'},
+		{"gnuplot", required_argument, NULL, 'g'}, {"reps", required_argument, NULL, 'r'},
+		{"time", required_argument, NULL, 't'},	  {"transports", required_argument, NULL, 'T'},
+		{"figures", required_argument, NULL, 'F'}, {"unix-rpc", required_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	};
+	const char *csv = NULL, *png = NULL, *gp = NULL, *tlist = NULL, *flist = NULL;
+	char mach[400], started[64], a[32], b[32];
+	struct refs refs = {0};
+	int have_refs = 0, failures = 0, c;
+	uint64_t t_begin = now_ns();
+	struct stat st;
+	time_t now = time(NULL);
+
+	while ((c = getopt_long(argc, argv, "o:p:g:r:t:T:F:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': csv = optarg; break;
+		case 'p': png = optarg; break;
+		case 'g': gp = optarg; break;
+		case 'r': g_reps = atoi(optarg); break;
+		case 't': g_target_s = atof(optarg); break;
+		case 'T': tlist = optarg; break;
+		case 'F': flist = optarg; break;
+		case 'U':
+			if (strcmp(optarg, "shared") == 0)
+				unix_rpc_override = &rpc_unix_shared;
+			else if (strcmp(optarg, "poll") != 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc || g_reps < 1 || g_reps > 64 || !(g_target_s > 0) || g_target_s > 60) {
+		usage(stderr);
+		return 2;
+	}
+	if (csv == NULL)
+		csv = stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.csv"
+								     : "results.csv";
+	if (png == NULL)
+		png = with_ext(csv, ".png");
+	if (gp == NULL)
+		gp = with_ext(csv, ".gp");
+	for (int i = 0; i < NT; i++)
+		if (tlist == NULL || in_list(tlist, all_transports[i]->name))
+			sel[nsel++] = all_transports[i];
+	for (int i = 0; i < NF; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(figs[i].key, "-"), figs[i].key);
+		fig_on[i] = flist == NULL || in_list(flist, key);
+	}
+	do_refs = flist == NULL || in_list(flist, "ref");
+	if (nsel == 0) {
+		fprintf(stderr, "shmbox-bench: no transport selected\n");
+		return 2;
+	}
+
+	measure_init();
+	if (getenv("BENCH_PIN"))
+		g_pin = 1;
+	machine(mach, sizeof(mach));
+	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
+	printf("shmbox-bench (libshmbox %s), %s\n", SHMBOX_VERSION_STRING, started);
+	printf("machine: %s\n", mach);
+	printf("each figure: the median of %d repetitions of about %.2f s (after a calibration "
+	       "run); every message checked (sequence number, sender, length, checksum of the "
+	       "whole payload); CPU = user + system time of all the processes (wait4), per "
+	       "operation\n",
+	       g_reps, g_target_s);
+
+	printf("\nconfiguration\n");
+	for (int ti = 0; ti < nsel; ti++) {
+		const struct transport *t = sel[ti];
+		const struct rpc_ops *ro = t == &t_unix_seqpacket && unix_rpc_override
+						   ? unix_rpc_override
+						   : t->rpc;
+		char err[300] = "";
+		struct chan *ch = t->create(64, err, sizeof(err));
+
+		printf("  %-16s %s\n", t->name, ch ? t->config(ch) : err);
+		if (ch)
+			t->destroy(ch);
+		if (fig_on[F_RPC] && ro != NULL && ro->unavailable == NULL) {
+			struct rpc *r = ro->create(ro, NCLIENTS, 64, err, sizeof(err));
+
+			printf("  %-16s request/reply: %s\n", "", r ? ro->config(r) : err);
+			if (r)
+				ro->destroy(r);
+		} else if (fig_on[F_RPC] && ro != NULL) {
+			printf("  %-16s request/reply: %s\n", "", ro->unavailable);
+		}
+	}
+
+	if (do_refs) {
+		printf("\nreferences, one process, this run\n");
+		if (measure_refs(&refs) == -1) {
+			printf("  FAILED: %s\n", refs.err);
+			failures++;
+		} else {
+			have_refs = 1;
+			printf("  %-46s %8.1f GB/s\n", "memcpy of 64 KiB, hot buffers",
+			       refs.memcpy_gbps);
+			printf("  %-46s %8.1f GB/s\n", "64 KiB copied into and out of a 64-slot ring",
+			       refs.ring_gbps);
+			printf("  %-46s %8.1f GB/s\n", "checksum of 64 KiB (the receivers' check)",
+			       refs.checksum_gbps);
+			printf("  %-46s %8.0f ns\n", "one uncontended semop", refs.semop_ns);
+			printf("  %-46s %8.0f ns\n", "an empty system call (getppid)",
+			       refs.syscall_ns);
+			printf("  %-46s %8.0f ns\n", "clock_gettime(CLOCK_MONOTONIC)", refs.clock_ns);
+		}
+	}
+
+	for (int fi = 0; fi < NF && !g_interrupted; fi++) {
+		if (!fig_on[fi])
+			continue;
+		print_section_head(fi);
+		for (int ti = 0; ti < nsel && !g_interrupted; ti++) {
+			const struct transport *t = sel[ti];
+			struct figure *f = &results[ti][fi];
+
+			if (fi == F_RTT)
+				fig_rtt(t, figs[fi].size, f);
+			else if (fi == F_RPC)
+				fig_rpc(t,
+					t == &t_unix_seqpacket && unix_rpc_override
+						? unix_rpc_override
+						: t->rpc,
+					figs[fi].size, NCLIENTS, f);
+			else
+				fig_oneway(t, figs[fi].size, figs[fi].np, figs[fi].nc, f);
+			if (f->status == FIG_FAIL)
+				failures++;
+			print_row(fi, t, f);
+		}
+	}
+	if (g_interrupted) {
+		fprintf(stderr, "shmbox-bench: interrupted; every channel made so far is removed\n");
+		return 130;
+	}
+
+	/* summary */
+	printf("\nsummary (medians; msgs/s unless said)\n");
+	printf("  %-16s %10s %11s %11s %11s %11s %11s\n", "transport", "rtt p50 us", "64 B 1->1",
+	       "4 KiB 1->1", "64KiB 1->1", "64 B 4->4", "calls/s");
+	for (int ti = 0; ti < nsel; ti++) {
+		static const int cols[] = {F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
+		const struct figure *r = &results[ti][F_RTT];
+
+		printf("  %-16s %10s", sel[ti]->name,
+		       fig_on[F_RTT] && r->status == FIG_OK ? fmt_num(a, sizeof(a), r->p50_us)
+		       : r->status == FIG_NA		    ? "n/a"
+							    : "-");
+		for (int k = 0; k < 5; k++) {
+			const struct figure *g = &results[ti][cols[k]];
+
+			if (!fig_on[cols[k]])
+				printf(" %11s", "-");
+			else if (g->status == FIG_OK)
+				printf(" %11s", fmt_rate(a, sizeof(a), g->rate));
+			else if (g->status == FIG_NA)
+				printf(" %11s",
+				       strstr(g->note, "KiB max") ? "n/a (size)"
+				       : strncmp(g->note, "not yet", 7) == 0 ? "not yet"
+									     : "n/a");
+			else
+				printf(" %11s", "FAILED");
+		}
+		printf("\n");
+	}
+
+	/* the target: shmbox at 64 KiB, against half the ring copy */
+	for (int ti = 0; ti < nsel; ti++) {
+		const struct figure *g = &results[ti][F_1_64K];
+
+		if (sel[ti] != &t_shmbox || !have_refs || !fig_on[F_1_64K] || g->status != FIG_OK)
+			continue;
+		double gbps = g->rate * 65536 / 1e9;
+
+		printf("\ntarget: shmbox 64 KiB 1 -> 1 moves %s GB/s = %.2f of the ring copy "
+		       "(%s GB/s); the target is >= 0.50: %s\n",
+		       fmt_num(a, sizeof(a), gbps), gbps / refs.ring_gbps,
+		       fmt_num(b, sizeof(b), refs.ring_gbps),
+		       gbps >= refs.ring_gbps / 2 ? "met" : "NOT met");
+	}
+
+	printf("\n");
+	if (write_csv(csv, mach, &refs, have_refs, started) == 0)
+		printf("csv: %s\n", csv);
+	else
+		failures++;
+	if (write_plot(gp, png, mach, &refs, have_refs) == 0)
+		run_gnuplot(gp, png);
+	printf("total time: %.1f s\n", (double)(now_ns() - t_begin) / 1e9);
+	return failures ? 1 : 0;
+}
