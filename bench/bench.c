@@ -31,7 +31,7 @@ static const struct transport *const all_transports[] = {
 };
 #define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
 
-enum fig_id { F_RTT, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
+enum fig_id { F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
 static const struct figdef {
 	const char *key;   /* CSV name, and what -F selects (before the '-') */
@@ -39,9 +39,14 @@ static const struct figdef {
 	const char *unit;  /* one operation */
 	size_t size;
 	int np, nc;
+	int pin; /* each process pinned to its own CPU */
 } figs[NF] = {
 	[F_RTT] = {"rtt-64", "round trip, 64 B: ping-pong between 2 processes over two channels",
-		   "round trip", 64, 1, 1},
+		   "round trip", 64, 1, 1, 0},
+	[F_RTT_PIN] = {"rttpin-64",
+		       "round trip, 64 B, the same with the two processes pinned to different "
+		       "CPUs",
+		       "round trip", 64, 1, 1, 1},
 	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1},
 	[F_1_4K] = {"1to1-4096", "one-way, 1 -> 1 process, 4 KiB messages", "message", 4096, 1,
 		    1},
@@ -59,6 +64,7 @@ static int nsel;
 static int fig_on[NF];
 static int do_refs = 1;
 static const struct rpc_ops *unix_rpc_override;
+static int pin_all;
 
 /* ---- machine ---- */
 
@@ -116,7 +122,7 @@ static const char *fmt_num(char *buf, size_t len, double v)
 static void print_section_head(int fi)
 {
 	printf("\n%s\n", figs[fi].title);
-	if (fi == F_RTT)
+	if (fi == F_RTT || fi == F_RTT_PIN)
 		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
 		       "round trips/s", "CPU us/round trip");
 	else if (fi == F_RPC)
@@ -134,7 +140,7 @@ static void print_row(int fi, const struct transport *t, const struct figure *f)
 		printf("  %-16s %s\n", t->name, f->note);
 		return;
 	}
-	if (fi == F_RTT)
+	if (fi == F_RTT || fi == F_RTT_PIN)
 		printf("  %-16s %9s %9s %12s/s %18s\n", t->name, fmt_num(a, sizeof(a), f->p50_us),
 		       fmt_num(b, sizeof(b), f->p99_us), fmt_rate(c, sizeof(c), f->rate),
 		       fmt_num(d, sizeof(d), f->cpu_us));
@@ -211,11 +217,11 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 				fprintf(f, "%d,%llu,%.6g,%.6g,%.6g,", g->reps,
 					(unsigned long long)g->n, g->rate, g->rate_min,
 					g->rate_max);
-				if (fi == F_RTT || fi == F_RPC)
+				if (fi == F_RTT || fi == F_RTT_PIN || fi == F_RPC)
 					fprintf(f, ",");
 				else
 					fprintf(f, "%.6g,", g->rate * (double)figs[fi].size / 1e6);
-				if (fi == F_RTT)
+				if (fi == F_RTT || fi == F_RTT_PIN)
 					fprintf(f, "%.4g,%.4g,", g->p50_us, g->p99_us);
 				else
 					fprintf(f, ",,");
@@ -283,7 +289,7 @@ static int write_plot(const char *gp, const char *png, const char *mach, const s
 		   "set xrange [40:100000]\n"
 		   "set xtics ('64 B' 64, '4 KiB' 4096, '64 KiB' 65536)\n"
 		   "set xlabel 'message size'\nset ylabel 'messages/s (log scale)'\n"
-		   "set format y '%%.0s%%c'\nset grid\nset key outside right top\n");
+		   "set format y '%%.0s%%c'\nset grid\nset key top right box opaque\n");
 	for (int ti = 0; ti < nsel; ti++) {
 		fprintf(f, "$t%d << EOD\n", ti);
 		for (int k = 0; k < 3; k++) {
@@ -361,7 +367,11 @@ static void usage(FILE *f)
 		"  -t, --time SECONDS     length of one repetition (default %.2f)\n"
 		"  -T, --transports LIST  comma-separated: shmbox,pipe,unix-seqpacket,\n"
 		"                         unix-stream,posix-mq,sysv-msgq (default all)\n"
-		"  -F, --figures LIST     comma-separated: ref,rtt,1to1,4to4,rpc (default all)\n"
+		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,1to1,4to4,rpc\n"
+		"                         (default all)\n"
+		"      --pin              pin every process to a CPU in every figure (child i on\n"
+		"                         the i-th allowed CPU); default: only in the pinned\n"
+		"                         round trip\n"
 		"      --unix-rpc HOW     poll (a socketpair per client, default) or shared\n"
 		"                         (one request socket for all clients)\n"
 		"  -h, --help\n"
@@ -401,7 +411,8 @@ int main(int argc, char **argv)
 		{"gnuplot", required_argument, NULL, 'g'}, {"reps", required_argument, NULL, 'r'},
 		{"time", required_argument, NULL, 't'},	  {"transports", required_argument, NULL, 'T'},
 		{"figures", required_argument, NULL, 'F'}, {"unix-rpc", required_argument, NULL, 'U'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+		{"pin", no_argument, NULL, 'P'},	  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *csv = NULL, *png = NULL, *gp = NULL, *tlist = NULL, *flist = NULL;
 	char mach[400], started[64], a[32], b[32];
@@ -428,6 +439,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'P': pin_all = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -459,8 +471,6 @@ int main(int argc, char **argv)
 	}
 
 	measure_init();
-	if (getenv("BENCH_PIN"))
-		g_pin = 1;
 	machine(mach, sizeof(mach));
 	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
 	printf("shmbox-bench (libshmbox %s), %s\n", SHMBOX_VERSION_STRING, started);
@@ -522,7 +532,8 @@ int main(int argc, char **argv)
 			const struct transport *t = sel[ti];
 			struct figure *f = &results[ti][fi];
 
-			if (fi == F_RTT)
+			g_pin = pin_all || figs[fi].pin;
+			if (fi == F_RTT || fi == F_RTT_PIN)
 				fig_rtt(t, figs[fi].size, f);
 			else if (fi == F_RPC)
 				fig_rpc(t,
@@ -543,31 +554,30 @@ int main(int argc, char **argv)
 	}
 
 	/* summary */
-	printf("\nsummary (medians; msgs/s unless said)\n");
-	printf("  %-16s %10s %11s %11s %11s %11s %11s\n", "transport", "rtt p50 us", "64 B 1->1",
-	       "4 KiB 1->1", "64KiB 1->1", "64 B 4->4", "calls/s");
+	printf("\nsummary (medians; round trip p50 in us, then messages/s or calls/s)\n");
+	printf("  %-16s %9s %9s %10s %10s %10s %10s %10s\n", "transport", "rtt p50", "pinned",
+	       "64 B 1->1", "4K 1->1", "64K 1->1", "64 B 4->4", "calls 4->1");
 	for (int ti = 0; ti < nsel; ti++) {
-		static const int cols[] = {F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
-		const struct figure *r = &results[ti][F_RTT];
+		static const int cols[] = {F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
 
-		printf("  %-16s %10s", sel[ti]->name,
-		       fig_on[F_RTT] && r->status == FIG_OK ? fmt_num(a, sizeof(a), r->p50_us)
-		       : r->status == FIG_NA		    ? "n/a"
-							    : "-");
-		for (int k = 0; k < 5; k++) {
+		printf("  %-16s", sel[ti]->name);
+		for (int k = 0; k < 7; k++) {
 			const struct figure *g = &results[ti][cols[k]];
+			int w = k < 2 ? 9 : 10;
 
 			if (!fig_on[cols[k]])
-				printf(" %11s", "-");
+				printf(" %*s", w, "-");
+			else if (g->status == FIG_OK && k < 2)
+				printf(" %*s", w, fmt_num(a, sizeof(a), g->p50_us));
 			else if (g->status == FIG_OK)
-				printf(" %11s", fmt_rate(a, sizeof(a), g->rate));
+				printf(" %*s", w, fmt_rate(a, sizeof(a), g->rate));
 			else if (g->status == FIG_NA)
-				printf(" %11s",
-				       strstr(g->note, "KiB max") ? "n/a (size)"
+				printf(" %*s", w,
+				       strstr(g->note, "KiB max") ? "n/a(size)"
 				       : strncmp(g->note, "not yet", 7) == 0 ? "not yet"
 									     : "n/a");
 			else
-				printf(" %11s", "FAILED");
+				printf(" %*s", w, "FAILED");
 		}
 		printf("\n");
 	}
@@ -592,7 +602,9 @@ int main(int argc, char **argv)
 		printf("csv: %s\n", csv);
 	else
 		failures++;
-	if (write_plot(gp, png, mach, &refs, have_refs) == 0)
+	if (!fig_on[F_1_64] && !fig_on[F_1_4K] && !fig_on[F_1_64K])
+		printf("plot: no 1 -> 1 figure measured; no plot\n");
+	else if (write_plot(gp, png, mach, &refs, have_refs) == 0)
 		run_gnuplot(gp, png);
 	printf("total time: %.1f s\n", (double)(now_ns() - t_begin) / 1e9);
 	return failures ? 1 : 0;

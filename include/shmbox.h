@@ -101,6 +101,23 @@ int shmbox_destroy(shmbox_t *box); /* remove segment and semaphores, free handle
 int shmbox_put(shmbox_t *box, const void *msg, size_t len, int timeout_ms);
 ssize_t shmbox_get(shmbox_t *box, void *buf, size_t size, int timeout_ms);
 
+/* Zero copy, for large messages: write or read a message in its slot.
+ * shmbox_reserve claims a free slot (data: slot_size bytes to fill);
+ * shmbox_commit publishes len bytes of it.  shmbox_peek claims the next
+ * message (data, len: it, in place); shmbox_release frees the slot.  Keep
+ * claims short: a reserved slot holds up the readers behind it, a peeked one
+ * the writers.  If the process dies while holding one, the slot is freed
+ * as for a put or get killed mid-copy. */
+typedef struct shmbox_zc {
+	void *data;
+	size_t len;
+	uint64_t priv[2]; /* the claim; leave as is */
+} shmbox_zc_t;
+int shmbox_reserve(shmbox_t *box, shmbox_zc_t *zc, int timeout_ms);
+int shmbox_commit(shmbox_t *box, shmbox_zc_t *zc, size_t len);
+ssize_t shmbox_peek(shmbox_t *box, shmbox_zc_t *zc, int timeout_ms);
+int shmbox_release(shmbox_t *box, shmbox_zc_t *zc);
+
 int shmbox_stat(shmbox_t *box, struct shmbox_stat *st);
 /* The state of each slot of the message ring, slot 0 first; n >= slots.
  * Returns the number of slots.  *head and *tail (may be NULL) get the ring

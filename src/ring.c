@@ -193,34 +193,72 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 	return 0;
 }
 
+static int put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+		    struct claim *c)
+{
+	unsigned spins = 0;
+	int rc;
+
+	while ((rc = put_claim(b, r, c)) == BLOCKED)
+		if (wait_turn(b, c, &spins, d, &r->h->putters_waiting, r->sem_put) == -1)
+			return -1;
+	return rc;
+}
+
+/* WRITING -> FULL.  A CAS, not a store: if our claim was taken from us
+ * (our token read as dead), the slot is no longer ours to publish. */
+static bool publish(struct shmbox *b, struct shmbox__ring *r, const struct claim *c,
+		    size_t len, uint32_t reply, uint32_t gen)
+{
+	struct shmbox__slot *s = c->slot;
+
+	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+	atomic_store_explicit(&s->pid, b->pid, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);
+	atomic_store_explicit(&s->reply, reply, memory_order_relaxed);
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	if (!cas(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
+		return false;
+	shmbox__touch(&r->h->last_put);
+	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	return true;
+}
+
+static int get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+		    size_t size, struct claim *c)
+{
+	unsigned spins = 0;
+	int rc;
+
+	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
+		if (wait_turn(b, c, &spins, d, &r->h->getters_waiting, r->sem_get) == -1)
+			return -1;
+	return rc;
+}
+
+/* READING -> FREE of the next lap; false if the claim was taken from us,
+ * and then what we read may be torn. */
+static bool release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c)
+{
+	if (!cas(&c->slot->word, c->word,
+		 shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
+		return false;
+	shmbox__touch(&r->h->last_get);
+	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+	return true;
+}
+
 int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, size_t len,
 		     struct shmbox__deadline *d, uint32_t reply, uint32_t gen, uint64_t *posp)
 {
 	struct claim c;
-	unsigned spins = 0;
-	int rc;
 
-	for (;;) {
-		while ((rc = put_claim(b, r, &c)) == BLOCKED)
-			if (wait_turn(b, &c, &spins, d, &r->h->putters_waiting, r->sem_put) == -1)
-				return -1;
-		if (rc == -1)
+	do {
+		if (put_wait(b, r, d, &c) == -1)
 			return -1;
 		if (len > 0)
 			memcpy(shmbox__payload(c.slot), msg, len);
-		atomic_store_explicit(&c.slot->len, (uint32_t)len, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->pid, b->pid, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->seq, c.pos, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->reply, reply, memory_order_relaxed);
-		atomic_store_explicit(&c.slot->gen, gen, memory_order_relaxed);
-		/* A CAS, not a store: if our claim was taken from us (our token
-		 * read as dead), the slot is no longer ours to publish. */
-		if (cas(&c.slot->word, c.word,
-			shmbox__word(shmbox__word_lap(c.word), 0, SHMBOX__FULL)))
-			break;
-	}
-	shmbox__touch(&r->h->last_put);
-	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	} while (!publish(b, r, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
 	return 0;
@@ -230,31 +268,18 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 			 struct shmbox__deadline *d, shmbox__on_claim on_claim, void *ctx)
 {
 	struct claim c;
-	unsigned spins = 0;
-	int rc, verdict = 0;
+	int verdict;
 
 	for (;;) {
-		while ((rc = get_claim(b, r, &c, size)) == BLOCKED)
-			if (wait_turn(b, &c, &spins, d, &r->h->getters_waiting, r->sem_get) == -1)
-				return -1;
-		if (rc == -1)
+		if (get_wait(b, r, d, size, &c) == -1)
 			return -1;
-		if (on_claim != NULL)
-			verdict = on_claim(b, c.slot, ctx);
+		verdict = on_claim != NULL ? on_claim(b, c.slot, ctx) : 0;
 		if (verdict == 0 && c.len > 0)
 			memcpy(buf, shmbox__payload(c.slot), c.len);
-		/* If the claim was taken from us, what we copied may be torn:
-		 * drop it and take the next message. */
-		if (cas(&c.slot->word, c.word,
-			shmbox__word(shmbox__word_lap(c.word) + 1, 0, SHMBOX__FREE)) &&
-		    verdict != 1)
+		if (release(b, r, &c) && verdict != 1)
 			break;
 	}
-	shmbox__touch(&r->h->last_get);
-	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
-	if (verdict == -1)
-		return -1;
-	return (ssize_t)c.len;
+	return verdict == -1 ? -1 : (ssize_t)c.len;
 }
 
 int shmbox_put(shmbox_t *b, const void *msg, size_t len, int timeout_ms)
@@ -287,4 +312,95 @@ ssize_t shmbox_get(shmbox_t *b, void *buf, size_t size, int timeout_ms)
 	}
 	shmbox__deadline_init(&d, timeout_ms);
 	return shmbox__ring_get(b, &b->ring[SHMBOX__MESSAGES], buf, size, &d, NULL, NULL);
+}
+
+/* Zero copy.  The claim travels in the caller's shmbox_zc_t: the ring
+ * position and the slot word we set.  Both are checked by the CAS that
+ * ends the claim, so a forged or stale one changes nothing. */
+static void zc_fill(shmbox_zc_t *zc, const struct claim *c, size_t len)
+{
+	zc->data = shmbox__payload(c->slot);
+	zc->len = len;
+	zc->priv[0] = c->pos;
+	zc->priv[1] = c->word;
+}
+
+static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
+{
+	if (b == NULL || zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	c->slot = shmbox__slot_at(&b->ring[SHMBOX__MESSAGES], zc->priv[0]);
+	c->pos = zc->priv[0];
+	c->word = zc->priv[1];
+	return 0;
+}
+
+int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+
+	if (shmbox__check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	if (put_wait(b, &b->ring[SHMBOX__MESSAGES], &d, &c) == -1)
+		return -1;
+	zc_fill(zc, &c, b->slot_size);
+	return 0;
+}
+
+int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
+{
+	struct claim c;
+
+	if (zc_claim(b, zc, &c) == -1)
+		return -1;
+	if (len > b->slot_size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (!publish(b, &b->ring[SHMBOX__MESSAGES], &c, len, 0, 0)) {
+		errno = ECANCELED; /* not our claim (any more) */
+		return -1;
+	}
+	zc->data = NULL;
+	return 0;
+}
+
+ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+
+	if (shmbox__check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	if (get_wait(b, &b->ring[SHMBOX__MESSAGES], &d, b->slot_size, &c) == -1)
+		return -1;
+	zc_fill(zc, &c, c.len);
+	return (ssize_t)c.len;
+}
+
+int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
+{
+	struct claim c;
+
+	if (zc_claim(b, zc, &c) == -1)
+		return -1;
+	if (!release(b, &b->ring[SHMBOX__MESSAGES], &c)) {
+		errno = ECANCELED; /* the claim was taken from us: what was read may be torn */
+		return -1;
+	}
+	zc->data = NULL;
+	return 0;
 }

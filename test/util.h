@@ -44,5 +44,6 @@ Suite *suite_crash(void);
 Suite *suite_race(void);
 Suite *suite_call(void);
 Suite *suite_observe(void);
+Suite *suite_zerocopy(void);
 
 #endif
