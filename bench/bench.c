@@ -95,6 +95,20 @@ static void machine(char *buf, size_t len)
 	snprintf(buf, len, "%s, nproc %d, %s %s %s", model, ncpu, u.sysname, u.release, u.machine);
 }
 
+/* The first three fields of /proc/loadavg. */
+static void loadavg(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double a, b, c;
+
+	if (f != NULL && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	else
+		snprintf(buf, len, "unknown");
+	if (f != NULL)
+		fclose(f);
+}
+
 /* ---- formatting ---- */
 
 static const char *fmt_rate(char *buf, size_t len, double v)
@@ -178,7 +192,7 @@ static void csv_ref(FILE *f, const char *name, double v, const char *unit)
 }
 
 static int write_csv(const char *path, const char *mach, const struct refs *r, int have_refs,
-		     const char *started)
+		     const char *started, const char *load0, const char *load1)
 {
 	FILE *f = fopen(path, "w");
 
@@ -193,6 +207,10 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 	csv_str(f, mach);
 	fprintf(f, ",\nmachine,started,,,,,,,,,,,,,,,,,ok,");
 	csv_str(f, started);
+	fprintf(f, ",\nmachine,load_before,,,,,,,,,,,,,,,,,ok,");
+	csv_str(f, load0);
+	fprintf(f, ",\nmachine,load_after,,,,,,,,,,,,,,,,,ok,");
+	csv_str(f, load1);
 	fprintf(f, ",\n");
 	if (have_refs) {
 		csv_ref(f, "memcpy_64KiB", r->memcpy_gbps, "GB/s");
@@ -201,6 +219,7 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 		csv_ref(f, "semop", r->semop_ns, "ns");
 		csv_ref(f, "syscall_getppid", r->syscall_ns, "ns");
 		csv_ref(f, "clock_gettime", r->clock_ns, "ns");
+		csv_ref(f, "reference_passes", r->passes, "passes");
 	}
 	for (int fi = 0; fi < NF; fi++) {
 		if (!fig_on[fi])
@@ -416,8 +435,10 @@ int main(int argc, char **argv)
 	};
 	const char *csv = NULL, *png = NULL, *gp = NULL, *tlist = NULL, *flist = NULL;
 	char mach[400], started[64], a[32], b[32];
+	static struct ref_samples samples;
 	struct refs refs = {0};
-	int have_refs = 0, failures = 0, c;
+	int have_refs = 0, ref_failed = 0, failures = 0, c;
+	char load0[64], load1[64];
 	uint64_t t_begin = now_ns();
 	struct stat st;
 	time_t now = time(NULL);
@@ -474,7 +495,10 @@ int main(int argc, char **argv)
 	machine(mach, sizeof(mach));
 	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
 	printf("shmbox-bench (libshmbox %s), %s\n", SHMBOX_VERSION_STRING, started);
+	loadavg(load0, sizeof(load0));
 	printf("machine: %s\n", mach);
+	printf("load average before: %s (other work on the machine shows in the figures)\n",
+	       load0);
 	printf("each figure: the median of %d repetitions of about %.2f s (after a calibration "
 	       "run); every message checked (sequence number, sender, length, checksum of the "
 	       "whole payload); CPU = user + system time of all the processes (wait4), per "
@@ -504,25 +528,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (do_refs) {
-		printf("\nreferences, one process, this run\n");
-		if (measure_refs(&refs) == -1) {
-			printf("  FAILED: %s\n", refs.err);
-			failures++;
-		} else {
-			have_refs = 1;
-			printf("  %-46s %8.1f GB/s\n", "memcpy of 64 KiB, hot buffers",
-			       refs.memcpy_gbps);
-			printf("  %-46s %8.1f GB/s\n", "64 KiB copied into and out of a 64-slot ring",
-			       refs.ring_gbps);
-			printf("  %-46s %8.1f GB/s\n", "checksum of 64 KiB (the receivers' check)",
-			       refs.checksum_gbps);
-			printf("  %-46s %8.0f ns\n", "one uncontended semop", refs.semop_ns);
-			printf("  %-46s %8.0f ns\n", "an empty system call (getppid)",
-			       refs.syscall_ns);
-			printf("  %-46s %8.0f ns\n", "clock_gettime(CLOCK_MONOTONIC)", refs.clock_ns);
-		}
-	}
+	if (do_refs && refs_pass(&samples) == -1)
+		ref_failed = 1;
 
 	for (int fi = 0; fi < NF && !g_interrupted; fi++) {
 		if (!fig_on[fi])
@@ -547,10 +554,37 @@ int main(int argc, char **argv)
 				failures++;
 			print_row(fi, t, f);
 		}
+		if (do_refs && !ref_failed && refs_pass(&samples) == -1)
+			ref_failed = 1;
 	}
 	if (g_interrupted) {
 		fprintf(stderr, "shmbox-bench: interrupted; every channel made so far is removed\n");
 		return 130;
+	}
+
+	if (do_refs) {
+		while (!ref_failed && samples.npass < g_reps && !g_interrupted)
+			if (refs_pass(&samples) == -1)
+				ref_failed = 1;
+		printf("\nreferences, one process, this run (median of %d passes spread over the "
+		       "run)\n",
+		       samples.npass);
+		if (ref_failed || refs_result(&samples, &refs) == -1) {
+			printf("  FAILED: %s\n", samples.err);
+			failures++;
+		} else {
+			have_refs = 1;
+			printf("  %-46s %8.1f GB/s\n", "memcpy of 64 KiB, hot buffers",
+			       refs.memcpy_gbps);
+			printf("  %-46s %8.1f GB/s\n", "64 KiB copied into and out of a 64-slot ring",
+			       refs.ring_gbps);
+			printf("  %-46s %8.1f GB/s\n", "checksum of 64 KiB (the receivers' check)",
+			       refs.checksum_gbps);
+			printf("  %-46s %8.0f ns\n", "one uncontended semop", refs.semop_ns);
+			printf("  %-46s %8.0f ns\n", "an empty system call (getppid)",
+			       refs.syscall_ns);
+			printf("  %-46s %8.0f ns\n", "clock_gettime(CLOCK_MONOTONIC)", refs.clock_ns);
+		}
 	}
 
 	/* summary */
@@ -598,7 +632,8 @@ int main(int argc, char **argv)
 	}
 
 	printf("\n");
-	if (write_csv(csv, mach, &refs, have_refs, started) == 0)
+	loadavg(load1, sizeof(load1));
+	if (write_csv(csv, mach, &refs, have_refs, started, load0, load1) == 0)
 		printf("csv: %s\n", csv);
 	else
 		failures++;
@@ -606,6 +641,7 @@ int main(int argc, char **argv)
 		printf("plot: no 1 -> 1 figure measured; no plot\n");
 	else if (write_plot(gp, png, mach, &refs, have_refs) == 0)
 		run_gnuplot(gp, png);
+	printf("load average after: %s\n", load1);
 	printf("total time: %.1f s\n", (double)(now_ns() - t_begin) / 1e9);
 	return failures ? 1 : 0;
 }

@@ -13,7 +13,17 @@ void fig_oneway(const struct transport *t, size_t size, int np, int nc, struct f
 void fig_rpc(const struct transport *t, const struct rpc_ops *ops, size_t size, int nclients,
 	     struct figure *f);
 
-/* References measured in this process (refs.c). */
+/* References measured in this process (refs.c).  One pass measures each
+ * once; passes are spread over the run, and each figure is the median of
+ * all passes, so that a busy moment does not decide it. */
+enum { REF_MEMCPY, REF_RING, REF_CHECKSUM, REF_SEMOP, REF_SYSCALL, REF_CLOCK, NREF };
+#define MAX_PASSES 32
+struct ref_samples {
+	double v[NREF][MAX_PASSES]; /* ns per operation */
+	uint64_t n[NREF];	    /* operations per pass, calibrated once */
+	int npass;
+	char err[200];
+};
 struct refs {
 	double memcpy_gbps;   /* memcpy of 64 KiB, hot buffers */
 	double ring_gbps;     /* 64 KiB into and out of a 64-slot ring */
@@ -21,8 +31,9 @@ struct refs {
 	double semop_ns;      /* one uncontended semop */
 	double syscall_ns;    /* an empty system call (getppid) */
 	double clock_ns;      /* clock_gettime(CLOCK_MONOTONIC) */
-	char err[200];
+	int passes;
 };
-int measure_refs(struct refs *r);
+int refs_pass(struct ref_samples *s); /* 0, or -1 with s->err */
+int refs_result(struct ref_samples *s, struct refs *r);
 
 #endif

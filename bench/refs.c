@@ -3,7 +3,6 @@
  * one process: copying, the receivers' checksum, a semop, a system call,
  * reading the clock.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +76,10 @@ static void op_clock(struct ref_ctx *c, uint64_t n)
 		c->sink += now_ns();
 }
 
-/* Median nanoseconds per operation over g_reps runs of ~g_target_s / 5. */
-static double ns_per_op(void (*op)(struct ref_ctx *, uint64_t), struct ref_ctx *c)
+/* How many operations take about g_target_s / 5. */
+static uint64_t calibrate(void (*op)(struct ref_ctx *, uint64_t), struct ref_ctx *c)
 {
-	double v[64];
 	uint64_t n = 16, t;
-	int reps = g_reps < 64 ? g_reps : 64;
 
 	op(c, n); /* warm up */
 	for (;;) {
@@ -93,55 +90,76 @@ static double ns_per_op(void (*op)(struct ref_ctx *, uint64_t), struct ref_ctx *
 			break;
 		n *= 4;
 	}
-	n = (uint64_t)((double)n * (g_target_s / 5 * 1e9) / (double)t);
-	if (n < 2)
-		n = 2;
-	for (int r = 0; r < reps; r++) {
-		t = now_ns();
-		op(c, n);
-		v[r] = (double)(now_ns() - t) / (double)n;
-	}
-	return median(v, reps);
+	n = (uint64_t)((double)n * (g_target_s / 5 * 1e9) / (double)(t ? t : 1));
+	return n < 2 ? 2 : n;
 }
 
-int measure_refs(struct refs *r)
+static double ns_per_op(void (*op)(struct ref_ctx *, uint64_t), struct ref_ctx *c, uint64_t n)
+{
+	uint64_t t = now_ns();
+
+	op(c, n);
+	return (double)(now_ns() - t) / (double)n;
+}
+
+static void (*const ops[NREF])(struct ref_ctx *, uint64_t) = {
+	op_memcpy, op_ring, op_checksum, op_semop, op_syscall, op_clock,
+};
+
+int refs_pass(struct ref_samples *s)
 {
 	struct ref_ctx c = {0};
 	int rc = 0;
 
-	memset(r, 0, sizeof(*r));
+	if (s->npass >= MAX_PASSES)
+		return 0;
 	c.src = buf_alloc(MSG);
 	c.dst = buf_alloc(MSG);
 	c.ring = buf_alloc((size_t)RING_SLOTS * RING_STRIDE);
-	if (c.src == NULL || c.dst == NULL || c.ring == NULL) {
-		snprintf(r->err, sizeof(r->err), "out of memory");
+	c.semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (c.src == NULL || c.dst == NULL || c.ring == NULL || c.semid == -1) {
+		snprintf(s->err, sizeof(s->err), "%s",
+			 c.semid == -1 ? "semget failed" : "out of memory");
 		rc = -1;
 		goto out;
 	}
 	for (size_t i = 0; i < MSG; i++)
 		c.src[i] = (unsigned char)(i * 131 + 7);
-
-	r->memcpy_gbps = MSG / ns_per_op(op_memcpy, &c);
-	r->ring_gbps = MSG / ns_per_op(op_ring, &c);
-	r->checksum_gbps = MSG / ns_per_op(op_checksum, &c);
-	r->syscall_ns = ns_per_op(op_syscall, &c);
-	r->clock_ns = ns_per_op(op_clock, &c);
-
-	c.semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
-	if (c.semid == -1) {
-		snprintf(r->err, sizeof(r->err), "semget: %s", strerror(errno));
+	for (int k = 0; k < NREF; k++) {
+		if (s->n[k] == 0)
+			s->n[k] = calibrate(ops[k], &c);
+		s->v[k][s->npass] = ns_per_op(ops[k], &c, s->n[k]);
+	}
+	if (c.failed) {
+		snprintf(s->err, sizeof(s->err), "semop failed");
 		rc = -1;
 		goto out;
 	}
-	r->semop_ns = ns_per_op(op_semop, &c);
-	semctl(c.semid, 0, IPC_RMID);
-	if (c.failed) {
-		snprintf(r->err, sizeof(r->err), "semop failed");
-		rc = -1;
-	}
+	s->npass++;
 out:
+	if (c.semid != -1)
+		semctl(c.semid, 0, IPC_RMID);
 	buf_free(c.src);
 	buf_free(c.dst);
 	buf_free(c.ring);
 	return rc;
+}
+
+int refs_result(struct ref_samples *s, struct refs *r)
+{
+	double m[NREF];
+
+	memset(r, 0, sizeof(*r));
+	if (s->npass == 0)
+		return -1;
+	for (int k = 0; k < NREF; k++)
+		m[k] = median(s->v[k], s->npass);
+	r->passes = s->npass;
+	r->memcpy_gbps = MSG / m[REF_MEMCPY];
+	r->ring_gbps = MSG / m[REF_RING];
+	r->checksum_gbps = MSG / m[REF_CHECKSUM];
+	r->semop_ns = m[REF_SEMOP];
+	r->syscall_ns = m[REF_SYSCALL];
+	r->clock_ns = m[REF_CLOCK];
+	return 0;
 }
