@@ -588,10 +588,16 @@ int main(int argc, char **argv)
 	}
 
 	/* summary */
-	printf("\nsummary (medians; round trip p50 in us, then messages/s or calls/s)\n");
-	printf("  %-16s %9s %9s %10s %10s %10s %10s %10s\n", "transport", "rtt p50", "pinned",
-	       "64 B 1->1", "4K 1->1", "64K 1->1", "64 B 4->4", "calls 4->1");
-	for (int ti = 0; ti < nsel; ti++) {
+	int any_fig = 0;
+
+	for (int fi = 0; fi < NF; fi++)
+		any_fig |= fig_on[fi];
+	if (any_fig)
+		printf("\nsummary (medians; round trip p50 in us, then messages/s or calls/s)\n");
+	if (any_fig)
+		printf("  %-16s %9s %9s %10s %10s %10s %10s %10s\n", "transport", "rtt p50",
+		       "pinned", "64 B 1->1", "4K 1->1", "64K 1->1", "64 B 4->4", "calls 4->1");
+	for (int ti = 0; ti < nsel && any_fig; ti++) {
 		static const int cols[] = {F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
 
 		printf("  %-16s", sel[ti]->name);

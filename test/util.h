@@ -45,5 +45,6 @@ Suite *suite_race(void);
 Suite *suite_call(void);
 Suite *suite_observe(void);
 Suite *suite_zerocopy(void);
+Suite *suite_hostile(void);
 
 #endif
