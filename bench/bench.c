@@ -409,18 +409,15 @@ static int in_list(const char *list, const char *word)
 	return 0;
 }
 
-static char *with_ext(const char *path, const char *ext)
+/* path with its ".csv" (if any) replaced by ext, in buf */
+static const char *with_ext(char *buf, size_t len, const char *path, const char *ext)
 {
 	size_t n = strlen(path);
-	char *s = malloc(n + strlen(ext) + 1);
 
-	if (s == NULL)
-		exit(1);
 	if (n > 4 && strcmp(path + n - 4, ".csv") == 0)
 		n -= 4;
-	memcpy(s, path, n);
-	strcpy(s + n, ext);
-	return s;
+	snprintf(buf, len, "%.*s%s", (int)n, path, ext);
+	return buf;
 }
 
 int main(int argc, char **argv)
@@ -439,6 +436,7 @@ int main(int argc, char **argv)
 	struct refs refs = {0};
 	int have_refs = 0, ref_failed = 0, failures = 0, c;
 	char load0[64], load1[64];
+	static char png_buf[4096], gp_buf[4096];
 	uint64_t t_begin = now_ns();
 	struct stat st;
 	time_t now = time(NULL);
@@ -473,9 +471,9 @@ int main(int argc, char **argv)
 		csv = stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.csv"
 								     : "results.csv";
 	if (png == NULL)
-		png = with_ext(csv, ".png");
+		png = with_ext(png_buf, sizeof(png_buf), csv, ".png");
 	if (gp == NULL)
-		gp = with_ext(csv, ".gp");
+		gp = with_ext(gp_buf, sizeof(gp_buf), csv, ".gp");
 	for (int i = 0; i < NT; i++)
 		if (tlist == NULL || in_list(tlist, all_transports[i]->name))
 			sel[nsel++] = all_transports[i];

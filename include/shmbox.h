@@ -65,6 +65,8 @@ struct shmbox_stat {
 /* Flags for shmbox_open_flags and shmbox_attach_id. */
 #define SHMBOX_RDONLY 0x1 /* an observer: attach read-only, hold no token;
 			     put, get, call, accept, reply fail with EBADF */
+#define SHMBOX_ANY_FILE 0x2 /* open the mailbox at the key even if it was made
+			       for another key file (to remove a stale one) */
 
 /* Slot states, as shmbox_slot_states reports them. */
 enum {

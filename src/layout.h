@@ -146,6 +146,8 @@ struct shmbox__header {
 	int32_t creator;
 	uint64_t key_dev;
 	uint64_t key_ino;
+	int64_t key_born; /* key file's birth time in ns, 0 if unknown: a file
+			     deleted and re-created often gets the same inode */
 	int64_t created;
 	uint64_t requests_offset;
 	uint64_t replies_offset;

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -25,23 +27,27 @@ struct keyfile {
 	key_t key;
 	dev_t dev;
 	ino_t ino;
+	int64_t born;
 };
 
 static int keyfile(const char *path, int proj_id, struct keyfile *k)
 {
-	struct stat st;
+	struct statx stx;
 
 	if (path == NULL || (proj_id & 0xff) == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (stat(path, &st) == -1)
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &stx) == -1)
 		return -1;
 	k->key = ftok(path, proj_id);
 	if (k->key == -1)
 		return -1;
-	k->dev = st.st_dev;
-	k->ino = st.st_ino;
+	k->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	k->ino = (ino_t)stx.stx_ino;
+	k->born = (stx.stx_mask & STATX_BTIME)
+			  ? (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec
+			  : 0;
 	return 0;
 }
 
@@ -112,6 +118,7 @@ static void init_header(struct shmbox__header *h, const struct shmbox__geometry 
 	h->creator = getpid();
 	h->key_dev = (uint64_t)k->dev;
 	h->key_ino = (uint64_t)k->ino;
+	h->key_born = k->born;
 	h->created = (int64_t)time(NULL);
 }
 
@@ -149,12 +156,18 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	    keyfile(path, proj_id, &k) == -1)
 		return -1;
 	shmid = shmget(k.key, (size_t)g.seg_size, IPC_CREAT | IPC_EXCL | (int)mode);
-	if (shmid == -1)
+	if (shmid == -1) {
+		/* The arguments were checked: EINVAL here is the size (SHMMAX). */
+		if (errno == EINVAL)
+			errno = EFBIG;
 		return -1;
+	}
 	addr = shmat(shmid, NULL, 0);
 	if (addr == (void *)-1)
 		goto fail;
 	semid = semget(k.key, (int)g.nsems, IPC_CREAT | IPC_EXCL | (int)mode);
+	if (semid == -1 && errno == EINVAL)
+		errno = ERANGE; /* more semaphores than SEMMSL allows in one set */
 	if (semid == -1 || init_semaphores(semid, g.nsems) == -1)
 		goto fail;
 	init_header(addr, &g, semid, &k);
@@ -222,7 +235,8 @@ static int check_header(const struct shmbox__header *h, size_t seg_size,
 		errno = EPROTO;
 		return -1;
 	}
-	if (k != NULL && (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino)) {
+	if (k != NULL && (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino ||
+			  (h->key_born != 0 && k->born != 0 && h->key_born != k->born))) {
 		errno = ESTALE; /* a mailbox made for another file with this key */
 		return -1;
 	}
@@ -298,7 +312,7 @@ int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp)
 	struct keyfile k;
 	int shmid;
 
-	if (boxp == NULL || (flags & ~SHMBOX_RDONLY) != 0) {
+	if (boxp == NULL || (flags & ~(SHMBOX_RDONLY | SHMBOX_ANY_FILE)) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -307,7 +321,7 @@ int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp)
 	shmid = shmget(k.key, 0, 0);
 	if (shmid == -1)
 		return -1;
-	return attach(shmid, &k, flags, boxp);
+	return attach(shmid, (flags & SHMBOX_ANY_FILE) ? NULL : &k, flags, boxp);
 }
 
 int shmbox_open(const char *path, int proj_id, shmbox_t **boxp)

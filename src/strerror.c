@@ -17,9 +17,14 @@
 	X(EAGAIN, "Mailbox is full or empty, and the call was not to wait")                \
 	X(ETIMEDOUT, "Timed out waiting for the mailbox")                                  \
 	X(EUSERS, "Too many processes have the mailbox open (max_procs)")                  \
-	X(ENOSPC, "System limit on shared-memory segments or semaphores reached "          \
-		  "(/proc/sys/kernel/shmmni, /proc/sys/kernel/sem)")                       \
-	X(EINVAL, "Invalid argument (or a size beyond /proc/sys/kernel/shmmax)")
+	X(ENOSPC, "Host out of shared-memory or semaphore ids or memory: raise "             \
+		  "/proc/sys/kernel/shmmni or shmall, or SEMMNI/SEMMNS in /proc/sys/kernel/sem") \
+	X(EFBIG, "Mailbox larger than the kernel allows: raise /proc/sys/kernel/shmmax "   \
+		 "(and shmall), or use fewer or smaller slots")                            \
+	X(ERANGE, "Mailbox needs more semaphores than one set may have: raise SEMMSL, "    \
+		  "the first number in /proc/sys/kernel/sem, or use fewer slots or max_procs") \
+	X(EBADF, "Handle is read-only (an observer)")                                      \
+	X(EINVAL, "Invalid argument")
 
 const char *shmbox_strerror(int err)
 {

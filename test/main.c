@@ -20,6 +20,8 @@ int main(void)
 	srunner_add_suite(sr, suite_observe());
 	srunner_add_suite(sr, suite_zerocopy());
 	srunner_add_suite(sr, suite_hostile());
+	srunner_add_suite(sr, suite_limits());
+	srunner_add_suite(sr, suite_survive());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

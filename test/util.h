@@ -46,5 +46,7 @@ Suite *suite_call(void);
 Suite *suite_observe(void);
 Suite *suite_zerocopy(void);
 Suite *suite_hostile(void);
+Suite *suite_limits(void);
+Suite *suite_survive(void);
 
 #endif
