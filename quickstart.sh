@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential autoconf automake libtool pkg-config check libbsd-dev"
+PACKAGES="build-essential autoconf automake libtool pkg-config check libbsd-dev valgrind"
 
 install_missing() {
 	missing=
@@ -39,8 +39,13 @@ demo() {
 
 tests() {
 	status=0
-	make -j"$(nproc)" check || status=$?
-	# Check's summary line is only in the logs: show them.
+	echo "== make check"
+	make -j"$(nproc)" check || status=1
+	echo "== make check-valgrind (the Check suite under valgrind)"
+	make check-valgrind || status=1
+	echo "== make distcheck (from the tarball, with AddressSanitizer and UBSan)"
+	make -j"$(nproc)" distcheck || status=1
+	# Check's summary line is only in the logs: show them, last.
 	for log in test/*.log; do
 		[ "$log" = test/test-suite.log ] && continue
 		echo "== $log"

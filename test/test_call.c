@@ -145,7 +145,7 @@ START_TEST(eight_clients_two_servers_each_reply_to_its_caller)
 
 			if (shmbox_open(path, TU_PROJ, &mine) == -1)
 				_exit(100);
-			for (seq = 0; seq < CALLS; seq++) {
+			for (seq = 0; seq < tu_scale(CALLS); seq++) {
 				len = tu_message(req, SLOT_SIZE - 1, (unsigned)i, seq);
 				n = shmbox_call(mine, req, len, rep, sizeof(rep), 20000);
 				if (n != (ssize_t)answer(req, len, want) || memcmp(rep, want, len + 1))

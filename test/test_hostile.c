@@ -53,7 +53,7 @@ START_TEST(every_call_survives_a_corrupt_segment)
 	pristine = malloc(ds.shm_segsz);
 	ck_assert_int_eq(shmbox_put(box, "abc", 3, 0), 0);
 	memcpy(pristine, seg, ds.shm_segsz);
-	for (seed = 1; seed <= SEEDS; seed++) {
+	for (seed = 1; seed <= tu_scale(SEEDS); seed++) {
 		memcpy(seg, pristine, ds.shm_segsz);
 		corrupt_segment(seg, ds.shm_segsz, seed);
 		TRY(shmbox_put(box, "hello", 5, 0));

@@ -34,7 +34,7 @@ static int produce(shmbox_t *box, unsigned id)
 	unsigned char buf[SLOT_SIZE];
 	unsigned seq;
 
-	for (seq = 0; seq < PER_PRODUCER; seq++)
+	for (seq = 0; seq < tu_scale(PER_PRODUCER); seq++)
 		if (shmbox_put(box, buf, tu_message(buf, sizeof(buf), id, seq), -1) == -1)
 			return -1;
 	return 0;
@@ -68,7 +68,7 @@ static void check_tally(struct tally *t, unsigned producers)
 
 	ck_assert_uint_eq(atomic_load(&t->bad), 0);
 	for (p = 0; p < producers; p++)
-		for (seq = 0; seq < PER_PRODUCER; seq++)
+		for (seq = 0; seq < tu_scale(PER_PRODUCER); seq++)
 			ck_assert_msg(atomic_load(&t->seen[p][seq]) == 1,
 				      "producer %u message %u received %u times", p, seq,
 				      (unsigned)atomic_load(&t->seen[p][seq]));

@@ -133,13 +133,13 @@ START_TEST(a_million_messages_leave_the_semaphores_as_they_were)
 
 		if (shmbox_open(path, TU_PROJ, &mine) == -1)
 			_exit(100);
-		for (v = 0; v < 1000000; v++)
+		for (v = 0; v < tu_scale(1000000); v++)
 			if (shmbox_put(mine, &v, sizeof(v), -1) == -1)
 				_exit(errno);
 		shmbox_close(mine);
 		_exit(0);
 	}
-	for (i = 0; i < 1000000; i++) {
+	for (i = 0; i < (int)tu_scale(1000000); i++) {
 		ck_assert_int_eq(shmbox_get(box, &v, sizeof(v), -1), (ssize_t)sizeof(v));
 		ck_assert_uint_eq(v, (unsigned)i);
 	}

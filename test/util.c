@@ -134,6 +134,11 @@ void tu_wait_sleepers(const char *path, int sem, int n)
 	ck_abort_msg("%d sleepers on semaphore %d after 10 s, wanted %d", v, sem, n);
 }
 
+unsigned tu_scale(unsigned n)
+{
+	return getenv("SHMBOX_TEST_QUICK") ? (n / 20 > 0 ? n / 20 : 1) : n;
+}
+
 pid_t tu_fork(void)
 {
 	pid_t pid;

@@ -24,6 +24,10 @@ void tu_run_end(void);
 /* Wait (bounded, 10 s) until n processes sleep on semaphore `sem` of the
  * mailbox at path: a blocked child is then known to be inside the call. */
 void tu_wait_sleepers(const char *path, int sem, int n);
+/* n, or n / 20 when SHMBOX_TEST_QUICK is set (under valgrind, where every
+ * message costs fifty times more; the counts still pass the limits the
+ * tests are about). */
+unsigned tu_scale(unsigned n);
 /* fork(), failing the test if it fails. */
 pid_t tu_fork(void);
 /* Signal a child every 10 ms until it exits (a signal that lands just
