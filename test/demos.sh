@@ -51,4 +51,7 @@ rpid=
 # 4. A sender with no receiver says what to do.
 "$top/demos/sender" -f "$key" hi >"$dir/out" 2>&1 && fail "sender succeeded without a mailbox"
 grep -q 'start the receiver first' "$dir/out" || fail "unclear error without a receiver"
+# 5. The race demo: through shmbox, no torn message (the raw count varies).
+"$top/demos/race" -w 2 -t 200 >"$dir/out" 2>&1 || fail "race found torn messages through shmbox"
+grep -Eq '^shmbox +[0-9]+ +0$' "$dir/out" || fail "race did not report shmbox's count"
 echo "demos: all passed"
