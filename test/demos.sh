@@ -2,7 +2,7 @@
 # The demos end to end: a receiver and a sender talk, and Ctrl-C (SIGINT)
 # ends a waiting receiver cleanly, removing the mailbox it created.
 set -u
-top=$(dirname "$0")/..
+top=.  # the build directory: make check runs tests from there
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-demos.XXXXXX")
 key="$dir/key"
 cleanup() {

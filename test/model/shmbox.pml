@@ -49,13 +49,16 @@
 #define TIMEOUTS 2
 #endif
 #ifndef SPIN_LIMIT
-#define SPIN_LIMIT 1
+#define SPIN_LIMIT 0
 #endif
 
 #define NSLOTS 2
 #define NPROD 2
-#define MSGS 2
-#define NMSG (NPROD * MSGS)
+#define MSGS 2		/* producer 1 puts MSGS messages, producer 2 puts P2MSGS */
+#ifndef P2MSGS
+#define P2MSGS 1
+#endif
+#define NMSG (MSGS + P2MSGS)
 #define NPROC (NPROD + NCONS)
 /* Positions used: one per successful put claim (NMSG) plus one per claim a
  * dying producer leaves behind (at most 1); 8 leaves room and keeps the lap
@@ -116,7 +119,11 @@ bit corrupt;	/* put_claim/get_claim returned EPROTO on a sound ring */
 #define ACC(i) (!published[i] || claimed[i])
 /* Every producer finished or died and every published message was claimed:
  * the consumers may stop (the C consumer would keep waiting). */
+#if P2MSGS == 2
 #define ALLDONE (prods_done == NPROD && ACC(1) && ACC(2) && ACC(3) && ACC(4))
+#else
+#define ALLDONE (prods_done == NPROD && ACC(1) && ACC(2) && ACC(3))
+#endif
 
 #if TIMEOUTS == 0
 #define SLICE_OVER false
@@ -528,7 +535,8 @@ proctype producer(byte me) /* me: token index, 1..NPROD */
 	{
 		k = 0;
 		do
-		:: k < MSGS -> put((me - 1) * MSGS + k + 1); k++
+		:: (me == 1 && k < MSGS) || (me == 2 && k < P2MSGS) ->
+			put((me - 1) * MSGS + k + 1); k++
 		:: else -> break
 		od;
 finished:
