@@ -169,7 +169,8 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 			   void *rep, size_t rep_size, struct shmbox__deadline *d)
 {
 	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
-	unsigned spins = 0;
+	struct shmbox__spinner sp = shmbox__spinner(b);
+	ssize_t n;
 	int dead;
 
 	for (;;) {
@@ -180,15 +181,17 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 			errno = ECONNRESET; /* freed under us: its server died */
 			return -1;
 		}
-		if (st == SHMBOX__R_READY)
-			return take_reply(b, rs, w, rep, rep_size);
+		if (st == SHMBOX__R_READY) {
+			n = take_reply(b, rs, w, rep, rep_size);
+			shmbox__spinner_learn(b, &sp);
+			return n;
+		}
 		if (st < SHMBOX__R_WAITING || st > SHMBOX__R_FILLING) {
 			errno = EPROTO;
 			return -1;
 		}
-		if (spins < SHMBOX__SPIN_LIMIT && d->timeout_ms != 0) {
-			spins++;
-			shmbox__cpu_relax();
+		if (sp.spins < sp.budget && d->timeout_ms != 0) {
+			shmbox__spin(++sp.spins);
 			continue;
 		}
 		dead = holder_dead(b, rs, w, pos);
@@ -206,6 +209,7 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 				shmbox__cpu_relax();
 			continue;
 		}
+		sp.slept = true;
 		if (shmbox__sleep(b, &rs->waiting, (int)shmbox__reply_sem(b, idx), &rs->word, w, d) ==
 		    -1) {
 			if (errno != EINTR || give_up(b, rs, w, EINTR) == -1)

@@ -33,6 +33,17 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d);
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
 bool shmbox__destroyed(const struct shmbox *b);
+/* Adaptive spinning: each handle keeps a budget of spins.  A wait that
+ * ended while spinning raises it, one that had to sleep halves it, so a
+ * process whose peers are not running (fewer cores than busy processes)
+ * soon stops burning its time slice before it sleeps. */
+struct shmbox__spinner {
+	unsigned spins, budget;
+	bool slept;
+};
+struct shmbox__spinner shmbox__spinner(struct shmbox *b);
+void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
+#define SHMBOX__SPIN_MIN 32
 #define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */
 void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128

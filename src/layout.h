@@ -185,6 +185,7 @@ struct shmbox {
 	unsigned max_procs;
 	unsigned me; /* our token index */
 	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
+	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
 	int shmid;
 	int semid;
 	pid_t pid;

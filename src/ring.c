@@ -153,19 +153,20 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 
 /* Wait until the slot that blocked us changes: spin a little, free it if
  * its holder died, then sleep.  0: try again; -1: errno. */
-static int wait_turn(struct shmbox *b, struct claim *c, unsigned *spins,
+static int wait_turn(struct shmbox *b, struct claim *c, struct shmbox__spinner *sp,
 		     struct shmbox__deadline *d, _Atomic uint32_t *waiting, int sem)
 {
 	int r;
 
-	if (d->timeout_ms != 0 && *spins < SHMBOX__SPIN_LIMIT) {
-		if (++*spins % 16 == 0 && shmbox__destroyed(b)) {
+	if (d->timeout_ms != 0 && sp->spins < sp->budget) {
+		if (++sp->spins % 16 == 0 && shmbox__destroyed(b)) {
 			errno = EIDRM;
 			return -1;
 		}
-		shmbox__spin(*spins);
+		shmbox__spin(sp->spins);
 		return 0;
 	}
+	sp->slept = true;
 	r = shmbox__recover(b, c->slot, c->word);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
@@ -196,12 +197,13 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 static int put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    struct claim *c)
 {
-	unsigned spins = 0;
+	struct shmbox__spinner sp = shmbox__spinner(b);
 	int rc;
 
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
-		if (wait_turn(b, c, &spins, d, &r->h->putters_waiting, r->sem_put) == -1)
+		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
 			return -1;
+	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
 
@@ -227,12 +229,13 @@ static bool publish(struct shmbox *b, struct shmbox__ring *r, const struct claim
 static int get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    size_t size, struct claim *c)
 {
-	unsigned spins = 0;
+	struct shmbox__spinner sp = shmbox__spinner(b);
 	int rc;
 
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
-		if (wait_turn(b, c, &spins, d, &r->h->getters_waiting, r->sem_get) == -1)
+		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
 			return -1;
+	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
 

@@ -80,6 +80,7 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 	b->shmid = shmid;
 	b->semid = semid;
 	b->pid = getpid();
+	atomic_init(&b->spin_budget, SHMBOX__SPIN_LIMIT);
 	return b;
 }
 

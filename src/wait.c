@@ -176,3 +176,25 @@ void shmbox__touch(_Atomic int64_t *when)
 	if (atomic_load_explicit(when, memory_order_relaxed) != (int64_t)t.tv_sec)
 		atomic_store_explicit(when, (int64_t)t.tv_sec, memory_order_relaxed);
 }
+
+struct shmbox__spinner shmbox__spinner(struct shmbox *b)
+{
+	struct shmbox__spinner sp = {0, 0, false};
+
+	sp.budget = atomic_load_explicit(&b->spin_budget, memory_order_relaxed);
+	return sp;
+}
+
+void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp)
+{
+	unsigned budget = sp->budget;
+
+	if (sp->spins == 0)
+		return; /* it never waited: nothing learnt */
+	if (sp->slept)
+		budget = budget / 2 > SHMBOX__SPIN_MIN ? budget / 2 : SHMBOX__SPIN_MIN;
+	else
+		budget = budget + budget / 4 < SHMBOX__SPIN_LIMIT ? budget + budget / 4
+								   : SHMBOX__SPIN_LIMIT;
+	atomic_store_explicit(&b->spin_budget, budget, memory_order_relaxed);
+}
