@@ -84,15 +84,19 @@ static struct timespec sleep_span(struct shmbox__deadline *d, bool in_flight)
 	return (struct timespec){0, cap_ns};
 }
 
-static void unannounce(_Atomic uint32_t *waiting)
+/* Take ourselves off the sleeper count.  If a waker already did, its post
+ * is ours: take it back if it has arrived, so posts do not pile up (one
+ * still in flight is left for a later sleeper, who then looks once more). */
+static void unannounce(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 {
+	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = -1, .sem_flg = IPC_NOWAIT};
 	uint32_t n = atomic_load_explicit(waiting, memory_order_relaxed);
 
-	/* If a waker already took us off, its post stays for a later sleeper. */
-	while (n > 0 && !atomic_compare_exchange_weak_explicit(waiting, &n, n - 1,
-							       memory_order_seq_cst,
-							       memory_order_relaxed))
-		;
+	while (n > 0)
+		if (atomic_compare_exchange_weak_explicit(waiting, &n, n - 1, memory_order_seq_cst,
+							  memory_order_relaxed))
+			return;
+	(void)semop(b->semid, &op, 1);
 }
 
 bool shmbox__destroyed(const struct shmbox *b)
@@ -113,13 +117,13 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 
 	atomic_fetch_add_explicit(waiting, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(word, memory_order_seq_cst) != w || shmbox__destroyed(b)) {
-		unannounce(waiting);
+		unannounce(b, waiting, sem);
 		return 0;
 	}
 	if (semtimedop(b->semid, &op, 1, &span) == 0)
 		return 0;
 	e = errno;
-	unannounce(waiting);
+	unannounce(b, waiting, sem);
 	if (e == EAGAIN)
 		return 0;
 	errno = (e == EINVAL || e == EIDRM) ? EIDRM : e;
