@@ -47,15 +47,15 @@ static const struct figdef {
 		       "round trip, 64 B, the same with the two processes pinned to different "
 		       "CPUs",
 		       "round trip", 64, 1, 1, 1},
-	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1},
+	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1, 0},
 	[F_1_4K] = {"1to1-4096", "one-way, 1 -> 1 process, 4 KiB messages", "message", 4096, 1,
-		    1},
+		    1, 0},
 	[F_1_64K] = {"1to1-65536", "one-way, 1 -> 1 process, 64 KiB messages", "message", 65536,
-		     1, 1},
+		     1, 1, 0},
 	[F_MPMC] = {"4to4-64", "one-way, 4 -> 4 processes on one channel, 64 B messages",
-		    "message", 64, NMULTI, NMULTI},
+		    "message", 64, NMULTI, NMULTI, 0},
 	[F_RPC] = {"rpc-64", "request/reply, 4 client processes -> 1 server process, 64 B",
-		   "call", 64, NCLIENTS, 1},
+		   "call", 64, NCLIENTS, 1, 0},
 };
 
 static struct figure results[16][NF];
@@ -175,20 +175,70 @@ static void print_row(int fi, const struct transport *t, const struct figure *f)
 
 /* ---- CSV ---- */
 
-static void csv_str(FILE *f, const char *s)
+enum {
+	C_KIND, C_NAME, C_TRANSPORT, C_BYTES, C_SENDERS, C_RECEIVERS, C_REPS, C_OPS_REP, C_RATE,
+	C_RATE_MIN, C_RATE_MAX, C_MBPS, C_P50, C_P99, C_CPU, C_VALUE, C_UNIT, C_STATUS, C_NOTE,
+	C_CONFIG, NCOL
+};
+static const char *const csv_head[NCOL] = {
+	"kind",	     "name",	      "transport",     "msg_bytes", "senders", "receivers",
+	"reps",	     "ops_per_rep",   "ops_per_s",     "ops_per_s_min", "ops_per_s_max",
+	"MB_per_s",  "p50_us",	      "p99_us",	       "cpu_us_per_op", "value", "unit",
+	"status",    "note",	      "config",
+};
+
+/* One row; cells may be NULL (empty).  Every cell is quoted if it needs it. */
+static void csv_row(FILE *f, char *cell[NCOL])
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
+	for (int i = 0; i < NCOL; i++) {
+		const char *s = cell[i] ? cell[i] : "";
+
+		if (i > 0)
+			fputc(',', f);
+		if (strpbrk(s, ",\"\n") == NULL) {
+			fputs(s, f);
+			continue;
+		}
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
 	}
-	fputc('"', f);
+	fputc('\n', f);
+}
+
+static char cellbuf[NCOL][64];
+
+static char *num(int col, const char *fmt, double v)
+{
+	snprintf(cellbuf[col], sizeof(cellbuf[col]), fmt, v);
+	return cellbuf[col];
+}
+
+static void csv_info(FILE *f, const char *kind, const char *name, const char *text)
+{
+	char *cell[NCOL] = {0};
+
+	cell[C_KIND] = (char *)kind;
+	cell[C_NAME] = (char *)name;
+	cell[C_STATUS] = "ok";
+	cell[C_NOTE] = (char *)text;
+	csv_row(f, cell);
 }
 
 static void csv_ref(FILE *f, const char *name, double v, const char *unit)
 {
-	fprintf(f, "reference,%s,,,,,,,,,,,,,,,%.6g,%s,ok,,\n", name, v, unit);
+	char *cell[NCOL] = {0};
+
+	cell[C_KIND] = "reference";
+	cell[C_NAME] = (char *)name;
+	cell[C_VALUE] = num(C_VALUE, "%.6g", v);
+	cell[C_UNIT] = (char *)unit;
+	cell[C_STATUS] = "ok";
+	csv_row(f, cell);
 }
 
 static int write_csv(const char *path, const char *mach, const struct refs *r, int have_refs,
@@ -200,18 +250,11 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 		fprintf(stderr, "shmbox-bench: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "kind,name,transport,msg_bytes,senders,receivers,reps,ops_per_rep,ops_per_s,"
-		   "ops_per_s_min,ops_per_s_max,MB_per_s,p50_us,p99_us,cpu_us_per_op,value,unit,"
-		   "status,note,config\n");
-	fprintf(f, "machine,machine,,,,,,,,,,,,,,,,,ok,");
-	csv_str(f, mach);
-	fprintf(f, ",\nmachine,started,,,,,,,,,,,,,,,,,ok,");
-	csv_str(f, started);
-	fprintf(f, ",\nmachine,load_before,,,,,,,,,,,,,,,,,ok,");
-	csv_str(f, load0);
-	fprintf(f, ",\nmachine,load_after,,,,,,,,,,,,,,,,,ok,");
-	csv_str(f, load1);
-	fprintf(f, ",\n");
+	csv_row(f, (char **)csv_head);
+	csv_info(f, "machine", "machine", mach);
+	csv_info(f, "machine", "started", started);
+	csv_info(f, "machine", "load_before", load0);
+	csv_info(f, "machine", "load_after", load1);
 	if (have_refs) {
 		csv_ref(f, "memcpy_64KiB", r->memcpy_gbps, "GB/s");
 		csv_ref(f, "ring_copy_64KiB", r->ring_gbps, "GB/s");
@@ -226,33 +269,37 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 			continue;
 		for (int ti = 0; ti < nsel; ti++) {
 			const struct figure *g = &results[ti][fi];
-			const char *status = g->status == FIG_OK	 ? "ok"
-					     : g->status == FIG_NA ? "n/a"
-								   : "failed";
+			char *cell[NCOL] = {0};
 
-			fprintf(f, "figure,%s,%s,%zu,%d,%d,", figs[fi].key, sel[ti]->name,
-				figs[fi].size, figs[fi].np, figs[fi].nc);
+			cell[C_KIND] = "figure";
+			cell[C_NAME] = (char *)figs[fi].key;
+			cell[C_TRANSPORT] = (char *)sel[ti]->name;
+			cell[C_BYTES] = num(C_BYTES, "%.0f", (double)figs[fi].size);
+			cell[C_SENDERS] = num(C_SENDERS, "%.0f", figs[fi].np);
+			cell[C_RECEIVERS] = num(C_RECEIVERS, "%.0f", figs[fi].nc);
+			cell[C_UNIT] = (char *)figs[fi].unit;
+			cell[C_STATUS] = g->status == FIG_OK   ? "ok"
+					 : g->status == FIG_NA ? "n/a"
+							       : "failed";
 			if (g->status == FIG_OK) {
-				fprintf(f, "%d,%llu,%.6g,%.6g,%.6g,", g->reps,
-					(unsigned long long)g->n, g->rate, g->rate_min,
-					g->rate_max);
-				if (fi == F_RTT || fi == F_RTT_PIN || fi == F_RPC)
-					fprintf(f, ",");
-				else
-					fprintf(f, "%.6g,", g->rate * (double)figs[fi].size / 1e6);
-				if (fi == F_RTT || fi == F_RTT_PIN)
-					fprintf(f, "%.4g,%.4g,", g->p50_us, g->p99_us);
-				else
-					fprintf(f, ",,");
-				fprintf(f, "%.4g,,%s/s,", g->cpu_us, figs[fi].unit);
+				cell[C_REPS] = num(C_REPS, "%.0f", g->reps);
+				cell[C_OPS_REP] = num(C_OPS_REP, "%.0f", (double)g->n);
+				cell[C_RATE] = num(C_RATE, "%.6g", g->rate);
+				cell[C_RATE_MIN] = num(C_RATE_MIN, "%.6g", g->rate_min);
+				cell[C_RATE_MAX] = num(C_RATE_MAX, "%.6g", g->rate_max);
+				if (fi != F_RTT && fi != F_RTT_PIN && fi != F_RPC)
+					cell[C_MBPS] = num(C_MBPS, "%.6g",
+							   g->rate * (double)figs[fi].size / 1e6);
+				if (fi == F_RTT || fi == F_RTT_PIN) {
+					cell[C_P50] = num(C_P50, "%.4g", g->p50_us);
+					cell[C_P99] = num(C_P99, "%.4g", g->p99_us);
+				}
+				cell[C_CPU] = num(C_CPU, "%.4g", g->cpu_us);
 			} else {
-				fprintf(f, ",,,,,,,,,,,");
+				cell[C_NOTE] = (char *)g->note;
 			}
-			fprintf(f, "%s,", status);
-			csv_str(f, g->status == FIG_OK ? "" : g->note);
-			fputc(',', f);
-			csv_str(f, g->config);
-			fputc('\n', f);
+			cell[C_CONFIG] = (char *)g->config;
+			csv_row(f, cell);
 		}
 	}
 	if (fclose(f) == EOF) {
