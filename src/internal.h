@@ -50,6 +50,22 @@ void shmbox__cpu_relax(void);
 void shmbox__spin(unsigned i);
 void shmbox__touch(_Atomic int64_t *when);
 
+/* ring.c: a claim on a slot, as put and get take it. */
+struct claim {
+	struct shmbox__slot *slot;
+	uint64_t pos;
+	uint64_t word; /* what we set (claimed) or what stopped us (blocked) */
+	uint32_t len;
+};
+
+int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+		     struct claim *c);
+bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct claim *c,
+		     size_t len, uint32_t reply, uint32_t gen);
+int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+		     size_t size, struct claim *c);
+bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c);
+
 /* ring.c: put and get on either ring.  on_claim runs after a get claims
  * a slot and before it copies: 0 take it, 1 skip it, -1 fail (errno). */
 typedef int (*shmbox__on_claim)(struct shmbox *b, struct shmbox__slot *s, void *ctx);

@@ -14,13 +14,6 @@
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
-struct claim {
-	struct shmbox__slot *slot;
-	uint64_t pos;
-	uint64_t word; /* what we set (claimed) or what stopped us (blocked) */
-	uint32_t len;
-};
-
 static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
@@ -194,7 +187,7 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 	return 0;
 }
 
-static int put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    struct claim *c)
 {
 	struct shmbox__spinner sp = shmbox__spinner(b);
@@ -209,7 +202,7 @@ static int put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__dea
 
 /* WRITING -> FULL.  A CAS, not a store: if our claim was taken from us
  * (our token read as dead), the slot is no longer ours to publish. */
-static bool publish(struct shmbox *b, struct shmbox__ring *r, const struct claim *c,
+bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct claim *c,
 		    size_t len, uint32_t reply, uint32_t gen)
 {
 	struct shmbox__slot *s = c->slot;
@@ -226,7 +219,7 @@ static bool publish(struct shmbox *b, struct shmbox__ring *r, const struct claim
 	return true;
 }
 
-static int get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
+int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    size_t size, struct claim *c)
 {
 	struct shmbox__spinner sp = shmbox__spinner(b);
@@ -241,7 +234,7 @@ static int get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__dea
 
 /* READING -> FREE of the next lap; false if the claim was taken from us,
  * and then what we read may be torn. */
-static bool release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c)
+bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c)
 {
 	if (!cas(&c->slot->word, c->word,
 		 shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
@@ -257,11 +250,11 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 	struct claim c;
 
 	do {
-		if (put_wait(b, r, d, &c) == -1)
+		if (shmbox__put_wait(b, r, d, &c) == -1)
 			return -1;
 		if (len > 0)
 			memcpy(shmbox__payload(c.slot), msg, len);
-	} while (!publish(b, r, &c, len, reply, gen));
+	} while (!shmbox__publish(b, r, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
 	return 0;
@@ -274,12 +267,12 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 	int verdict;
 
 	for (;;) {
-		if (get_wait(b, r, d, size, &c) == -1)
+		if (shmbox__get_wait(b, r, d, size, &c) == -1)
 			return -1;
 		verdict = on_claim != NULL ? on_claim(b, c.slot, ctx) : 0;
 		if (verdict == 0 && c.len > 0)
 			memcpy(buf, shmbox__payload(c.slot), c.len);
-		if (release(b, r, &c) && verdict != 1)
+		if (shmbox__release(b, r, &c) && verdict != 1)
 			break;
 	}
 	return verdict == -1 ? -1 : (ssize_t)c.len;
@@ -315,95 +308,4 @@ ssize_t shmbox_get(shmbox_t *b, void *buf, size_t size, int timeout_ms)
 	}
 	shmbox__deadline_init(&d, timeout_ms);
 	return shmbox__ring_get(b, &b->ring[SHMBOX__MESSAGES], buf, size, &d, NULL, NULL);
-}
-
-/* Zero copy.  The claim travels in the caller's shmbox_zc_t: the ring
- * position and the slot word we set.  Both are checked by the CAS that
- * ends the claim, so a forged or stale one changes nothing. */
-static void zc_fill(shmbox_zc_t *zc, const struct claim *c, size_t len)
-{
-	zc->data = shmbox__payload(c->slot);
-	zc->len = len;
-	zc->priv[0] = c->pos;
-	zc->priv[1] = c->word;
-}
-
-static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
-{
-	if (b == NULL || zc == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	c->slot = shmbox__slot_at(&b->ring[SHMBOX__MESSAGES], zc->priv[0]);
-	c->pos = zc->priv[0];
-	c->word = zc->priv[1];
-	return 0;
-}
-
-int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
-{
-	struct shmbox__deadline d;
-	struct claim c;
-
-	if (shmbox__check_handle(b, timeout_ms) == -1)
-		return -1;
-	if (zc == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	shmbox__deadline_init(&d, timeout_ms);
-	if (put_wait(b, &b->ring[SHMBOX__MESSAGES], &d, &c) == -1)
-		return -1;
-	zc_fill(zc, &c, b->slot_size);
-	return 0;
-}
-
-int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
-{
-	struct claim c;
-
-	if (zc_claim(b, zc, &c) == -1)
-		return -1;
-	if (len > b->slot_size) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (!publish(b, &b->ring[SHMBOX__MESSAGES], &c, len, 0, 0)) {
-		errno = ECANCELED; /* not our claim (any more) */
-		return -1;
-	}
-	zc->data = NULL;
-	return 0;
-}
-
-ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
-{
-	struct shmbox__deadline d;
-	struct claim c;
-
-	if (shmbox__check_handle(b, timeout_ms) == -1)
-		return -1;
-	if (zc == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	shmbox__deadline_init(&d, timeout_ms);
-	if (get_wait(b, &b->ring[SHMBOX__MESSAGES], &d, b->slot_size, &c) == -1)
-		return -1;
-	zc_fill(zc, &c, c.len);
-	return (ssize_t)c.len;
-}
-
-int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
-{
-	struct claim c;
-
-	if (zc_claim(b, zc, &c) == -1)
-		return -1;
-	if (!release(b, &b->ring[SHMBOX__MESSAGES], &c)) {
-		errno = ECANCELED; /* the claim was taken from us: what was read may be torn */
-		return -1;
-	}
-	zc->data = NULL;
-	return 0;
 }

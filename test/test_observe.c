@@ -14,6 +14,7 @@ START_TEST(a_read_only_handle_sees_but_cannot_touch)
 	unsigned char states[4];
 	uint64_t head, tail;
 	shmbox_ticket_t t = {0, 0};
+	shmbox_zc_t zc;
 	char buf[16];
 
 	ck_assert_int_eq(shmbox_open_flags(path, TU_PROJ, SHMBOX_RDONLY, &ro), 0);
@@ -39,6 +40,11 @@ START_TEST(a_read_only_handle_sees_but_cannot_touch)
 	ck_assert_int_eq(shmbox_reply(ro, &t, "c", 1), -1);
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(shmbox_destroy(ro), -1);
+	ck_assert_int_eq(errno, EBADF);
+	memset(&zc, 0, sizeof(zc)); /* a forged claim: the mapping is read-only */
+	ck_assert_int_eq(shmbox_commit(ro, &zc, 1), -1);
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(shmbox_release(ro, &zc), -1);
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(shmbox_close(ro), 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);

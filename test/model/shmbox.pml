@@ -1,46 +1,63 @@
 /*
- * shmbox.pml -- a Promela model of shmbox's put/get slot protocol.
+ * shmbox.pml -- a Promela model of shmbox's put/get slot protocol:
+ * src/ring.c (put_claim, get_claim, wait_turn, ring_put, ring_get),
+ * src/wait.c (shmbox__sleep, shmbox__wake, unannounce), src/recover.c
+ * (shmbox__recover, revoke) and src/token.c (tokens held with SEM_UNDO).
+ * README.md in this directory says what is modelled, what is abstracted
+ * away and why, and how to run it (check-model.sh).
  *
- * What it models (see README.md in this directory for the full story):
- * the message ring of src/ring.c at the granularity of its atomic steps
- * (every load, store and compare-and-swap of shared memory is one Promela
- * step; a CAS is one d_step), the sleep/wake protocol of src/wait.c, the
- * recovery of src/recover.c and the process tokens of src/token.c, with a
- * process that may die between any two of its steps.
+ * Granularity.  Every process is one loop of steps; each step (one option
+ * of the loop, a d_step) performs exactly one access to shared memory or one
+ * semaphore operation -- a load, a store, a compare-and-swap, semop,
+ * semctl(GETVAL) -- together with the purely local computation that follows
+ * it in the C code.  `pc` is the process's program counter; every step is
+ * annotated with the C line it models.  The payload is two cells written
+ * (memcpy in ring.c:206) and read (ring.c:240) one after the other, and
+ * `slen` stands for the slot header fields (len, pid, seq) stored after the
+ * payload (ring.c:207-211); the get reads len before it claims
+ * (ring.c:112).  A copy that mixes two messages shows as cells that differ.
  *
- * Processes: NPROD producers each put MSGS messages, NCONS consumers get
- * until every published message has been taken (a ghost condition: the C
- * consumer would just keep calling get).  The "killer" picks at most one
- * process to die; it dies at its next step, wherever it is, and its token
- * drops to 0 at once (the kernel's SEM_UNDO).
+ * Processes.  Producer 1 puts MSGS messages, producer 2 P2MSGS.  Consumer 1
+ * gets until every published message has been taken (ghost condition
+ * ALLDONE; the C consumer would simply keep calling get).  Consumer 2 (with
+ * NCONS=2) may also stop between two gets, like a client that wanted only
+ * so many messages.  The killer picks at most one of producer 1, producer 2
+ * and consumer 2 to die; the victim dies at its next step, wherever it is,
+ * and its token drops to 0 in the same step (the kernel's SEM_UNDO).
+ * Consumer 1 is kept alive so that someone is left to take the messages.
  *
- * Knobs (spin -DNAME=value ...):
- *   NCONS      1 or 2 consumers                         (default 2)
+ * Knobs (spin -DNAME=value):
+ *   NCONS      1 or 2 consumers (default 2)
+ *   P2MSGS     messages put by producer 2 (default 1; producer 1 puts 2)
  *   DEATHS     0: nobody dies; 1: at most one process dies (default 1)
- *   TIMEOUTS   how semtimedop's time slice is modelled   (default 2)
- *              0: never times out (P blocks until posted)
- *              1: times out only when the whole system is stuck
+ *   TIMEOUTS   how the time slice of semtimedop (wait.c:196) is modelled:
+ *              0: never times out -- P blocks until someone posts;
+ *              1: times out only when no other step anywhere is possible
  *                 (Promela's `timeout`): the slice is long compared with
- *                 any step, and a livelock shows as a non-progress cycle
- *              2: may time out at any moment (safety runs)
- *   SPIN_LIMIT retries before the first sleep (SHMBOX__SPIN_LIMIT, 256 in
- *              C; any number >= 0 here, default 1)
- *   FIX_BATON  a proposed fix for the lost-wakeup-by-baton defect found by
- *              this model (README.md, "Findings"): a put that completes also
- *              wakes a sleeping putter, a get that completes also wakes a
- *              sleeping getter.
+ *                 any step; a livelock shows as a non-progress cycle;
+ *              2: may time out at any moment (default; safety runs).
+ *   SPIN_LIMIT looks before the first sleep (SHMBOX__SPIN_LIMIT, 256 in C;
+ *              a spin is just another look, default 0)
+ *   FIX_BATON  the fix proposed in README.md ("Findings"): a put that
+ *              completes also wakes one sleeping putter, a get that
+ *              completes also wakes one sleeping getter.
  *
- * Deliberately broken variants (each must be rejected by check-model.sh):
- *   BROKEN_PUBLISH_BEFORE_COPY  put publishes FULL before copying the payload
- *   BROKEN_WAKE_BEFORE_PUBLISH  put reads getters_waiting before publishing
- *   BROKEN_RECOVER_NO_TOKEN     recovery frees a READING slot without looking
- *                               at the reader's token
- *   BROKEN_NO_RECHECK           a sleeper does not look at the slot again after
- *                               announcing itself
+ * Deliberately broken variants, each of which check-model.sh requires spin
+ * to reject:
+ *   BROKEN_PUBLISH_BEFORE_COPY  put publishes FULL before it copies
+ *   BROKEN_WAKE_BEFORE_PUBLISH  put looks at getters_waiting before it
+ *                               publishes (the waker's order reversed)
+ *   BROKEN_RECOVER_NO_TOKEN     recovery frees a READING slot without
+ *                               looking at the reader's token
+ *   BROKEN_NO_RECHECK           a sleeper does not look at its slot again
+ *                               after announcing itself
  */
 
 #ifndef NCONS
 #define NCONS 2
+#endif
+#ifndef P2MSGS
+#define P2MSGS 1
 #endif
 #ifndef DEATHS
 #define DEATHS 1
@@ -54,15 +71,14 @@
 
 #define NSLOTS 2
 #define NPROD 2
-#define MSGS 2		/* producer 1 puts MSGS messages, producer 2 puts P2MSGS */
-#ifndef P2MSGS
-#define P2MSGS 1
-#endif
+#define MSGS 2			/* messages put by producer 1 */
 #define NMSG (MSGS + P2MSGS)
 #define NPROC (NPROD + NCONS)
-/* Positions used: one per successful put claim (NMSG) plus one per claim a
- * dying producer leaves behind (at most 1); 8 leaves room and keeps the lap
- * of every state word below 4, so a word fits in a byte. */
+#define C1 (NPROD + 1)		/* the consumer that stays */
+#define C2 (NPROD + 2)		/* the consumer that may leave or die */
+/* Positions: one per successful put claim (NMSG) and one for the claim a
+ * dying producer may leave behind: 5.  MAXPOS keeps every lap below 4, so a
+ * state word fits in a byte; the model asserts the bound. */
 #define MAXPOS 8
 
 /* layout.h: enum shmbox__state */
@@ -72,58 +88,60 @@
 #define READING 4
 #define DEAD 5
 
-/* layout.h: shmbox__word(lap, owner, state) -- lap | owner | state packed
- * in one word, so that one CAS changes all three at once. */
+/* layout.h: shmbox__word(lap, owner, state), one word so that one CAS
+ * changes all three.  Owner 0 means none (FREE, FULL, DEAD). */
 #define W(l, o, s) ((l) * 64 + (o) * 8 + (s))
 #define LAP(x) ((x) / 64)
 #define OWN(x) (((x) / 8) % 8)
 #define ST(x) ((x) % 8)
+#define SLOT(p) ((p) % NSLOTS)
+#define PLAP(p) ((p) / NSLOTS)	/* the lap of position p: ring.c:55 */
 
-/* ---- shared memory (the segment) ---- */
-byte word[NSLOTS]; /* shmbox__slot.word */
-byte d0[NSLOTS];   /* payload, first half  } memcpy in ring.c:206 and 240 is */
-byte d1[NSLOTS];   /* payload, second half } two separate stores/loads here   */
-byte slen[NSLOTS];  /* shmbox__slot.len (stands for len, pid, seq: the header
-		      fields stored after the payload, ring.c:207-211) */
-byte tail, head;   /* shmbox__ring_hdr.tail / .head */
-byte gw, pw;	   /* getters_waiting / putters_waiting */
+/* ---------------- shared memory: the segment ---------------- */
+byte word[NSLOTS];	/* shmbox__slot.word */
+byte d0[NSLOTS];	/* payload, first half */
+byte d1[NSLOTS];	/* payload, second half */
+byte slen[NSLOTS];	/* shmbox__slot.len (and pid, seq) */
+byte tail, head;	/* shmbox__ring_hdr.tail, .head */
+byte gw, pw;		/* .getters_waiting, .putters_waiting */
 
-/* ---- kernel objects ---- */
-byte gsem, psem;	  /* SHMBOX__SEM_GETTERS / SHMBOX__SEM_PUTTERS */
-bit token[NPROC + 1];	  /* token i: 1 while process i lives (SEM_UNDO) */
+/* ---------------- kernel objects: the semaphore set ---------------- */
+byte gsem, psem;	/* SHMBOX__SEM_GETTERS, SHMBOX__SEM_PUTTERS */
+bit token[NPROC + 1];	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
 
-/* ---- ghost state: bookkeeping for the properties, not in the C code ---- */
-byte kill;			/* the process chosen to die (0: none) */
+/* ---------------- ghost state: for the properties only ---------------- */
+byte kill;		/* the process chosen to die, 0: none */
 bit dead[NPROC + 1];
-byte nended;			/* processes that finished or died */
-byte prods_done;		/* producers that finished or died */
-bit published[NMSG + 1];	/* its WRITING -> FULL CAS succeeded */
-bit claimed[NMSG + 1];		/* a get moved it FULL -> READING */
-bit recvd[NMSG + 1];		/* a get released it: the get returned it */
-byte claimer[NMSG + 1];		/* who claimed it */
-byte slotid[NSLOTS];		/* the message last published into the slot */
+byte nended;		/* processes that finished, left or died */
+byte prods_done;	/* producers that finished or died */
+bit published[NMSG + 1]; /* its WRITING -> FULL CAS succeeded */
+bit claimed[NMSG + 1];	/* a get moved it FULL -> READING */
+bit recvd[NMSG + 1];	/* a get released it, i.e. returned it */
+byte claimer[NMSG + 1];	/* the get that claimed it */
+byte slotid[NSLOTS];	/* the message last published into the slot */
 
-/* Error flags, one per property; each is asserted false where it is set,
- * so that pan names the property it found violated. */
+/* One flag per property; each is asserted false in the step that sets it,
+ * so that pan's error message names the property. */
 bit torn;	/* (1) a get returned a copy that is not one whole message */
-bit dup;	/* (2) a message was returned twice */
-bit lost;	/* (3) a live get's claim was taken away: its message is gone */
+bit dup;	/* (2) a get returned a message returned before */
+bit order;	/* (4) a consumer got one producer's messages out of order */
+bit lost;	/* (3) a live get's claim was revoked: its message is dropped */
 bit overwrite;	/* (3) a put claimed a slot whose message nobody claimed */
 bit skipped;	/* (3) head moved past a message nobody claimed */
-bit hole;	/* (5) tail moved past a slot nobody claimed */
-bit order;	/* (4) one producer's messages out of order at one consumer */
-bit missing;	/* (3) at the end: a published message was neither returned
-		   nor claimed by a consumer that then died */
-bit corrupt;	/* put_claim/get_claim returned EPROTO on a sound ring */
+bit hole;	/* (5) tail moved past a slot no put claimed */
+bit missing;	/* (3) at the end, a published message was neither returned
+		   nor claimed by a consumer that died holding it */
+bit corrupt;	/* a claim returned EPROTO on a sound ring */
 
-#define ACC(i) (!published[i] || claimed[i])
-/* Every producer finished or died and every published message was claimed:
- * the consumers may stop (the C consumer would keep waiting). */
 #if P2MSGS == 2
-#define ALLDONE (prods_done == NPROD && ACC(1) && ACC(2) && ACC(3) && ACC(4))
+#define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3) && ACC(4))
+#elif P2MSGS == 1
+#define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3))
 #else
-#define ALLDONE (prods_done == NPROD && ACC(1) && ACC(2) && ACC(3))
+#define ALLCLAIMED (ACC(1) && ACC(2))
 #endif
+#define ACC(i) (!published[i] || claimed[i])
+#define ALLDONE (prods_done == NPROD && ALLCLAIMED)
 
 #if TIMEOUTS == 0
 #define SLICE_OVER false
@@ -133,368 +151,303 @@ bit corrupt;	/* put_claim/get_claim returned EPROTO on a sound ring */
 #define SLICE_OVER true
 #endif
 
-#define CLAIMED 0
-#define BLOCKED 1
-
-/* ---- wait.c ---- */
-
-/* wait.c:164 unannounce(): load, then CAS n -> n-1 while n > 0.  The loop
- * linearises at its successful CAS or at its load of 0: one step. */
-inline unannounce(waiting)
-{
-	d_step { if :: waiting > 0 -> waiting-- :: else -> skip fi }
-}
-
-/* wait.c:206 shmbox__wake(): fence; n = waiting; CAS n -> n-1 while n > 0
- * (one step, as above), then semop(+1) on the semaphore: a second step, so
- * a waker may die between taking a sleeper off the counter and posting. */
-inline wake(waiting, sem)
-{
-	d_step {
-		if
-		:: waiting > 0 -> waiting--; post = 1
-		:: else -> post = 0
-		fi
-	};
-	if
-	:: post -> sem++; post = 0 /* wait.c:218 semop(+1) */
-	:: else -> skip
-	fi
-}
-
-/* wait.c:182 shmbox__sleep(): announce, look at the slot once more, sleep
- * in semtimedop for one time slice.  Returns to the caller's retry loop in
- * every case (0: look again). */
-inline sleep(waiting, sem)
-{
-	waiting++; /* wait.c:191 atomic_fetch_add(waiting, 1), seq_cst */
-#ifndef BROKEN_NO_RECHECK
-	if
-	:: word[cpos % NSLOTS] != cw -> /* wait.c:192 the slot changed */
-		unannounce(waiting)	/* wait.c:193 */
-	:: else ->
-#endif
-		if
-		:: atomic { sem > 0 -> sem-- }	/* wait.c:196 woken by a post */
-		:: SLICE_OVER ->		/* wait.c:196 EAGAIN: slice over */
-			unannounce(waiting)	/* wait.c:199 */
-		:: iscons && ALLDONE ->		/* ghost: nothing left to get */
-			goto finished
-		fi
-#ifndef BROKEN_NO_RECHECK
-	fi
-#endif
-}
-
-/* ---- recover.c ---- */
-
-/* recover.c:21 revoke(): CAS the exact word seen; on success wake the side
- * that waits behind the new state. */
-inline revoke()
-{
-	d_step {
-		if
-		:: word[cpos % NSLOTS] == cw ->
-			if
-			:: ST(cw) == WRITING -> word[cpos % NSLOTS] = W(LAP(cw), 0, DEAD)
-			:: else -> word[cpos % NSLOTS] = W(LAP(cw) + 1, 0, FREE)
-			fi;
-			ok = 1
-		:: else -> ok = 0
-		fi
-	};
-	if
-	:: ok && ST(cw) == WRITING -> wake(gw, gsem) /* recover.c:38 */
-	:: ok && ST(cw) == READING -> wake(pw, psem) /* recover.c:40 */
-	:: else -> skip
-	fi;
-	ok = 0
-}
-
 #ifdef BROKEN_RECOVER_NO_TOKEN
 #define HOLDER_GONE(x) (ST(x) == READING || !token[OWN(x)])
 #else
 #define HOLDER_GONE(x) (!token[OWN(x)])
 #endif
 
-/* ring.c:156 wait_turn(): spin a little; else recover (recover.c:46: if the
- * word that blocked us is a claim whose holder's token reads 0, revoke it
- * and return 1: look again); else sleep. */
-inline wait_turn(waiting, sem)
-{
-	if
-	:: spins < SPIN_LIMIT -> spins++ /* ring.c:161-167 cpu_relax; look again */
-	:: else ->
-		if
-		/* recover.c:50 in_flight(w), recover.c:52 token_alive: semctl GETVAL */
-		:: (ST(cw) == WRITING || ST(cw) == READING) && HOLDER_GONE(cw) ->
-			revoke()	/* recover.c:57, return 1 */
-		:: else ->		/* recover.c:51/56 return 0 */
-			/* ring.c:172 deadline: all calls here wait for ever (-1) */
-			sleep(waiting, sem) /* ring.c:176 */
-		fi
+/* ---------------- program counters ---------------- */
+/* put: ring.c:192 shmbox__ring_put, ring.c:49 put_claim */
+#define P_NEXT 1	/* between two puts */
+#define P_WORD 2	/* ring.c:57 load the slot word */
+#define P_TAIL 3	/* ring.c:54 load tail */
+#define P_CLAIM 4	/* ring.c:64 CAS FREE(L) -> WRITING(L, me) */
+#define P_ADVANCE 5	/* ring.c:75 CAS tail pos -> pos+1, look again */
+#define P_ADVANCE_MINE 6 /* ring.c:66 CAS tail pos -> pos+1, claimed */
+#define P_FREEDEAD 7	/* ring.c:79 CAS DEAD(L-1) -> FREE(L) */
+#define P_MOVED 8	/* ring.c:46 moved_on: load tail */
+#define P_COPY0 9	/* ring.c:206 memcpy, first half */
+#define P_COPY1 10	/* ring.c:206 memcpy, second half */
+#define P_LEN 11	/* ring.c:207-211 len, pid, seq */
+#define P_PUBLISH 12	/* ring.c:214 CAS WRITING(L, me) -> FULL(L) */
+#define P_EARLY 13	/* BROKEN_WAKE_BEFORE_PUBLISH only */
+/* get: ring.c:224 shmbox__ring_get, ring.c:94 get_claim */
+#define G_NEXT 20	/* between two gets */
+#define G_HEAD 21	/* ring.c:99 load head */
+#define G_WORD 22	/* ring.c:102 load the slot word */
+#define G_LEN 23	/* ring.c:112 load len */
+#define G_CLAIM 24	/* ring.c:119 CAS FULL(L) -> READING(L, me) */
+#define G_ADVANCE 25	/* ring.c:129/139 CAS head pos -> pos+1, look again */
+#define G_ADVANCE_MINE 26 /* ring.c:121 CAS head pos -> pos+1, claimed */
+#define G_FREEDEAD 27	/* ring.c:125 CAS DEAD(L) -> FREE(L+1) */
+#define G_MOVED 28	/* ring.c:46 moved_on: load head */
+#define G_COPY0 29	/* ring.c:240 memcpy, first half */
+#define G_COPY1 30	/* ring.c:240 memcpy, second half */
+#define G_RELEASE 31	/* ring.c:243 CAS READING(L, me) -> FREE(L+1) */
+/* waiting: ring.c:156 wait_turn, recover.c, wait.c */
+#define W_TOKEN 40	/* recover.c:52 token_alive: semctl(GETVAL) */
+#define W_REVOKE 41	/* recover.c:28 CAS the claim away */
+#define W_ANNOUNCE 42	/* wait.c:191 fetch_add(waiting, 1) */
+#define W_RECHECK 43	/* wait.c:192 load the slot word again */
+#define W_SLEEP 44	/* wait.c:196 semtimedop(-1) */
+#define W_UNANNOUNCE 45	/* wait.c:164 unannounce */
+#define K_WAKE 46	/* wait.c:211-215 fence; take a sleeper off the counter */
+#define K_POST 47	/* wait.c:218 semop(+1) */
+#define X_END 50	/* the process returns from its last call */
+
+#define GETTERS 0
+#define PUTTERS 1
+
+/* Where a blocked claim looks again: the start of put_claim or get_claim. */
+#define RETRY (isput -> P_TAIL : G_HEAD)
+
+/* ring.c:200-202 / 232-234: the claim returned BLOCKED with cw, the word
+ * that stopped us, at cpos; wait_turn (ring.c:156) starts.  Local only. */
+#define BLOCK()								\
+	cpos = pos; cw = w;						\
+	if								\
+	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* ring.c:161-167 */ \
+	:: else ->							\
+		if /* recover.c:50 in_flight(w)? */			\
+		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
+		:: else -> pc = W_ANNOUNCE /* ring.c:172: no deadline */ \
+		fi							\
 	fi
-}
 
-/* ---- ring.c ---- */
+/* Call shmbox__wake on side S (GETTERS or PUTTERS), then go on at R. */
+#define WAKE(S, R) wsel = S; ret = R; pc = K_WAKE
 
-/* CAS(tail, pos, pos + 1), with the ghost check that tail only ever moves
- * past a position whose slot was claimed in that lap. */
-inline advance_tail()
+proctype agent(byte me; bit isput)
 {
-	d_step {
+	byte pc, k, id;		/* k: puts done; id: the message being put */
+	byte pos, w;		/* what the claim loop loaded */
+	byte cpos, cw;		/* struct claim: position, word */
+	byte spins;		/* ring.c:196/228 spins, kept for the whole call */
+	byte r0, r1, rl;	/* what the get copied */
+	byte wsel, ret;		/* shmbox__wake's arguments and return */
+	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
+	byte seen[NPROD];	/* last message number got from each producer */
+
+	pc = (isput -> P_NEXT : G_NEXT);
+	{
+	do
+	/* ================= put ================= */
+	:: d_step { /* shmbox_put: next message; ring.c:54 load tail */
+		pc == P_NEXT &&
+		((me == 1 && k < MSGS) || (me == 2 && k < P2MSGS));
+		id = (me - 1) * MSGS + k + 1; k++; spins = 0;
+		pos = tail; assert(pos < MAXPOS); pc = P_WORD
+	   }
+	:: pc == P_NEXT &&
+	   !((me == 1 && k < MSGS) || (me == 2 && k < P2MSGS)) ->
+		pc = X_END; break
+	:: d_step { /* ring.c:54 load tail */
+		pc == P_TAIL;
+		pos = tail; assert(pos < MAXPOS); pc = P_WORD
+	   }
+	:: d_step { /* ring.c:57 load the slot word; ring.c:61 switch */
+		pc == P_WORD;
+		w = word[SLOT(pos)];
+		if
+		:: LAP(w) == PLAP(pos) && ST(w) == FREE -> pc = P_CLAIM /* :63 */
+		:: LAP(w) == PLAP(pos) && ST(w) >= WRITING && ST(w) <= DEAD ->
+			pc = P_ADVANCE /* :72-76 claimed already; tail lags */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = P_ADVANCE /* :74-76 */
+		:: LAP(w) + 1 == PLAP(pos) && ST(w) == DEAD ->
+			pc = P_FREEDEAD /* :78 */
+		:: LAP(w) + 1 == PLAP(pos) && ST(w) >= WRITING && ST(w) <= READING ->
+			BLOCK() /* :84-85 the ring is full here */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = P_MOVED /* :86-87 */
+		:: else -> corrupt = 1 /* :71, :83, :89 */
+		fi;
+		assert(!corrupt)
+	   }
+	:: d_step { /* ring.c:64 claim: CAS FREE(L) -> WRITING(L, me) */
+		pc == P_CLAIM;
+		if
+		:: word[SLOT(pos)] == w ->
+			word[SLOT(pos)] = W(PLAP(pos), me, WRITING);
+			overwrite = (slotid[SLOT(pos)] != 0 &&
+				     !claimed[slotid[SLOT(pos)]]);
+			assert(!overwrite);
+			cpos = pos; cw = W(PLAP(pos), me, WRITING);
+			pc = P_ADVANCE_MINE
+		:: else -> pc = P_TAIL /* :65 continue */
+		fi;
+		w = 0
+	   }
+	:: d_step { /* ring.c:66 and :75: CAS tail pos -> pos+1 */
+		pc == P_ADVANCE || pc == P_ADVANCE_MINE;
 		if
 		:: tail == pos ->
 			tail = pos + 1;
-			w = word[pos % NSLOTS];
-			hole = !(LAP(w) > pos / NSLOTS ||
-				 (LAP(w) == pos / NSLOTS && ST(w) != FREE));
+			/* ghost: tail passes only a slot claimed in this lap */
+			hole = !(LAP(word[SLOT(pos)]) > PLAP(pos) ||
+				 (LAP(word[SLOT(pos)]) == PLAP(pos) &&
+				  ST(word[SLOT(pos)]) != FREE));
 			assert(!hole)
 		:: else -> skip
-		fi
-	}
-}
-
-/* CAS(head, pos, pos + 1), with the ghost check that head only ever moves
- * past a position whose message was claimed (or that a dead put left). */
-inline advance_head()
-{
-	d_step {
+		fi;
 		if
-		:: head == pos ->
-			head = pos + 1;
-			w = word[pos % NSLOTS];
-			skipped = !(LAP(w) > pos / NSLOTS ||
-				    (LAP(w) == pos / NSLOTS && ST(w) == READING));
-			assert(!skipped)
+		:: pc == P_ADVANCE -> pc = P_TAIL /* :76 continue */
+#ifdef BROKEN_PUBLISH_BEFORE_COPY
+		:: else -> pc = P_PUBLISH
+#else
+		:: else -> pc = P_COPY0 /* :68 return CLAIMED */
+#endif
+		fi;
+		pos = 0; w = 0
+	   }
+	:: d_step { /* ring.c:79 CAS DEAD(L-1) -> FREE(L); no wake */
+		pc == P_FREEDEAD;
+		if
+		:: word[SLOT(pos)] == w -> word[SLOT(pos)] = W(PLAP(pos), 0, FREE)
 		:: else -> skip
-		fi
-	}
-}
-
-/* ring.c:49 put_claim().  Leaves rc, cpos (the position) and cw (the word
- * we set, or the word that blocked us). */
-inline put_claim()
-{
-	do
-	:: pos = tail;	/* ring.c:54 */
-		assert(pos < MAXPOS);
-		w = word[pos % NSLOTS]; /* ring.c:57 */
-		if
-		:: LAP(w) == pos / NSLOTS -> /* ring.c:62 LAP_SAME */
-			if
-			:: ST(w) == FREE ->
-				d_step { /* ring.c:64 claim: FREE(L) -> WRITING(L, me) */
-					if
-					:: word[pos % NSLOTS] == w ->
-						word[pos % NSLOTS] = W(pos / NSLOTS, me, WRITING);
-						ok = 1;
-						overwrite = (slotid[pos % NSLOTS] != 0 &&
-							     !claimed[slotid[pos % NSLOTS]]);
-						assert(!overwrite)
-					:: else -> ok = 0
-					fi
-				};
-				if
-				:: ok ->
-					ok = 0;
-					advance_tail(); /* ring.c:66 */
-					cpos = pos; cw = W(pos / NSLOTS, me, WRITING);
-					rc = CLAIMED;
-					break /* ring.c:68 */
-				:: else -> skip /* ring.c:65 continue */
-				fi
-			:: ST(w) >= WRITING && ST(w) <= DEAD ->
-				advance_tail() /* ring.c:72-75 claimed already; tail lags */
-			:: else -> d_step { corrupt = 1; assert(!corrupt) } /* ring.c:71 */
-			fi
-		:: LAP(w) == pos / NSLOTS + 1 -> /* ring.c:74 LAP_NEXT */
-			advance_tail()
-		:: LAP(w) + 1 == pos / NSLOTS -> /* ring.c:77 LAP_PREV */
-			if
-			:: ST(w) == DEAD -> /* ring.c:78-80 DEAD(L-1) -> FREE(L) */
-				d_step {
-					if
-					:: word[pos % NSLOTS] == w ->
-						word[pos % NSLOTS] = W(pos / NSLOTS, 0, FREE)
-					:: else -> skip
-					fi
-				}
-			:: ST(w) >= WRITING && ST(w) <= READING -> /* ring.c:84-85 full */
-				cpos = pos; cw = w; rc = BLOCKED;
-				break
-			:: else -> d_step { corrupt = 1; assert(!corrupt) } /* ring.c:83 */
-			fi
-		:: else -> /* ring.c:86-89 moved_on(): laps ahead and tail moved */
-			if
-			:: LAP(w) > pos / NSLOTS + 1 && tail != pos -> skip
-			:: else -> d_step { corrupt = 1; assert(!corrupt) }
-			fi
 		fi;
-		w = 0; pos = 0
-	od;
-	w = 0; pos = 0
-}
-
-/* ring.c:94 get_claim().  Leaves rc, cpos, cw and rl (the length, read once
- * before the claim, ring.c:112). */
-inline get_claim()
-{
-	do
-	:: pos = head;	/* ring.c:99 */
-		assert(pos < MAXPOS);
-		w = word[pos % NSLOTS]; /* ring.c:102 */
-		if
-		:: LAP(w) == pos / NSLOTS -> /* ring.c:108 LAP_SAME */
-			if
-			:: ST(w) == FULL ->
-				rl = slen[pos % NSLOTS]; /* ring.c:112 */
-				d_step { /* ring.c:119 claim: FULL(L) -> READING(L, me) */
-					if
-					:: word[pos % NSLOTS] == w ->
-						word[pos % NSLOTS] = W(pos / NSLOTS, me, READING);
-						ok = 1;
-						claimed[slotid[pos % NSLOTS]] = 1;
-						claimer[slotid[pos % NSLOTS]] = me
-					:: else -> ok = 0
-					fi
-				};
-				if
-				:: ok ->
-					ok = 0;
-					advance_head(); /* ring.c:121 */
-					cpos = pos; cw = W(pos / NSLOTS, me, READING);
-					rc = CLAIMED;
-					break /* ring.c:123 */
-				:: else -> rl = 0 /* ring.c:120 continue */
-				fi
-			:: ST(w) == DEAD -> /* ring.c:124-127 DEAD(L) -> FREE(L+1) */
-				d_step {
-					if
-					:: word[pos % NSLOTS] == w ->
-						word[pos % NSLOTS] = W(pos / NSLOTS + 1, 0, FREE);
-						ok = 1
-					:: else -> ok = 0
-					fi
-				};
-				if
-				:: ok -> ok = 0; wake(pw, psem) /* ring.c:126 */
-				:: else -> skip
-				fi
-			:: ST(w) == READING -> /* ring.c:128-130 taken; head lags */
-				advance_head()
-			:: ST(w) == FREE || ST(w) == WRITING -> /* ring.c:131-134 */
-				cpos = pos; cw = w; rc = BLOCKED;
-				break
-			:: else -> d_step { corrupt = 1; assert(!corrupt) } /* ring.c:136 */
-			fi
-		:: LAP(w) == pos / NSLOTS + 1 -> /* ring.c:138-140 LAP_NEXT */
-			advance_head()
-		:: LAP(w) + 1 == pos / NSLOTS -> /* ring.c:141-145 LAP_PREV */
-			if
-			:: ST(w) == READING ->
-				cpos = pos; cw = w; rc = BLOCKED;
-				break
-			:: else -> d_step { corrupt = 1; assert(!corrupt) } /* ring.c:143 */
-			fi
-		:: else -> /* ring.c:146-149 moved_on() */
-			if
-			:: LAP(w) > pos / NSLOTS + 1 && head != pos -> skip
-			:: else -> d_step { corrupt = 1; assert(!corrupt) }
-			fi
-		fi;
-		w = 0; pos = 0
-	od;
-	w = 0; pos = 0
-}
-
-/* ring.c:192 shmbox__ring_put() */
-inline put(id)
-{
-	spins = 0;
-put_again: /* ring.c:199 for (;;) */
-	do /* ring.c:200-202 */
-	:: put_claim();
-		if
-		:: rc == CLAIMED -> break
-		:: else -> wait_turn(pw, psem)
-		fi
-	od;
+		pos = 0; w = 0; pc = P_TAIL /* :80 continue */
+	   }
+	:: d_step { /* ring.c:46 moved_on: load tail */
+		pc == P_MOVED;
+		corrupt = (tail == pos);
+		assert(!corrupt);
+		pos = 0; w = 0; pc = P_TAIL /* :88 continue */
+	   }
+	:: d_step { pc == P_COPY0; d0[SLOT(cpos)] = id; pc = P_COPY1 } /* :206 */
+	:: d_step { pc == P_COPY1; d1[SLOT(cpos)] = id; pc = P_LEN }   /* :206 */
+	:: d_step { /* ring.c:207-211 len, pid, seq */
+		pc == P_LEN;
+		slen[SLOT(cpos)] = id;
+#if defined(BROKEN_PUBLISH_BEFORE_COPY)
+		WAKE(GETTERS, P_NEXT)
+#elif defined(BROKEN_WAKE_BEFORE_PUBLISH)
+		pc = P_EARLY
+#else
+		pc = P_PUBLISH
+#endif
+	   }
 #ifdef BROKEN_WAKE_BEFORE_PUBLISH
-	/* broken: shmbox__wake's look at getters_waiting moved before the
-	 * publishing CAS */
-	d_step {
+	:: d_step { /* broken: shmbox__wake's look at the counter, too early */
+		pc == P_EARLY;
 		if
 		:: gw > 0 -> gw--; post = 1
 		:: else -> post = 0
-		fi
-	};
+		fi;
+		pc = P_PUBLISH
+	   }
 #endif
-#ifdef BROKEN_PUBLISH_BEFORE_COPY
-	/* broken: the publishing CAS moved before the copy */
-	d_step {
+	:: d_step { /* ring.c:214-215 publish: CAS WRITING(L, me) -> FULL(L) */
+		pc == P_PUBLISH;
 		if
-		:: word[cpos % NSLOTS] == cw ->
-			word[cpos % NSLOTS] = W(LAP(cw), 0, FULL);
-			ok = 1; published[id] = 1; slotid[cpos % NSLOTS] = id
-		:: else -> ok = 0
-		fi
-	};
-	d0[cpos % NSLOTS] = id;
-	d1[cpos % NSLOTS] = id;
-	slen[cpos % NSLOTS] = id;
+		:: word[SLOT(cpos)] == cw ->
+			word[SLOT(cpos)] = W(LAP(cw), 0, FULL);
+			published[id] = 1; slotid[SLOT(cpos)] = id;
+#if defined(BROKEN_PUBLISH_BEFORE_COPY)
+			pc = P_COPY0
+#elif defined(BROKEN_WAKE_BEFORE_PUBLISH)
+			cpos = 0; cw = 0;
+			if
+			:: post -> post = 0; wsel = GETTERS; ret = P_NEXT; pc = K_POST
+			:: else -> pc = P_NEXT
+			fi
 #else
-	d0[cpos % NSLOTS] = id;	/* ring.c:206 memcpy, first half */
-	d1[cpos % NSLOTS] = id;	/* ring.c:206 memcpy, second half */
-	slen[cpos % NSLOTS] = id; /* ring.c:207-211 len, pid, seq, ... */
-	d_step { /* ring.c:214-215 publish: WRITING(L, me) -> FULL(L) */
-		if
-		:: word[cpos % NSLOTS] == cw ->
-			word[cpos % NSLOTS] = W(LAP(cw), 0, FULL);
-			ok = 1; published[id] = 1; slotid[cpos % NSLOTS] = id
-		:: else -> ok = 0
+			cpos = 0; cw = 0;
+			WAKE(GETTERS, P_NEXT) /* :216 break; :218 wake getters */
+#endif
+		:: else -> /* :212-213 our claim was taken: put it again */
+			cpos = 0; cw = 0; pc = P_TAIL
 		fi
-	};
-#endif
-	if
-	:: ok -> ok = 0 /* ring.c:216 break */
-	:: else -> goto put_again /* claim taken from us: put it again */
-	fi;
-	cw = 0; cpos = 0;
-#ifdef BROKEN_WAKE_BEFORE_PUBLISH
-	if
-	:: post -> gsem++; post = 0
-	:: else -> skip
-	fi;
-#else
-	wake(gw, gsem); /* ring.c:218 */
-#endif
-#ifdef FIX_BATON
-	wake(pw, psem);
-#endif
-	skip
-}
+	   }
 
-/* ring.c:224 shmbox__ring_get() (no on_claim: plain shmbox_get) */
-inline get()
-{
-	spins = 0;
-get_again: /* ring.c:231 for (;;) */
-	do /* ring.c:232-234 */
-	:: get_claim();
+	/* ================= get ================= */
+	:: d_step { /* shmbox_get; ring.c:99 load head */
+		pc == G_NEXT && !ALLDONE;
+		spins = 0;
+		pos = head; assert(pos < MAXPOS); pc = G_WORD
+	   }
+	:: pc == G_NEXT && ALLDONE -> pc = X_END; break /* ghost: all taken */
+#if NCONS >= 2
+	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
+#endif
+	:: d_step { /* ring.c:99 load head */
+		pc == G_HEAD;
+		pos = head; assert(pos < MAXPOS); pc = G_WORD
+	   }
+	:: d_step { /* ring.c:102 load the slot word; ring.c:107 switch */
+		pc == G_WORD;
+		w = word[SLOT(pos)];
 		if
-		:: rc == CLAIMED -> break
-		:: else -> wait_turn(gw, gsem)
-		fi
-	od;
-	r0 = d0[cpos % NSLOTS];	/* ring.c:240 memcpy, first half */
-	r1 = d1[cpos % NSLOTS];	/* ring.c:240 memcpy, second half */
-	d_step { /* ring.c:243-246 release: READING(L, me) -> FREE(L+1) */
+		:: LAP(w) == PLAP(pos) && ST(w) == FULL -> pc = G_LEN /* :110 */
+		:: LAP(w) == PLAP(pos) && ST(w) == DEAD -> pc = G_FREEDEAD /* :124 */
+		:: LAP(w) == PLAP(pos) && ST(w) == READING ->
+			pc = G_ADVANCE /* :128-130 taken; head lags */
+		:: LAP(w) == PLAP(pos) && (ST(w) == FREE || ST(w) == WRITING) ->
+			BLOCK() /* :131-134 empty, or still being written */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = G_ADVANCE /* :138-140 */
+		:: LAP(w) + 1 == PLAP(pos) && ST(w) == READING ->
+			BLOCK() /* :141-145 last lap's reader still copying */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = G_MOVED /* :146-147 */
+		:: else -> corrupt = 1 /* :136, :143, :149 */
+		fi;
+		assert(!corrupt)
+	   }
+	:: d_step { pc == G_LEN; rl = slen[SLOT(pos)]; pc = G_CLAIM } /* :112 */
+	:: d_step { /* ring.c:119 claim: CAS FULL(L) -> READING(L, me) */
+		pc == G_CLAIM;
 		if
-		:: word[cpos % NSLOTS] == cw ->
-			word[cpos % NSLOTS] = W(LAP(cw) + 1, 0, FREE);
-			ok = 1;
-			/* the get returns (r0, r1, rl): check it */
+		:: word[SLOT(pos)] == w ->
+			word[SLOT(pos)] = W(PLAP(pos), me, READING);
+			claimed[slotid[SLOT(pos)]] = 1;
+			claimer[slotid[SLOT(pos)]] = me;
+			cpos = pos; cw = W(PLAP(pos), me, READING);
+			pc = G_ADVANCE_MINE
+		:: else -> rl = 0; pc = G_HEAD /* :120 continue */
+		fi;
+		w = 0
+	   }
+	:: d_step { /* ring.c:121, :129, :139: CAS head pos -> pos+1 */
+		pc == G_ADVANCE || pc == G_ADVANCE_MINE;
+		if
+		:: head == pos ->
+			head = pos + 1;
+			/* ghost: head passes only a message that was claimed,
+			 * or a slot whose put died (then FREE of the next lap) */
+			skipped = !(LAP(word[SLOT(pos)]) > PLAP(pos) ||
+				    (LAP(word[SLOT(pos)]) == PLAP(pos) &&
+				     ST(word[SLOT(pos)]) == READING));
+			assert(!skipped)
+		:: else -> skip
+		fi;
+		if
+		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
+		:: else -> pc = G_COPY0 /* :123 return CLAIMED */
+		fi;
+		pos = 0; w = 0
+	   }
+	:: d_step { /* ring.c:125 CAS DEAD(L) -> FREE(L+1) */
+		pc == G_FREEDEAD;
+		if
+		:: word[SLOT(pos)] == w ->
+			word[SLOT(pos)] = W(PLAP(pos) + 1, 0, FREE);
+			WAKE(PUTTERS, G_HEAD) /* :126 wake putters; :127 continue */
+		:: else -> pc = G_HEAD /* :127 continue */
+		fi;
+		pos = 0; w = 0
+	   }
+	:: d_step { /* ring.c:46 moved_on: load head */
+		pc == G_MOVED;
+		corrupt = (head == pos);
+		assert(!corrupt);
+		pos = 0; w = 0; pc = G_HEAD /* :148 continue */
+	   }
+	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* :240 */
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* :240 */
+	:: d_step { /* ring.c:243-244 release: CAS READING(L, me) -> FREE(L+1) */
+		pc == G_RELEASE;
+		if
+		:: word[SLOT(cpos)] == cw ->
+			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
+			/* the get returns what it copied (ring.c:251): check it */
 			torn = !(r0 == r1 && r1 == rl && r0 >= 1 && r0 <= NMSG);
 			assert(!torn);
 			dup = recvd[r0];
@@ -502,73 +455,134 @@ get_again: /* ring.c:231 for (;;) */
 			recvd[r0] = 1;
 			order = ((r0 - 1) % MSGS + 1 <= seen[(r0 - 1) / MSGS]);
 			assert(!order);
-			seen[(r0 - 1) / MSGS] = (r0 - 1) % MSGS + 1
+			seen[(r0 - 1) / MSGS] = (r0 - 1) % MSGS + 1;
+			WAKE(PUTTERS, G_NEXT) /* :246 break; :248 wake putters */
 		:: else ->
-			/* our claim was revoked while we live: ring.c:241-246
-			 * drops the copy and takes the next message, so the one
-			 * we had claimed is gone */
-			ok = 0;
+			/* ring.c:241-246: the claim was taken from us, so we
+			 * drop the copy and take the next message: the one we
+			 * claimed is gone, and we are alive */
 			lost = 1;
 			assert(!lost)
 		fi;
-		r0 = 0; r1 = 0; rl = 0
-	};
-	if
-	:: ok -> ok = 0
-	:: else -> goto get_again
-	fi;
-	cw = 0; cpos = 0;
-	wake(pw, psem); /* ring.c:248 */
-#ifdef FIX_BATON
-	wake(gw, gsem);
+		r0 = 0; r1 = 0; rl = 0; cpos = 0; cw = 0
+	   }
+
+	/* ============ waiting: ring.c:156 wait_turn ============ */
+	:: d_step { /* recover.c:52 token_alive(owner): semctl(GETVAL) */
+		pc == W_TOKEN;
+		if
+		:: HOLDER_GONE(cw) -> pc = W_REVOKE
+		:: else -> pc = W_ANNOUNCE /* recover.c:55-56 alive: sleep */
+		fi
+	   }
+	:: d_step { /* recover.c:28 revoke: CAS the exact word seen */
+		pc == W_REVOKE;
+		if
+		:: word[SLOT(cpos)] == cw && ST(cw) == WRITING ->
+			word[SLOT(cpos)] = W(LAP(cw), 0, DEAD);
+			WAKE(GETTERS, RETRY) /* recover.c:38 */
+		:: word[SLOT(cpos)] == cw && ST(cw) == READING ->
+			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
+			WAKE(PUTTERS, RETRY) /* recover.c:40 */
+		:: else -> pc = RETRY /* recover.c:30 */
+		fi;
+		cpos = 0; cw = 0 /* ring.c:171 return 0: look again */
+	   }
+	:: d_step { /* wait.c:191 fetch_add(waiting, 1) */
+		pc == W_ANNOUNCE;
+		if
+		:: isput -> pw++
+		:: else -> gw++
+		fi;
+#ifdef BROKEN_NO_RECHECK
+		pc = W_SLEEP
+#else
+		pc = W_RECHECK
 #endif
-	skip
-}
+	   }
+	:: d_step { /* wait.c:192 load the slot word once more */
+		pc == W_RECHECK;
+		if
+		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :193 */
+		:: else -> pc = W_SLEEP
+		fi
+	   }
+	:: d_step { /* wait.c:196 semtimedop: a post woke us */
+		pc == W_SLEEP && ((isput && psem > 0) || (!isput && gsem > 0));
+		if
+		:: isput -> psem--
+		:: else -> gsem--
+		fi;
+		cpos = 0; cw = 0; pc = RETRY /* wait.c:197 return 0 */
+	   }
+	:: d_step { /* wait.c:196 semtimedop: EAGAIN, the time slice is over */
+		pc == W_SLEEP && SLICE_OVER;
+		pc = W_UNANNOUNCE
+	   }
+	:: pc == W_SLEEP && !isput && ALLDONE -> /* ghost: nothing left to get */
+		pc = X_END; break
+	:: d_step { /* wait.c:164 unannounce: CAS n -> n-1 while n > 0 */
+		pc == W_UNANNOUNCE;
+		if
+		:: isput && pw > 0 -> pw--
+		:: !isput && gw > 0 -> gw--
+		:: else -> skip
+		fi;
+		cpos = 0; cw = 0; pc = RETRY /* wait.c:194/201 return 0 */
+	   }
 
-/* ---- processes ---- */
-
-proctype producer(byte me) /* me: token index, 1..NPROD */
-{
-	byte k, pos, w, cw, cpos, spins;
-	bit rc, ok, post, iscons;
-
-	{
-		k = 0;
-		do
-		:: (me == 1 && k < MSGS) || (me == 2 && k < P2MSGS) ->
-			put((me - 1) * MSGS + k + 1); k++
-		:: else -> break
-		od;
-finished:
-		skip;
-		d_step { prods_done++; nended++ }
+	/* ============ wait.c:206 shmbox__wake ============ */
+	:: d_step { /* wait.c:211-215 fence; load; CAS n -> n-1 while n > 0 */
+		pc == K_WAKE;
+		if
+		:: wsel == GETTERS && gw > 0 -> gw--; pc = K_POST
+		:: wsel == PUTTERS && pw > 0 -> pw--; pc = K_POST
+		:: else ->
+#ifdef FIX_BATON
+			if
+			:: ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS
+			:: ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS
+			:: else -> pc = ret; ret = 0; wsel = 0
+			fi
+#else
+			pc = ret; ret = 0; wsel = 0
+#endif
+		fi
+	   }
+	:: d_step { /* wait.c:218 semop(+1) */
+		pc == K_POST;
+		if
+		:: wsel == GETTERS -> gsem++
+		:: else -> psem++
+		fi;
+#ifdef FIX_BATON
+		if
+		:: ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
+		:: ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS; pc = K_WAKE
+		:: else -> pc = ret; ret = 0; wsel = 0
+		fi
+#else
+		pc = ret; ret = 0; wsel = 0
+#endif
+	   }
+	od
 	} unless {
-		/* dies here: the kernel undoes its token (SEM_UNDO) */
-		atomic { kill == me -> token[me] = 0; dead[me] = 1; prods_done++; nended++ }
+		/* killed: the kernel undoes the token's +1 (SEM_UNDO) */
+		atomic { kill == me -> token[me] = 0; dead[me] = 1; pc = X_END }
+	};
+	/* returned from the last call (or died, or closed the handle: a
+	 * handle closed between calls holds no claim) */
+	skip;
+	d_step {
+		nended++;
+		if
+		:: isput -> prods_done++
+		:: else -> skip
+		fi
 	}
 }
 
-proctype consumer(byte me) /* me: token index, NPROD+1..NPROC */
-{
-	byte pos, w, cw, cpos, spins, r0, r1, rl;
-	byte seen[NPROD];
-	bit rc, ok, post, iscons;
-
-	iscons = 1;
-	{
-		do
-		:: ALLDONE -> break
-		:: else -> get()
-		od;
-finished:
-		nended++
-	} unless {
-		atomic { kill == me -> token[me] = 0; dead[me] = 1; nended++ }
-	}
-}
-
-/* Chooses at most one process to die.  It may run at any point of any
- * interleaving, and its victim dies at the victim's next step. */
+/* Chooses at most one victim; may run at any point of any interleaving. */
 active proctype killer()
 {
 #if DEATHS
@@ -576,8 +590,7 @@ active proctype killer()
 	:: kill = 1
 	:: kill = 2
 #if NCONS >= 2
-	:: kill = NPROD + 1
-	:: kill = NPROD + 2
+	:: kill = C2
 #endif
 	:: skip
 	fi
@@ -586,8 +599,9 @@ active proctype killer()
 #endif
 }
 
-/* When every process has finished or died: each published message was
- * returned once, or claimed by a consumer that died holding it. */
+/* Once every process has finished, left or died: each published message
+ * was returned exactly once (dup is checked as it happens), or was claimed
+ * by a consumer that died holding it. */
 active proctype monitor()
 {
 	byte i;
@@ -603,32 +617,29 @@ end_wait:
 			i++
 		:: else -> break
 		od;
-		assert(!missing)
+		assert(!missing);
+		i = 0
 	}
 }
 
 init
 {
-	byte i;
 	d_step {
-		i = 0;
-		do
-		:: i < NSLOTS -> word[i] = W(0, 0, FREE); i++
-		:: else -> break
-		od;
-		i = 1;
-		do
-		:: i <= NPROC -> token[i] = 1; i++
-		:: else -> break
-		od;
-		i = 0
+		word[0] = W(0, 0, FREE);
+		word[1] = W(0, 0, FREE);
+		token[1] = 1;
+		token[2] = 1;
+		token[C1] = 1;
+#if NCONS >= 2
+		token[C2] = 1;
+#endif
 	};
 	atomic {
-		run producer(1);
-		run producer(2);
-		run consumer(3);
+		run agent(1, 1);
+		run agent(2, 1);
+		run agent(C1, 0);
 #if NCONS >= 2
-		run consumer(4);
+		run agent(C2, 0);
 #endif
 	}
 }

@@ -1,0 +1,100 @@
+/*
+ * Zero copy: reserve/commit and peek/release are put and get cut in two,
+ * so that a large message is written or read in its slot.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+/* Zero copy.  The claim travels in the caller's shmbox_zc_t: the ring
+ * position and the slot word we set.  Both are checked by the CAS that
+ * ends the claim, so a forged or stale one changes nothing. */
+static void zc_fill(shmbox_zc_t *zc, const struct claim *c, size_t len)
+{
+	zc->data = shmbox__payload(c->slot);
+	zc->len = len;
+	zc->priv[0] = c->pos;
+	zc->priv[1] = c->word;
+}
+
+static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
+{
+	if (shmbox__check_handle(b, 0) == -1)
+		return -1;
+	if (zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	c->slot = shmbox__slot_at(&b->ring[SHMBOX__MESSAGES], zc->priv[0]);
+	c->pos = zc->priv[0];
+	c->word = zc->priv[1];
+	return 0;
+}
+
+int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+
+	if (shmbox__check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	if (shmbox__put_wait(b, &b->ring[SHMBOX__MESSAGES], &d, &c) == -1)
+		return -1;
+	zc_fill(zc, &c, b->slot_size);
+	return 0;
+}
+
+int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
+{
+	struct claim c;
+
+	if (zc_claim(b, zc, &c) == -1)
+		return -1;
+	if (len > b->slot_size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (!shmbox__publish(b, &b->ring[SHMBOX__MESSAGES], &c, len, 0, 0)) {
+		errno = ECANCELED; /* not our claim (any more) */
+		return -1;
+	}
+	zc->data = NULL;
+	return 0;
+}
+
+ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+
+	if (shmbox__check_handle(b, timeout_ms) == -1)
+		return -1;
+	if (zc == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	shmbox__deadline_init(&d, timeout_ms);
+	if (shmbox__get_wait(b, &b->ring[SHMBOX__MESSAGES], &d, b->slot_size, &c) == -1)
+		return -1;
+	zc_fill(zc, &c, c.len);
+	return (ssize_t)c.len;
+}
+
+int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
+{
+	struct claim c;
+
+	if (zc_claim(b, zc, &c) == -1)
+		return -1;
+	if (!shmbox__release(b, &b->ring[SHMBOX__MESSAGES], &c)) {
+		errno = ECANCELED; /* the claim was taken from us: what was read may be torn */
+		return -1;
+	}
+	zc->data = NULL;
+	return 0;
+}
