@@ -207,6 +207,10 @@ bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct clai
 {
 	struct shmbox__slot *s = c->slot;
 
+	/* A stale claim (committed already, or taken from us) must not touch
+	 * the slot's header: it may hold someone else's message by now. */
+	if (atomic_load_explicit(&s->word, memory_order_acquire) != c->word)
+		return false;
 	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
 	atomic_store_explicit(&s->pid, b->pid, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);

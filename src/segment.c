@@ -203,17 +203,17 @@ fail:
 
 /* Wait, bounded, for the creator to publish the header.  A creator that
  * died half-way leaves a segment that never becomes ready. */
-static int wait_ready(const struct shmbox__header *h, pid_t creator)
+static int wait_ready(const struct shmbox__header *h, pid_t creator, int wait_ms)
 {
 	struct timespec ms = {0, 1000000L};
 	int waited;
 
-	for (waited = 0; waited < READY_WAIT_MS; waited++) {
+	for (waited = 0; waited <= wait_ms; waited++) {
 		uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
 
 		if (magic == SHMBOX__MAGIC)
 			return 0;
-		if (magic != 0 || (kill(creator, 0) == -1 && errno == ESRCH))
+		if (magic != 0 || waited == wait_ms || (kill(creator, 0) == -1 && errno == ESRCH))
 			break;
 		nanosleep(&ms, NULL);
 	}
@@ -287,7 +287,10 @@ static int attach(int shmid, const struct keyfile *k, int flags, shmbox_t **boxp
 	addr = shmat(shmid, NULL, (flags & SHMBOX_RDONLY) ? SHM_RDONLY : 0);
 	if (addr == (void *)-1)
 		return -1;
-	if (wait_ready(addr, ds.shm_cpid) == -1 || check_header(addr, ds.shm_segsz, k, &g) == -1)
+	/* By key file, a mailbox may be being created; by id (`shmbox ls`
+	 * going through every segment), an empty one is just not a mailbox. */
+	if (wait_ready(addr, ds.shm_cpid, k != NULL ? READY_WAIT_MS : 0) == -1 ||
+	    check_header(addr, ds.shm_segsz, k, &g) == -1)
 		goto fail;
 	semid = open_semaphores(ds.shm_perm.__key, addr);
 	if (semid == -1)
@@ -362,14 +365,24 @@ int shmbox_close(shmbox_t *b)
 	return 0;
 }
 
+/* An observer's mapping is read-only: it attaches once more, writable, to
+ * set the flag (removal needs no token, so `shmbox rm` works on a full
+ * mailbox). */
+static void mark_destroyed(struct shmbox *b)
+{
+	struct shmbox__header *h = b->hdr;
+
+	if (b->rdonly && (h = shmat(b->shmid, NULL, 0)) == (void *)-1)
+		return;
+	atomic_store_explicit(&h->destroyed, 1, memory_order_release);
+	if (h != b->hdr)
+		shmdt(h);
+}
+
 int shmbox_destroy(shmbox_t *b)
 {
 	if (b == NULL) {
 		errno = EINVAL;
-		return -1;
-	}
-	if (b->rdonly) {
-		errno = EBADF;
 		return -1;
 	}
 	/* The segment first: if we may not remove it (EPERM), nothing changed. */
@@ -377,7 +390,7 @@ int shmbox_destroy(shmbox_t *b)
 		return -1;
 	/* Then say so in the segment, for handles that never enter the kernel,
 	 * and remove the set, which wakes every sleeper with EIDRM. */
-	atomic_store_explicit(&b->hdr->destroyed, 1, memory_order_release);
+	mark_destroyed(b);
 	semctl(b->semid, 0, IPC_RMID);
 	detach(b);
 	return 0;

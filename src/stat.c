@@ -120,6 +120,10 @@ ssize_t shmbox_slot_states(shmbox_t *b, unsigned char *states, size_t n, uint64_
 		errno = EINVAL;
 		return -1;
 	}
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
+		return -1;
+	}
 	r = &b->ring[SHMBOX__MESSAGES];
 	if (n < r->nslots) {
 		errno = EINVAL;
@@ -144,6 +148,10 @@ ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
 
 	if (b == NULL || (procs == NULL && n > 0)) {
 		errno = EINVAL;
+		return -1;
+	}
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
 		return -1;
 	}
 	for (i = 0; i < b->max_procs && k < n; i++) {

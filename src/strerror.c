@@ -19,8 +19,8 @@
 	X(EUSERS, "Too many processes have the mailbox open (max_procs)")                  \
 	X(ENOSPC, "Host out of shared-memory or semaphore ids or memory: raise "             \
 		  "/proc/sys/kernel/shmmni or shmall, or SEMMNI/SEMMNS in /proc/sys/kernel/sem") \
-	X(EFBIG, "Mailbox larger than the kernel allows: raise /proc/sys/kernel/shmmax "   \
-		 "(and shmall), or use fewer or smaller slots")                            \
+	X(EFBIG, "Mailbox larger than the kernel allows in one segment: raise "            \
+		 "/proc/sys/kernel/shmmax, or use fewer or smaller slots")                 \
 	X(ERANGE, "Mailbox needs more semaphores than one set may have: raise SEMMSL, "    \
 		  "the first number in /proc/sys/kernel/sem, or use fewer slots or max_procs") \
 	X(EBADF, "Handle is read-only (an observer)")                                      \

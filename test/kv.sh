@@ -22,9 +22,15 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-kv.XXXXXX")
 key="$dir/key"
 pidf="$dir/pid"
 : >"$key"
-# The mailbox's IPC key, ftok(key, 'k'): proj << 24 | (dev & 0xff) << 16 | (ino & 0xffff)
-ipckey=$(printf '0x%08x' $(((0x6b << 24) | (($(stat -c %d "$key") & 0xff) << 16) |
-	($(stat -c %i "$key") & 0xffff))))
+other="$dir/other-key" # a receiver's mailbox, which kvd must leave alone
+: >"$other"
+# A mailbox's IPC key, ftok(file, 1): 1 << 24 | (dev & 0xff) << 16 | (ino & 0xffff)
+ipckey_of() {
+	printf '0x%08x' $(((1 << 24) | (($(stat -c %d "$1") & 0xff) << 16) |
+		($(stat -c %i "$1") & 0xffff)))
+}
+ipckey=$(ipckey_of "$key")
+otherkey=$(ipckey_of "$other")
 
 cleanup() {
 	# Workers get SIGTERM when their daemon dies (PR_SET_PDEATHSIG).  The
@@ -32,8 +38,11 @@ cleanup() {
 	for p in ${kpid:-} $(cat "$pidf" 2>/dev/null); do
 		grep -q kvd "/proc/$p/cmdline" 2>/dev/null && kill -9 "$p"
 	done
-	ipcrm -M "$ipckey" 2>/dev/null
-	ipcrm -S "$ipckey" 2>/dev/null
+	[ -n "${rpid:-}" ] && kill -9 "$rpid" 2>/dev/null
+	for k in "$ipckey" "$otherkey"; do
+		ipcrm -M "$k" 2>/dev/null
+		ipcrm -S "$k" 2>/dev/null
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -121,12 +130,22 @@ expect 0 kv get c3.50
 expect 0 kv get shared
 grep -qx '[1-4]' "$dir/out" || fail "shared is '$(cat "$dir/out")'"
 
-# 4. A second kvd is refused: on the same pid file, or on the same mailbox.
+# 4. A second kvd is refused: on the same pid file, or on the same key file.
 expect 1 "$kvd" -f -k "$key" -p "$pidf"
 grep -q "already running (pid $kpid" "$dir/err" || fail "unclear refusal: $(cat "$dir/err")"
 expect 1 "$kvd" -f -k "$key" -p "$dir/other.pid"
 grep -q "another kvd serves $key" "$dir/err" || fail "unclear refusal: $(cat "$dir/err")"
 expect 0 kv get c1.1
+
+# ... and kvd does not take a mailbox it did not make for its own.
+"$top/demos/receiver" -f "$other" -c 1 >"$dir/receiver" 2>&1 &
+rpid=$!
+within_10s grep -q 'waiting for messages' "$dir/receiver" || fail "receiver did not start"
+expect 1 "$kvd" -f -k "$other" -p "$dir/other.pid"
+grep -q "is not kvd's" "$dir/err" || fail "unclear refusal: $(cat "$dir/err")"
+"$top/demos/sender" -f "$other" bye >/dev/null || fail "receiver's mailbox is gone"
+wait "$rpid" || fail "receiver exited $?"
+rpid=
 
 # 5. A worker killed with SIGKILL is replaced; the data is still there.
 worker=$(sed -n 's/.*worker 2 started (pid \([0-9]*\)).*/\1/p' "$dir/log")

@@ -56,6 +56,24 @@ START_TEST(forged_claims_change_nothing)
 }
 END_TEST
 
+START_TEST(a_stale_commit_leaves_the_published_message_alone)
+{
+	shmbox_t *box = tu_create(2, 32, NULL);
+	shmbox_zc_t w, stale;
+	char buf[32];
+
+	ck_assert_int_eq(shmbox_reserve(box, &w, 0), 0);
+	stale = w;
+	memcpy(w.data, "hello", 5);
+	ck_assert_int_eq(shmbox_commit(box, &w, 5), 0);
+	ck_assert_int_eq(shmbox_commit(box, &stale, 2), -1);
+	ck_assert_int_eq(errno, ECANCELED);
+	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
 /* A child takes a claim and dies holding it; the mailbox goes on. */
 static void die_holding(const char *path, int reserve)
 {
@@ -99,6 +117,7 @@ Suite *suite_zerocopy(void)
 
 	tcase_add_test(tc, reserve_commit_peek_release_round_trip);
 	tcase_add_test(tc, forged_claims_change_nothing);
+	tcase_add_test(tc, a_stale_commit_leaves_the_published_message_alone);
 	tcase_add_test(tc, a_holder_killed_blocks_nobody);
 	suite_add_tcase(s, tc);
 	return s;

@@ -53,14 +53,17 @@
  *                               after announcing itself
  */
 
+#ifndef P1MSGS
+#define P1MSGS 2		/* messages put by producer 1 */
+#endif
+#ifndef P2MSGS
+#define P2MSGS 1		/* messages put by producer 2; 0: no producer 2 */
+#endif
 #ifndef NCONS
 #define NCONS 2
 #endif
-#ifndef P2MSGS
-#define P2MSGS 1
-#endif
 #ifndef DEATHS
-#define DEATHS 1
+#define DEATHS 7
 #endif
 #ifndef TIMEOUTS
 #define TIMEOUTS 2
@@ -70,12 +73,15 @@
 #endif
 
 #define NSLOTS 2
+#if P2MSGS > 0
 #define NPROD 2
-#define MSGS 2			/* messages put by producer 1 */
-#define NMSG (MSGS + P2MSGS)
+#else
+#define NPROD 1
+#endif
+#define NMSG (P1MSGS + P2MSGS)	/* at most 4 */
 #define NPROC (NPROD + NCONS)
-#define C1 (NPROD + 1)		/* the consumer that stays */
-#define C2 (NPROD + 2)		/* the consumer that may leave or die */
+#define C1 3			/* the consumer that stays */
+#define C2 4			/* the consumer that may leave or die */
 /* Positions: one per successful put claim (NMSG) and one for the claim a
  * dying producer may leave behind: 5.  MAXPOS keeps every lap below 4, so a
  * state word fits in a byte; the model asserts the bound. */
@@ -107,17 +113,17 @@ byte gw, pw;		/* .getters_waiting, .putters_waiting */
 
 /* ---------------- kernel objects: the semaphore set ---------------- */
 byte gsem, psem;	/* SHMBOX__SEM_GETTERS, SHMBOX__SEM_PUTTERS */
-bit token[NPROC + 1];	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
+bit token[5];      	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
 
 /* ---------------- ghost state: for the properties only ---------------- */
 byte kill;		/* the process chosen to die, 0: none */
-bit dead[NPROC + 1];
+bit dead[5];
 byte nended;		/* processes that finished, left or died */
 byte prods_done;	/* producers that finished or died */
-bit published[NMSG + 1]; /* its WRITING -> FULL CAS succeeded */
-bit claimed[NMSG + 1];	/* a get moved it FULL -> READING */
-bit recvd[NMSG + 1];	/* a get released it, i.e. returned it */
-byte claimer[NMSG + 1];	/* the get that claimed it */
+bit published[5]; /* its WRITING -> FULL CAS succeeded */
+bit claimed[5];	/* a get moved it FULL -> READING */
+bit recvd[5];	/* a get released it, i.e. returned it */
+bit lostdead[5];	/* claimed by a get that died before releasing it */
 byte slotid[NSLOTS];	/* the message last published into the slot */
 
 /* One flag per property; each is asserted false in the step that sets it,
@@ -133,14 +139,9 @@ bit missing;	/* (3) at the end, a published message was neither returned
 		   nor claimed by a consumer that died holding it */
 bit corrupt;	/* a claim returned EPROTO on a sound ring */
 
-#if P2MSGS == 2
+/* A message was claimed, or not (yet) published. */
+#define ACC(i) ((i) > NMSG || !published[i] || claimed[i])
 #define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3) && ACC(4))
-#elif P2MSGS == 1
-#define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3))
-#else
-#define ALLCLAIMED (ACC(1) && ACC(2))
-#endif
-#define ACC(i) (!published[i] || claimed[i])
 #define ALLDONE (prods_done == NPROD && ALLCLAIMED)
 
 #if TIMEOUTS == 0
@@ -227,7 +228,6 @@ proctype agent(byte me; bit isput)
 	byte r0, r1, rl;	/* what the get copied */
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
-	byte seen[NPROD];	/* last message number got from each producer */
 
 	pc = (isput -> P_NEXT : G_NEXT);
 	{
@@ -235,12 +235,12 @@ proctype agent(byte me; bit isput)
 	/* ================= put ================= */
 	:: d_step { /* shmbox_put: next message; ring.c:54 load tail */
 		pc == P_NEXT &&
-		((me == 1 && k < MSGS) || (me == 2 && k < P2MSGS));
-		id = (me - 1) * MSGS + k + 1; k++; spins = 0;
+		((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS));
+		id = (me - 1) * P1MSGS + k + 1; k++; spins = 0;
 		pos = tail; assert(pos < MAXPOS); pc = P_WORD
 	   }
 	:: pc == P_NEXT &&
-	   !((me == 1 && k < MSGS) || (me == 2 && k < P2MSGS)) ->
+	   !((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS)) ->
 		pc = X_END; break
 	:: d_step { /* ring.c:54 load tail */
 		pc == P_TAIL;
@@ -398,7 +398,12 @@ proctype agent(byte me; bit isput)
 		:: word[SLOT(pos)] == w ->
 			word[SLOT(pos)] = W(PLAP(pos), me, READING);
 			claimed[slotid[SLOT(pos)]] = 1;
-			claimer[slotid[SLOT(pos)]] = me;
+			/* ghost: one producer's messages are claimed in the
+			 * order they were put (so each consumer gets them in
+			 * that order: its gets are one after the other) */
+			order = (slotid[SLOT(pos)] != 1 && slotid[SLOT(pos)] != P1MSGS + 1 &&
+				 !claimed[slotid[SLOT(pos)] - 1]);
+			assert(!order);
 			cpos = pos; cw = W(PLAP(pos), me, READING);
 			pc = G_ADVANCE_MINE
 		:: else -> rl = 0; pc = G_HEAD /* :120 continue */
@@ -453,9 +458,6 @@ proctype agent(byte me; bit isput)
 			dup = recvd[r0];
 			assert(!dup);
 			recvd[r0] = 1;
-			order = ((r0 - 1) % MSGS + 1 <= seen[(r0 - 1) / MSGS]);
-			assert(!order);
-			seen[(r0 - 1) / MSGS] = (r0 - 1) % MSGS + 1;
 			WAKE(PUTTERS, G_NEXT) /* :246 break; :248 wake putters */
 		:: else ->
 			/* ring.c:241-246: the claim was taken from us, so we
@@ -568,7 +570,20 @@ proctype agent(byte me; bit isput)
 	od
 	} unless {
 		/* killed: the kernel undoes the token's +1 (SEM_UNDO) */
-		atomic { kill == me -> token[me] = 0; dead[me] = 1; pc = X_END }
+		d_step {
+			kill == me;
+			token[me] = 0;
+			dead[me] = 1;
+			/* ghost: a get that dies holding its claim takes the
+			 * message with it (recover.c:7-8) */
+			if
+			:: !isput && (pc == G_ADVANCE_MINE || pc == G_COPY0 ||
+				      pc == G_COPY1 || pc == G_RELEASE) ->
+				lostdead[slotid[SLOT(cpos)]] = 1
+			:: else -> skip
+			fi;
+			pc = X_END
+		}
 	};
 	/* returned from the last call (or died, or closed the handle: a
 	 * handle closed between calls holds no claim) */
@@ -585,18 +600,21 @@ proctype agent(byte me; bit isput)
 /* Chooses at most one victim; may run at any point of any interleaving. */
 active proctype killer()
 {
-#if DEATHS
 	if
+#if DEATHS & 1
 	:: kill = 1
+#endif
+#if (DEATHS & 2) && NPROD >= 2
 	:: kill = 2
-#if NCONS >= 2
+#endif
+#if (DEATHS & 4) && NCONS >= 2
 	:: kill = C2
+#endif
+#if DEATHS & 8
+	:: kill = C1
 #endif
 	:: skip
 	fi
-#else
-	skip
-#endif
 }
 
 /* Once every process has finished, left or died: each published message
@@ -612,8 +630,7 @@ end_wait:
 		do
 		:: i <= NMSG ->
 			missing = missing ||
-				  (published[i] && !recvd[i] &&
-				   !(claimed[i] && dead[claimer[i]]));
+				  (published[i] && !recvd[i] && !lostdead[i]);
 			i++
 		:: else -> break
 		od;
@@ -628,15 +645,15 @@ init
 		word[0] = W(0, 0, FREE);
 		word[1] = W(0, 0, FREE);
 		token[1] = 1;
-		token[2] = 1;
+		token[2] = (NPROD >= 2);
 		token[C1] = 1;
-#if NCONS >= 2
-		token[C2] = 1;
-#endif
+		token[C2] = (NCONS >= 2);
 	};
 	atomic {
 		run agent(1, 1);
+#if NPROD >= 2
 		run agent(2, 1);
+#endif
 		run agent(C1, 0);
 #if NCONS >= 2
 		run agent(C2, 0);

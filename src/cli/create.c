@@ -1,0 +1,75 @@
+/* shmbox create: a new mailbox, and its key file if there is none. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ftok needs a file that exists; its contents do not matter. */
+static void touch(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CREAT, 0644);
+
+	if (fd == -1)
+		err(errno == EACCES ? EX_NOPERM : EX_CANTCREAT, "create %s", path);
+	close(fd);
+}
+
+/* The mode is octal, as chmod takes it: 600, 0660. */
+static mode_t mode(const char *arg)
+{
+	char *end;
+	long m;
+
+	errno = 0;
+	m = strtol(arg, &end, 8);
+	if (end == arg || *end != '\0' || errno != 0 || m < 1 || m > 0777)
+		errx(EX_USAGE, "-m %s: the mode is invalid (octal, 1 to 777)", arg);
+	return (mode_t)m;
+}
+
+int cli_create(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{"slots", required_argument, NULL, 'n'},
+		{"slot-size", required_argument, NULL, 's'},
+		{"mode", required_argument, NULL, 'm'},
+		{"max-procs", required_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
+	};
+	shmbox_attr_t attr = {.slots = CLI_SLOTS, .slot_size = CLI_SLOT_SIZE};
+	const char *path;
+	shmbox_t *box;
+	int c;
+
+	while ((c = cli_getopt(cmd, argc, argv, ":hVp:n:s:m:P:", longopts)) != -1) {
+		switch (c) {
+		case 'n':
+			attr.slots = (size_t)cli_number('n', optarg, "the number of slots", 1,
+							 UINT32_MAX);
+			break;
+		case 's':
+			attr.slot_size = (size_t)cli_number('s', optarg, "the slot size", 1,
+							     UINT32_MAX);
+			break;
+		case 'm': attr.mode = mode(optarg); break;
+		case 'P':
+			attr.max_procs = (size_t)cli_number('P', optarg, "the number of processes",
+							     1, 65535);
+			break;
+		default: cli_usage(cmd);
+		}
+	}
+	path = cli_path(cmd, argc, argv);
+	cli_no_more(cmd, argc, argv);
+	touch(path);
+	if (shmbox_create(path, cli_proj, &attr, &box) == -1)
+		cli_fail("create", path);
+	shmbox_close(box);
+	return EX_OK;
+}

@@ -1,0 +1,140 @@
+/*
+ * What to do about an error, beyond what shmbox_strerror says: which
+ * kernel setting is exhausted, and how to clear objects the library cannot
+ * remove (a half-made segment, a semaphore set left alone at the key).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define SHMMAX "/proc/sys/kernel/shmmax"
+#define SHMALL "/proc/sys/kernel/shmall"
+#define SHMMNI "/proc/sys/kernel/shmmni"
+#define SEM "/proc/sys/kernel/sem"
+
+static char hint[512];
+
+/* The first n numbers of a /proc file; how many were read. */
+static int read_numbers(const char *path, unsigned long long *v, int n)
+{
+	FILE *f = fopen(path, "r");
+	int k = 0;
+
+	if (f == NULL)
+		return 0;
+	while (k < n && fscanf(f, "%llu", &v[k]) == 1)
+		k++;
+	fclose(f);
+	return k;
+}
+
+/* Rows of a /proc/sysvipc table, and the sum of its 4th column (segment
+ * size in shm, semaphores in sem). */
+static unsigned long long table(const char *path, unsigned long long *sum)
+{
+	char line[512];
+	unsigned long long rows = 0, a, b, size;
+	FILE *f = fopen(path, "r");
+	long long key;
+
+	*sum = 0;
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lld %llu %llo %llu", &key, &a, &b, &size) != 4)
+			continue; /* the heading */
+		*sum += size;
+		rows++;
+	}
+	fclose(f);
+	return rows;
+}
+
+static void add(const char *fmt, unsigned long long a, unsigned long long b)
+{
+	size_t len = strlen(hint);
+
+	snprintf(hint + len, sizeof(hint) - len, fmt, len == 0 ? "" : ", ", a, b);
+}
+
+/* Segments and sets are counted: a full count is certain.  Pages and
+ * semaphores depend on the size of what was being made, which we do not
+ * know, so with no count full we show how much of each is in use. */
+static const char *no_space(void)
+{
+	unsigned long long sem[4], lim, bytes, sems, nseg, nsets;
+	long page = sysconf(_SC_PAGESIZE);
+	int have_sem = read_numbers(SEM, sem, 4) == 4;
+
+	hint[0] = '\0';
+	nseg = table("/proc/sysvipc/shm", &bytes);
+	nsets = table("/proc/sysvipc/sem", &sems);
+	if (read_numbers(SHMMNI, &lim, 1) == 1 && nseg >= lim)
+		add("%s" SHMMNI " is full (%llu of %llu segments)", nseg, lim);
+	if (have_sem && nsets >= sem[3])
+		add("%sSEMMNI is full (%llu of %llu semaphore sets)", nsets, sem[3]);
+	if (hint[0] != '\0')
+		return hint;
+	if (read_numbers(SHMALL, &lim, 1) == 1 && page > 0)
+		add("%sin use: %llu of " SHMALL "'s %llu pages", bytes / (unsigned long long)page,
+		    lim);
+	if (have_sem)
+		add("%s%llu of SEMMNS's %llu semaphores", sems, sem[1]);
+	return hint[0] != '\0' ? hint : NULL;
+}
+
+static const char *limit(const char *fmt, const char *path, int field)
+{
+	unsigned long long v[4];
+
+	if (read_numbers(path, v, field + 1) != field + 1)
+		return NULL;
+	snprintf(hint, sizeof(hint), fmt, v[field]);
+	return hint;
+}
+
+/* create said EEXIST: is it a mailbox, or only a set left at the key? */
+static const char *lone_set(key_t key)
+{
+	if (key == -1 || shmget(key, 0, 0) != -1 || errno != ENOENT || semget(key, 0, 0) == -1)
+		return NULL;
+	snprintf(hint, sizeof(hint),
+		 "only a semaphore set is there, without its segment (left by a process "
+		 "killed while removing a mailbox?); remove it with: ipcrm -S 0x%08x",
+		 (unsigned)key);
+	return hint;
+}
+
+/* Not a mailbox the library will touch, or not yet one. */
+static const char *foreign(key_t key)
+{
+	if (key == -1)
+		return NULL;
+	snprintf(hint, sizeof(hint),
+		 "if it is a mailbox the library cannot use (half made, or of another "
+		 "version) and nothing else uses key 0x%08x: ipcrm -M 0x%08x -S 0x%08x",
+		 (unsigned)key, (unsigned)key, (unsigned)key);
+	return hint;
+}
+
+const char *cli_hint(int err, const char *verb, const char *path, int proj)
+{
+	key_t key = path != NULL ? ftok(path, proj) : -1;
+
+	switch (err) {
+	case ENOSPC: return no_space();
+	case EFBIG: return limit(SHMMAX " is %llu bytes now", SHMMAX, 0);
+	case ERANGE: return limit("SEMMSL is %llu now", SEM, 0);
+	case EEXIST: return strcmp(verb, "create") == 0 ? lone_set(key) : NULL;
+	case EPROTO: return foreign(key);
+	case ESTALE: return strcmp(verb, "rm") == 0 ? "rm -f removes it anyway" : NULL;
+	default: return NULL;
+	}
+}

@@ -1,0 +1,245 @@
+#!/bin/sh
+# The shmbox command end to end: create, send, recv, info (--json), ls,
+# watch --once and live, call and serve, rm; bad numbers, missing
+# mailboxes, timeouts and kernel limits, each with its sysexits(3) status.
+#
+# Exit status 77 means SKIP to automake and is also EX_NOPERM: this script
+# compares the command's statuses and never passes one through.  It exits
+# 0 (pass), 1 (fail) or 77 (skip: no System V IPC here).
+set -u
+
+if [ -x ./shmbox ]; then
+	shmbox=./shmbox # automake runs tests from the top build directory
+else
+	shmbox=$(dirname "$0")/../shmbox
+fi
+[ -r /proc/sysvipc/shm ] || { echo "SKIP: no System V IPC"; exit 77; }
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-cli.XXXXXX") || exit 1
+a="$dir/a" # made by create
+b="$dir/b" # a key file without a mailbox
+pids=
+
+# The key ftok gives: project, then the low bytes of device and inode.
+ipckey() {
+	set -- $(stat -c '%d %i' "$1") "$2"
+	printf '0x%08x' $(((($3 & 255) << 24) | (($1 & 255) << 16) | ($2 & 65535)))
+}
+
+# Whatever happens, kill what we started and leave nothing in ipcs.
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	for f in "$a" "$b"; do
+		[ -e "$f" ] || continue
+		for proj in 1 2; do
+			k=$(ipckey "$f" "$proj")
+			ipcrm -M "$k" 2>/dev/null
+			ipcrm -S "$k" 2>/dev/null
+		done
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- stdout"; cat "$dir/out" 2>/dev/null
+	echo "--- stderr"; cat "$dir/err" 2>/dev/null
+	exit 1
+}
+
+# run CMD...: its status in $st, its output in $dir/out and $dir/err
+run() {
+	"$@" >"$dir/out" 2>"$dir/err"
+	st=$?
+}
+status() { [ "$st" -eq "$1" ] || fail "$2: status $st, expected $1"; }
+out_has() { grep -q -- "$1" "$dir/out" || fail "$2: no '$1' on stdout"; }
+err_has() { grep -q -- "$1" "$dir/err" || fail "$2: no '$1' on stderr"; }
+out_is() { printf '%s\n' "$1" | cmp -s - "$dir/out" || fail "$2: stdout is not '$1'"; }
+
+# Wait for a file to contain a pattern (at most 5 s).
+await() {
+	i=0
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 500 ] || fail "waited in vain for '$2' in $1"
+		sleep 0.01
+	done
+}
+
+# sysexits(3)
+EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_OSERR=71 EX_CANTCREAT=73
+EX_TEMPFAIL=75 EX_NOPERM=77
+
+# --help and --version, on the command and each subcommand
+run "$shmbox" --help; status 0 "--help"; out_has "usage:" "--help"
+run "$shmbox" --version; status 0 "--version"; out_has "shmbox " "--version"
+for c in create rm send recv call serve info ls watch; do
+	run "$shmbox" "$c" --help; status 0 "$c --help"; out_has "usage: .*$c" "$c --help"
+	run "$shmbox" "$c" --version; status 0 "$c --version"
+done
+run "$shmbox"; status $EX_USAGE "no subcommand"
+run "$shmbox" frobnicate; status $EX_USAGE "unknown subcommand"
+err_has "frobnicate: no such command" "unknown subcommand"
+run "$shmbox" info; status $EX_USAGE "info without a path"
+
+# create makes the key file; a second create finds the mailbox there
+run "$shmbox" create -n 4 -s 64 "$a"; status 0 "create"
+[ -e "$a" ] || fail "create made no key file"
+run "$shmbox" create "$a"; status $EX_CANTCREAT "create again"
+err_has "create $a: Mailbox already exists" "create again"
+
+# bad numbers are usage errors that name the option
+for args in "create -n abc $b" "create -n 0 $b" "create -s 99999999999 $b" \
+	"recv -t soon $a" "recv -c 0 $a" "watch -i 1 $a" "info -p 0 $a" "create -p 256 $b"; do
+	set -- $args
+	run "$shmbox" "$@"; status $EX_USAGE "$args"
+	err_has "$2 $3: " "$args"
+done
+run "$shmbox" create -m 888 "$b"; status $EX_USAGE "create -m 888"; err_has "-m 888" "-m 888"
+run "$shmbox" recv -r -c 2 "$a"; status $EX_USAGE "recv -r -c 2"
+
+# send and recv: arguments, an empty message, lines, NUL-ended, raw bytes
+run "$shmbox" send "$a" hello "shared memory" ""; status 0 "send"
+run "$shmbox" info "$a"; status 0 "info"
+out_has "3 queued, 1 free" "info"; out_has "4 slots of 64B" "info"
+run "$shmbox" info --json "$a"; status 0 "info --json"
+out_has '"queued":3' "info --json"; out_has '"slots":4' "info --json"
+out_has '"slot_size":64' "info --json"; out_has '"mode":"0600"' "info --json"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json, sys; json.load(sys.stdin)' <"$dir/out" ||
+		fail "info --json is not JSON"
+fi
+key=$(sed 's/.*"key":"\(0x[0-9a-f]*\)".*/\1/' "$dir/out")
+[ "$key" = "$(ipckey "$a" 1)" ] || fail "info --json: key $key, ftok says $(ipckey "$a" 1)"
+
+run "$shmbox" ls; status 0 "ls"
+grep -q "^$key .* 3/4 " "$dir/out" || fail "ls: no line for $key with fill 3/4"
+run "$shmbox" ls --json; status 0 "ls --json"; out_has "\"key\":\"$key\"" "ls --json"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json, sys; json.load(sys.stdin)' <"$dir/out" ||
+		fail "ls --json is not JSON"
+fi
+
+# watch --once: three full cells and a free one; head at 0, tail at 3
+run "$shmbox" watch --once "$a"; status 0 "watch --once"
+grep -qxF 'slot [#][#][#][ ]' "$dir/out" || fail "watch --once: no cells [#][#][#][ ]"
+grep -qx '      H        T' "$dir/out" || fail "watch --once: H and T not under slots 0 and 3"
+out_has "3 queued, 1 free, 0 being written, 0 being read" "watch --once"
+out_has "\[ \] free" "watch --once"
+
+run "$shmbox" recv -c 2 "$a"; status 0 "recv -c 2"
+out_is "hello
+shared memory" "recv -c 2"
+run "$shmbox" recv -t 0 "$a"; status 0 "recv -t 0 (one empty message)"; out_is "" "recv empty"
+run "$shmbox" recv -t 0 "$a"; status $EX_TEMPFAIL "recv -t 0 on an empty mailbox"
+run "$shmbox" recv -c 1 -t 100 "$a"; status $EX_TEMPFAIL "recv -t 100 on an empty mailbox"
+err_has "Timed out" "recv -t 100"
+
+printf 'one\ntwo\n' >"$dir/in"
+run "$shmbox" send "$a" <"$dir/in"; status 0 "send lines"
+run "$shmbox" recv -c 2 "$a"; status 0 "recv lines"; out_is "one
+two" "recv lines"
+
+printf 'x\ny\0z\0' >"$dir/in"
+run "$shmbox" send -0 "$a" <"$dir/in"; status 0 "send -0"
+run "$shmbox" recv -0 -c 2 "$a"; status 0 "recv -0"
+cmp -s "$dir/in" "$dir/out" || fail "recv -0 is not what send -0 read"
+
+printf 'a\000b\377\nc' >"$dir/in"
+run "$shmbox" send -r "$a" <"$dir/in"; status 0 "send -r"
+run "$shmbox" recv -r "$a"; status 0 "recv -r"
+cmp -s "$dir/in" "$dir/out" || fail "recv -r is not byte for byte what send -r read"
+
+# a full mailbox: put with timeout 0 fails, watch shows it full
+run "$shmbox" send "$a" 1 2 3 4; status 0 "fill"
+run "$shmbox" send -t 0 "$a" 5; status $EX_TEMPFAIL "send -t 0 to a full mailbox"
+run "$shmbox" watch --once "$a"; status 0 "watch --once, full"
+grep -qxF 'slot [#][#][#][#]' "$dir/out" || fail "watch --once: not four full cells"
+run "$shmbox" recv -t 0 "$a"; status 0 "drain"; out_is "1
+2
+3
+4" "drain"
+
+# too long a message
+long=$(printf '%065d' 0)
+run "$shmbox" send "$a" "$long"; status $EX_DATAERR "send 65 bytes into 64"
+err_has "slot size is 64" "send 65 bytes"
+
+# no such mailbox
+run "$shmbox" rm "$dir/none"; status $EX_NOINPUT "rm without a key file"
+err_has "rm $dir/none: No such mailbox" "rm without a key file"
+: >"$b"
+run "$shmbox" rm "$b"; status $EX_NOINPUT "rm without a mailbox"
+err_has "rm $b: No such mailbox" "rm without a mailbox"
+run "$shmbox" send -p 2 "$a" x; status $EX_NOINPUT "send to project 2"
+
+# call: no server times out; the echo server and a command answer
+run "$shmbox" call -t 200 "$a" ping; status $EX_TEMPFAIL "call without a server"
+"$shmbox" serve -c 1 "$a" >"$dir/serve.out" 2>&1 &
+spid=$!; pids="$pids $spid"
+run "$shmbox" call -t 5000 "$a" ping; status 0 "call the echo server"; out_is "ping" "echo"
+wait "$spid"; st=$?; status 0 "serve -c 1"
+"$shmbox" serve -c 1 "$a" tr a-z A-Z >"$dir/serve.out" 2>&1 &
+spid=$!; pids="$pids $spid"
+run "$shmbox" call -t 5000 "$a" ping; status 0 "call tr"; out_is "PING" "tr"
+wait "$spid"; st=$?; status 0 "serve -c 1 tr"
+
+# permissions: another user may not open a 0600 mailbox (EX_NOPERM is 77,
+# which must not leak out as this test's status)
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 755 "$dir"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$shmbox" info "$a"
+	status $EX_NOPERM "info by another user"
+	err_has "Permission denied" "info by another user"
+else
+	echo "cli: not root or no setpriv: EX_NOPERM not tested"
+fi
+
+# watch, live: ends on Ctrl-C with status 0 and gives the terminal back;
+# waits while its mailbox is removed and made again
+"$shmbox" watch -i 20 "$a" >"$dir/watch.out" 2>&1 &
+wpid=$!; pids="$pids $wpid"
+await "$dir/watch.out" "Ctrl-C to stop"
+run "$shmbox" rm "$a"; status 0 "rm while watched"
+await "$dir/watch.out" "was removed"
+run "$shmbox" create -n 2 -s 8 "$a"; status 0 "create again while watched"
+await "$dir/watch.out" "slot \[ \]\[ \]"
+kill -INT "$wpid"
+wait "$wpid"; st=$?; status 0 "watch on SIGINT"
+grep -q "$(printf '\033\\[?1049l')" "$dir/watch.out" || fail "watch left the alternate screen on"
+
+# rm, and nothing is left in ipcs
+run "$shmbox" rm "$a"; status 0 "rm"
+run "$shmbox" info "$a"; status $EX_NOINPUT "info after rm"
+if command -v ipcs >/dev/null 2>&1; then
+	ipcs -m -s | grep -qi "^$key " && fail "rm left $key in ipcs"
+fi
+
+# kernel limits, in a private IPC namespace, name the setting to raise
+if unshare -i true 2>/dev/null; then
+	unshare -i sh -c '
+		echo 1 >/proc/sys/kernel/shmmni
+		"$1" create "$2" && "$1" create -p 2 "$2"
+		echo "status $?"
+		echo 4096 >/proc/sys/kernel/shmmni
+		echo 10000 >/proc/sys/kernel/shmmax
+		"$1" create -p 3 -n 64 -s 4096 "$2"
+		echo "status $?"
+		echo "100 32000 500 32000" >/proc/sys/kernel/sem
+		echo 100000000 >/proc/sys/kernel/shmmax
+		"$1" create -p 4 -n 200 -s 16 "$2"
+		echo "status $?"' sh "$shmbox" "$dir/ns" >"$dir/out" 2>"$dir/err"
+	[ "$(grep -c "^status $EX_OSERR\$" "$dir/out")" -eq 3 ] ||
+		fail "kernel limits: not three EX_OSERR"
+	err_has "shmmni" "ENOSPC"
+	err_has "shmmax" "EFBIG"
+	err_has "SEMMSL" "ERANGE"
+else
+	echo "cli: no private IPC namespace (unshare -i): kernel limits not tested"
+fi
+
+echo "cli: all passed"
+exit 0
