@@ -24,7 +24,8 @@ int cli_rm(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	path = cli_path(cmd, argc, argv);
 	cli_no_more(cmd, argc, argv);
-	box = cli_open("rm", path, flags);
+	/* Read-only: removal needs no place among the attached (max_procs). */
+	box = cli_open("rm", path, flags | SHMBOX_RDONLY);
 	if (shmbox_destroy(box) == -1) { /* EPERM: neither its owner nor its creator */
 		e = errno;
 		shmbox_close(box);
