@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #define KV_KEYFILE "/tmp/shmbox-kv"
-#define KV_PROJ 'k'
+#define KV_PROJ 1 /* as the other demos, and the shmbox command's default */
 #define KV_SLOTS 64
 #define KV_SLOT_SIZE 1024 /* largest request and reply */
 #define KV_MAX_PROCS 128  /* daemon, workers and clients attached at once */

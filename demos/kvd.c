@@ -123,6 +123,22 @@ static struct pidfh *lock_pidfile(const char *path)
 	err(1, "pid file %s", path);
 }
 
+/* A mailbox of another geometry is not one a kvd made: leave it alone. */
+static bool is_kvd_mailbox(shmbox_t *box, const char *keyfile)
+{
+	struct shmbox_stat st;
+
+	if (shmbox_stat(box, &st) == -1) {
+		warnx("stat %s: %s", keyfile, shmbox_strerror(errno));
+		return false;
+	}
+	if (st.slots == KV_SLOTS && st.slot_size == KV_SLOT_SIZE && st.max_procs == KV_MAX_PROCS)
+		return true;
+	warnx("%s: the mailbox there is not kvd's (%zu slots of %zu bytes): use another key file",
+	      keyfile, st.slots, st.slot_size);
+	return false;
+}
+
 /* We hold the key file's lock, so no kvd serves this mailbox: it was
  * left by one that was killed.  -1: said why. */
 static int remove_stale(const char *keyfile)
@@ -131,6 +147,10 @@ static int remove_stale(const char *keyfile)
 
 	if (shmbox_open(keyfile, KV_PROJ, &box) == -1) {
 		warnx("open %s: %s", keyfile, shmbox_strerror(errno));
+		return -1;
+	}
+	if (!is_kvd_mailbox(box, keyfile)) {
+		shmbox_close(box);
 		return -1;
 	}
 	warnx("%s: removing the mailbox left by a kvd that was killed", keyfile);
