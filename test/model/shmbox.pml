@@ -68,6 +68,9 @@
 #ifndef TIMEOUTS
 #define TIMEOUTS 2
 #endif
+#ifndef C2GETS
+#define C2GETS 2		/* consumer 2 makes at most this many gets */
+#endif
 #ifndef SPIN_LIMIT
 #define SPIN_LIMIT 0
 #endif
@@ -144,16 +147,21 @@ bit corrupt;	/* a claim returned EPROTO on a sound ring */
 #define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3) && ACC(4))
 #define ALLDONE (prods_done == NPROD && ALLCLAIMED)
 
+/* ghost: the clock of TIMEOUTS == 1 */
+bit epoch;		/* flips at each tick */
+
 #if TIMEOUTS == 0
 #define SLICE_OVER false
 #elif TIMEOUTS == 1
-#define SLICE_OVER timeout
+#define SLICE_OVER (slept != epoch)	/* a tick since we went to sleep */
 #else
 #define SLICE_OVER true
 #endif
 
-#ifdef BROKEN_RECOVER_NO_TOKEN
+#if defined(BROKEN_RECOVER_NO_TOKEN)
 #define HOLDER_GONE(x) (ST(x) == READING || !token[OWN(x)])
+#elif defined(BROKEN_NO_RECOVERY)
+#define HOLDER_GONE(x) false
 #else
 #define HOLDER_GONE(x) (!token[OWN(x)])
 #endif
@@ -197,6 +205,10 @@ bit corrupt;	/* a claim returned EPROTO on a sound ring */
 #define K_POST 47	/* wait.c:218 semop(+1) */
 #define X_END 50	/* the process returns from its last call */
 
+/* A consumer asleep with nothing left to get stops (ghost): otherwise its
+ * endless idle wait would count as a non-progress cycle. */
+#define IDLE (!isput && ALLDONE)
+
 #define GETTERS 0
 #define PUTTERS 1
 
@@ -228,6 +240,7 @@ proctype agent(byte me; bit isput)
 	byte r0, r1, rl;	/* what the get copied */
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
+	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
 
 	pc = (isput -> P_NEXT : G_NEXT);
 	{
@@ -361,8 +374,8 @@ proctype agent(byte me; bit isput)
 
 	/* ================= get ================= */
 	:: d_step { /* shmbox_get; ring.c:99 load head */
-		pc == G_NEXT && !ALLDONE;
-		spins = 0;
+		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
+		k = k + (me == C2); spins = 0;
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
 	   }
 	:: pc == G_NEXT && ALLDONE -> pc = X_END; break /* ghost: all taken */
@@ -497,7 +510,7 @@ proctype agent(byte me; bit isput)
 		:: else -> gw++
 		fi;
 #ifdef BROKEN_NO_RECHECK
-		pc = W_SLEEP
+		pc = W_SLEEP; slept = epoch
 #else
 		pc = W_RECHECK
 #endif
@@ -506,11 +519,12 @@ proctype agent(byte me; bit isput)
 		pc == W_RECHECK;
 		if
 		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :193 */
-		:: else -> pc = W_SLEEP
+		:: else -> pc = W_SLEEP; slept = epoch
 		fi
 	   }
 	:: d_step { /* wait.c:196 semtimedop: a post woke us */
-		pc == W_SLEEP && ((isput && psem > 0) || (!isput && gsem > 0));
+		pc == W_SLEEP && !IDLE &&
+		((isput && psem > 0) || (!isput && gsem > 0));
 		if
 		:: isput -> psem--
 		:: else -> gsem--
@@ -518,10 +532,10 @@ proctype agent(byte me; bit isput)
 		cpos = 0; cw = 0; pc = RETRY /* wait.c:197 return 0 */
 	   }
 	:: d_step { /* wait.c:196 semtimedop: EAGAIN, the time slice is over */
-		pc == W_SLEEP && SLICE_OVER;
+		pc == W_SLEEP && !IDLE && SLICE_OVER;
 		pc = W_UNANNOUNCE
 	   }
-	:: pc == W_SLEEP && !isput && ALLDONE -> /* ghost: nothing left to get */
+	:: pc == W_SLEEP && IDLE -> /* ghost: nothing left to get */
 		pc = X_END; break
 	:: d_step { /* wait.c:164 unannounce: CAS n -> n-1 while n > 0 */
 		pc == W_UNANNOUNCE;
@@ -616,6 +630,36 @@ active proctype killer()
 	:: skip
 	fi
 }
+
+#if TIMEOUTS == 1
+/* The clock of TIMEOUTS == 1.  When no process can take a step (Promela's
+ * `timeout`) and some have not finished, it ticks: every sleeper's time
+ * slice is over, so each looks once more (a fresh claim, recovery of dead
+ * holders included) before the clock can tick again.  If a whole round of
+ * such looks changes nothing, the next rounds cannot either (a look depends
+ * only on the ring, the tokens and what has been done), so the survivors
+ * would wait for ever: a livelock, reported by the assertion.  PROGRESS only
+ * grows: positions, laps and states of the slots, processes finished. */
+#define RANK(x) (LAP(x) * 8 + (ST(x) == WRITING) * 1 + (ST(x) == FULL) * 2 + \
+		 (ST(x) == DEAD) * 2 + (ST(x) == READING) * 3)
+#define PROGRESS (RANK(word[0]) + RANK(word[1]) + tail + head + nended)
+bit livelock;
+
+active proctype clock()
+{
+	short before = -1;
+end_idle:
+	do
+	:: d_step {
+		timeout && nended < NPROC;
+		livelock = (PROGRESS == before);
+		assert(!livelock);
+		before = PROGRESS;
+		epoch = 1 - epoch
+	   }
+	od
+}
+#endif
 
 /* Once every process has finished, left or died: each published message
  * was returned exactly once (dup is checked as it happens), or was claimed
