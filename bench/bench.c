@@ -27,7 +27,7 @@
 #define NMULTI 4
 
 static const struct transport *const all_transports[] = {
-	&t_shmbox, &t_pipe, &t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg,
+	&t_shmbox, &t_shmbox_zc, &t_pipe, &t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg,
 };
 #define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
 

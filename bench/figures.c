@@ -54,13 +54,16 @@ static int oneway_child(int idx, void *arg, struct child_res *res)
 	child_go(res);
 	if (!multi) {
 		for (uint64_t i = 0; i < w->n; i++) {
-			ssize_t len = t->recv(w->a, buf, w->size);
+			const void *in = buf;
+			ssize_t len = t->peek ? t->peek(w->a, &in) : t->recv(w->a, buf, w->size);
 
 			if (len == -1)
 				return child_fail(res, "recv: %s", strerror(errno));
-			if (msg_check(&w->m, buf, len, 1u << K_DATA, &h, res->err,
+			if (msg_check(&w->m, in, len, 1u << K_DATA, &h, res->err,
 				      sizeof(res->err)) == -1)
 				return -1;
+			if (t->release && t->release(w->a) == -1)
+				return child_fail(res, "release: %s", strerror(errno));
 			if (h.seq != i || h.producer != 0)
 				return child_fail(res, "expected message %llu, got %llu from %u",
 						  (unsigned long long)i, (unsigned long long)h.seq,
@@ -74,13 +77,16 @@ static int oneway_child(int idx, void *arg, struct child_res *res)
 		for (int p = 0; p < MAX_PRODUCERS; p++)
 			last[p] = -1;
 		for (;;) {
-			ssize_t len = t->recv(w->a, buf, w->size);
+			const void *in = buf;
+			ssize_t len = t->peek ? t->peek(w->a, &in) : t->recv(w->a, buf, w->size);
 
 			if (len == -1)
 				return child_fail(res, "recv: %s", strerror(errno));
-			if (msg_check(&w->m, buf, len, 1u << K_DATA | 1u << K_STOP, &h, res->err,
+			if (msg_check(&w->m, in, len, 1u << K_DATA | 1u << K_STOP, &h, res->err,
 				      sizeof(res->err)) == -1)
 				return -1;
+			if (t->release && t->release(w->a) == -1)
+				return child_fail(res, "release: %s", strerror(errno));
 			if (h.producer >= w->np)
 				return child_fail(res, "message from sender %u of %d", h.producer,
 						  w->np);

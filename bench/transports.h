@@ -57,12 +57,16 @@ struct transport {
 	int (*attach)(struct chan *c, int ends, char *err, size_t errlen);
 	int (*send)(struct chan *c, void *msg, size_t len);		/* 0 / -1 errno */
 	ssize_t (*recv)(struct chan *c, void *buf, size_t size);	/* len / -1 errno */
+	/* optional, zero copy: the next message in place (len / -1 errno), and
+	   letting it go after it has been checked */
+	ssize_t (*peek)(struct chan *c, const void **msg);
+	int (*release)(struct chan *c);
 	void (*destroy)(struct chan *c); /* parent: remove it, whatever happened */
 	const char *(*config)(struct chan *c); /* the configuration used */
 	const struct rpc_ops *rpc;	/* request/reply: how, or NULL */
 };
 
-extern const struct transport t_shmbox, t_pipe, t_unix_seqpacket, t_unix_stream, t_posixmq,
+extern const struct transport t_shmbox, t_shmbox_zc, t_pipe, t_unix_seqpacket, t_unix_stream, t_posixmq,
 	t_sysvmsg;
 /* unix-seqpacket request/reply the generic way, for comparison (--unix-rpc=shared) */
 extern const struct rpc_ops rpc_unix_shared;
