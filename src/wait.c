@@ -6,10 +6,13 @@
  * putters_waiting), then looks at its slot once more, then sleeps on the
  * wake semaphore.  A waker changes the slot, then reads the counter.  Both
  * sides use sequentially consistent operations, so either the sleeper sees
- * the change or the waker sees the sleeper: no wakeup is lost.  The waker
- * takes one sleeper off the counter before it posts, so posts never
- * outnumber sleepers; a post left over by a sleeper that timed out only
- * makes a later sleeper look again, which every sleeper does anyway.
+ * the change or the waker sees the sleeper: no wakeup is lost (ring.c
+ * passes the baton when one change makes two processes' work ready).  The
+ * waker takes one sleeper off the counter before it posts; a post that
+ * outlives the sleeper it was meant for (one that timed out or looked
+ * again meanwhile) only makes a later sleeper look again, which every
+ * sleeper does anyway, so the counter may drift above the true number of
+ * sleepers and cost a spurious wakeup, never a lost one.
  */
 #include <errno.h>
 #include <sched.h>

@@ -4,7 +4,8 @@
  * src/wait.c (shmbox__sleep, shmbox__wake, unannounce), src/recover.c
  * (shmbox__recover, revoke) and src/token.c (tokens held with SEM_UNDO).
  * README.md in this directory says what is modelled, what is abstracted
- * away and why, and how to run it (check-model.sh).
+ * away and why, and how to run it (check-model.sh).  Line numbers are those
+ * of the C sources at commit 48bff65.
  *
  * Granularity.  Every process is one loop of steps; each step (one option
  * of the loop, a d_step) performs exactly one access to shared memory or one
@@ -12,35 +13,50 @@
  * semctl(GETVAL) -- together with the purely local computation that follows
  * it in the C code.  `pc` is the process's program counter; every step is
  * annotated with the C line it models.  The payload is two cells written
- * (memcpy in ring.c:206) and read (ring.c:240) one after the other, and
- * `slen` stands for the slot header fields (len, pid, seq) stored after the
- * payload (ring.c:207-211); the get reads len before it claims
- * (ring.c:112).  A copy that mixes two messages shows as cells that differ.
+ * (memcpy in shmbox__ring_put) and read (shmbox__ring_get) one after the
+ * other, and `slen` stands for the slot header fields (len, pid, seq)
+ * stored after the payload (shmbox__publish); the get reads len before it
+ * claims (get_claim).  A copy that mixes two messages shows as cells that
+ * differ.  Zero copy (zerocopy.c) is the same protocol cut in two.
  *
- * Processes.  Producer 1 puts MSGS messages, producer 2 P2MSGS.  Consumer 1
- * gets until every published message has been taken (ghost condition
- * ALLDONE; the C consumer would simply keep calling get).  Consumer 2 (with
- * NCONS=2) may also stop between two gets, like a client that wanted only
- * so many messages.  The killer picks at most one of producer 1, producer 2
- * and consumer 2 to die; the victim dies at its next step, wherever it is,
+ * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
+ * after the other (the second put starts when the first has returned).
+ * Consumer 1 gets until every published message has been taken (the ghost
+ * condition ALLDONE; the C consumer would simply keep calling get).
+ * Consumer 2 (NCONS=2) makes at most C2GETS gets, may stop between two, and
+ * may give up in the middle of one (its deadline passed, wait_turn).  The
+ * killer picks at most one process to die (DEATHS); the victim dies at its
+ * next step, wherever it is -- between any two steps, asleep included --
  * and its token drops to 0 in the same step (the kernel's SEM_UNDO).
- * Consumer 1 is kept alive so that someone is left to take the messages.
  *
  * Knobs (spin -DNAME=value):
+ *   P1MSGS, P2MSGS  messages put by producer 1 and 2 (P2MSGS=0: no
+ *                   producer 2); at most 4 in all (default 2 and 1)
  *   NCONS      1 or 2 consumers (default 2)
- *   P2MSGS     messages put by producer 2 (default 1; producer 1 puts 2)
- *   DEATHS     0: nobody dies; 1: at most one process dies (default 1)
- *   TIMEOUTS   how the time slice of semtimedop (wait.c:196) is modelled:
- *              0: never times out -- P blocks until someone posts;
- *              1: times out only when no other step anywhere is possible
- *                 (Promela's `timeout`): the slice is long compared with
- *                 any step; a livelock shows as a non-progress cycle;
- *              2: may time out at any moment (default; safety runs).
- *   SPIN_LIMIT looks before the first sleep (SHMBOX__SPIN_LIMIT, 256 in C;
- *              a spin is just another look, default 0)
+ *   C2GETS     gets consumer 2 makes at most (default 2)
+ *   DEATHS     who may die (at most one of them does), a bit mask:
+ *              1 producer 1, 2 producer 2, 4 consumer 2, 8 consumer 1
+ *              (default 7); 0: nobody dies
+ *   TIMEOUTS   how the time slice of semtimedop (sleep_span, shmbox__sleep)
+ *              is modelled:
+ *              0: a slice never ends -- P blocks until someone posts.  With
+ *                 no deaths, a sleeper that is never woken is then an
+ *                 invalid end state: a lost wakeup is a deadlock.
+ *              1: slices end only when no process can take a step; then
+ *                 the clock process ends every sleeper's slice at once and
+ *                 asserts that the previous round of looks did something
+ *                 (!livelock): survivors must finish.
+ *              2: a slice may end at any moment (default; safety runs).
+ *   SPIN_LIMIT looks before the first sleep (the adaptive budget of
+ *              shmbox__spinner, 32 to 1024 in C; a spin is just one more
+ *              look; default 0)
  *   FIX_BATON  the fix proposed in README.md ("Findings"): a put that
  *              completes also wakes one sleeping putter, a get that
- *              completes also wakes one sleeping getter.
+ *              completes also wakes one sleeping getter (FIX_BATON_PUT,
+ *              FIX_BATON_GET: one side only).
+ *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
+ *              count more processes than are in the sleep protocol
+ *              (wait.c:9-12); fails, see README.md (use with DEATHS=0).
  *
  * Deliberately broken variants, each of which check-model.sh requires spin
  * to reject:
@@ -51,6 +67,8 @@
  *                               looking at the reader's token
  *   BROKEN_NO_RECHECK           a sleeper does not look at its slot again
  *                               after announcing itself
+ *   BROKEN_NO_RECOVERY          nobody ever revokes a dead holder's claim
+ *                               (shows that the livelock check can fail)
  */
 
 #ifndef P1MSGS
@@ -104,7 +122,7 @@
 #define OWN(x) (((x) / 8) % 8)
 #define ST(x) ((x) % 8)
 #define SLOT(p) ((p) % NSLOTS)
-#define PLAP(p) ((p) / NSLOTS)	/* the lap of position p: ring.c:55 */
+#define PLAP(p) ((p) / NSLOTS)	/* the lap of position p: put_claim:48 */
 
 /* ---------------- shared memory: the segment ---------------- */
 byte word[NSLOTS];	/* shmbox__slot.word */
@@ -147,6 +165,19 @@ bit corrupt;	/* a claim returned EPROTO on a sound ring */
 #define ALLCLAIMED (ACC(1) && ACC(2) && ACC(3) && ACC(4))
 #define ALLDONE (prods_done == NPROD && ALLCLAIMED)
 
+#ifdef CHECK_WAITERS
+/* ghost: processes between announcing themselves and leaving the sleep,
+ * per side; the counters should never count more (wait.c:9-12: "posts
+ * never outnumber sleepers") */
+byte gin, pin;
+bit phantom;
+#define IN(d) if :: isput -> pin = pin + (d) :: else -> gin = gin + (d) fi
+#define CHECKW() phantom = (gw > gin || pw > pin); assert(!phantom)
+#else
+#define IN(d) skip
+#define CHECKW() skip
+#endif
+
 /* ghost: the clock of TIMEOUTS == 1 */
 bit epoch;		/* flips at each tick */
 
@@ -167,64 +198,81 @@ bit epoch;		/* flips at each tick */
 #endif
 
 /* ---------------- program counters ---------------- */
-/* put: ring.c:192 shmbox__ring_put, ring.c:49 put_claim */
+/* put: ring.c:251 shmbox__ring_put, :190 shmbox__put_wait, :42 put_claim,
+ * :205 shmbox__publish.  Line numbers below are ring.c's unless named. */
 #define P_NEXT 1	/* between two puts */
-#define P_WORD 2	/* ring.c:57 load the slot word */
-#define P_TAIL 3	/* ring.c:54 load tail */
-#define P_CLAIM 4	/* ring.c:64 CAS FREE(L) -> WRITING(L, me) */
-#define P_ADVANCE 5	/* ring.c:75 CAS tail pos -> pos+1, look again */
-#define P_ADVANCE_MINE 6 /* ring.c:66 CAS tail pos -> pos+1, claimed */
-#define P_FREEDEAD 7	/* ring.c:79 CAS DEAD(L-1) -> FREE(L) */
-#define P_MOVED 8	/* ring.c:46 moved_on: load tail */
-#define P_COPY0 9	/* ring.c:206 memcpy, first half */
-#define P_COPY1 10	/* ring.c:206 memcpy, second half */
-#define P_LEN 11	/* ring.c:207-211 len, pid, seq */
-#define P_PUBLISH 12	/* ring.c:214 CAS WRITING(L, me) -> FULL(L) */
-#define P_EARLY 13	/* BROKEN_WAKE_BEFORE_PUBLISH only */
-/* get: ring.c:224 shmbox__ring_get, ring.c:94 get_claim */
+#define P_WORD 2	/* put_claim:50 load the slot word */
+#define P_TAIL 3	/* put_claim:47 load tail */
+#define P_CLAIM 4	/* put_claim:57 CAS FREE(L) -> WRITING(L, me) */
+#define P_ADVANCE 5	/* put_claim:68 CAS tail pos -> pos+1, look again */
+#define P_ADVANCE_MINE 6 /* put_claim:59 CAS tail pos -> pos+1, claimed */
+#define P_FREEDEAD 7	/* put_claim:72 CAS DEAD(L-1) -> FREE(L) */
+#define P_MOVED 8	/* put_claim:80, moved_on:39 load tail */
+#define P_COPY0 9	/* ring_put:260 memcpy, first half */
+#define P_COPY1 10	/* ring_put:260 memcpy, second half */
+#define P_CHECK 11	/* publish:212 load the word: still our claim? */
+#define P_LEN 12	/* publish:214-218 len, pid, seq, reply, gen */
+#define P_PUBLISH 13	/* publish:219 CAS WRITING(L, me) -> FULL(L) */
+#define P_EARLY 14	/* BROKEN_WAKE_BEFORE_PUBLISH only */
+/* get: ring.c:267 shmbox__ring_get, :226 shmbox__get_wait, :87 get_claim,
+ * :241 shmbox__release */
 #define G_NEXT 20	/* between two gets */
-#define G_HEAD 21	/* ring.c:99 load head */
-#define G_WORD 22	/* ring.c:102 load the slot word */
-#define G_LEN 23	/* ring.c:112 load len */
-#define G_CLAIM 24	/* ring.c:119 CAS FULL(L) -> READING(L, me) */
-#define G_ADVANCE 25	/* ring.c:129/139 CAS head pos -> pos+1, look again */
-#define G_ADVANCE_MINE 26 /* ring.c:121 CAS head pos -> pos+1, claimed */
-#define G_FREEDEAD 27	/* ring.c:125 CAS DEAD(L) -> FREE(L+1) */
-#define G_MOVED 28	/* ring.c:46 moved_on: load head */
-#define G_COPY0 29	/* ring.c:240 memcpy, first half */
-#define G_COPY1 30	/* ring.c:240 memcpy, second half */
-#define G_RELEASE 31	/* ring.c:243 CAS READING(L, me) -> FREE(L+1) */
-/* waiting: ring.c:156 wait_turn, recover.c, wait.c */
+#define G_HEAD 21	/* get_claim:92 load head */
+#define G_WORD 22	/* get_claim:95 load the slot word */
+#define G_LEN 23	/* get_claim:105 load len */
+#define G_CLAIM 24	/* get_claim:112 CAS FULL(L) -> READING(L, me) */
+#define G_ADVANCE 25	/* get_claim:122/132 CAS head pos -> pos+1, again */
+#define G_ADVANCE_MINE 26 /* get_claim:114 CAS head pos -> pos+1, claimed */
+#define G_FREEDEAD 27	/* get_claim:118 CAS DEAD(L) -> FREE(L+1) */
+#define G_MOVED 28	/* get_claim:140, moved_on:39 load head */
+#define G_COPY0 29	/* ring_get:278 memcpy, first half */
+#define G_COPY1 30	/* ring_get:278 memcpy, second half */
+#define G_RELEASE 31	/* release:243 CAS READING(L, me) -> FREE(L+1) */
+/* waiting: ring.c:149 wait_turn, recover.c, wait.c */
 #define W_TOKEN 40	/* recover.c:52 token_alive: semctl(GETVAL) */
 #define W_REVOKE 41	/* recover.c:28 CAS the claim away */
-#define W_ANNOUNCE 42	/* wait.c:191 fetch_add(waiting, 1) */
-#define W_RECHECK 43	/* wait.c:192 load the slot word again */
-#define W_SLEEP 44	/* wait.c:196 semtimedop(-1) */
-#define W_UNANNOUNCE 45	/* wait.c:164 unannounce */
-#define K_WAKE 46	/* wait.c:211-215 fence; take a sleeper off the counter */
-#define K_POST 47	/* wait.c:218 semop(+1) */
+#define W_ANNOUNCE 42	/* wait.c:118 fetch_add(waiting, 1) */
+#define W_RECHECK 43	/* wait.c:119 load the slot word again */
+#define W_SLEEP 44	/* wait.c:123 semtimedop(-1) */
+#define W_UNANNOUNCE 45	/* unannounce:93-98 take ourselves off the counter */
+#define W_TAKEBACK 48	/* unannounce:99 semop(-1, IPC_NOWAIT) */
+#define K_WAKE 46	/* wait.c:138-141 fence; take a sleeper off */
+#define K_POST 47	/* wait.c:145 semop(+1) */
 #define X_END 50	/* the process returns from its last call */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
- * endless idle wait would count as a non-progress cycle. */
+ * endless idle wait would keep the clock ticking and read as a livelock. */
 #define IDLE (!isput && ALLDONE)
 
 #define GETTERS 0
 #define PUTTERS 1
 
+/* FIX_BATON: after its own wake, a completed put also wakes a putter
+ * (BATON_PUT), a completed get also wakes a getter (BATON_GET). */
+#if defined(FIX_BATON) || defined(FIX_BATON_PUT)
+#define BATON_PUT true
+#else
+#define BATON_PUT false
+#endif
+#if defined(FIX_BATON) || defined(FIX_BATON_GET)
+#define BATON_GET true
+#else
+#define BATON_GET false
+#endif
+
 /* Where a blocked claim looks again: the start of put_claim or get_claim. */
 #define RETRY (isput -> P_TAIL : G_HEAD)
 
-/* ring.c:200-202 / 232-234: the claim returned BLOCKED with cw, the word
- * that stopped us, at cpos; wait_turn (ring.c:156) starts.  Local only. */
+/* put_wait:196-198 / get_wait:232-234: the claim returned BLOCKED with cw,
+ * the word that stopped us, at cpos; wait_turn (:149) starts.  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if								\
-	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* ring.c:161-167 */ \
+	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* :154-161 */ \
 	:: else ->							\
 		if /* recover.c:50 in_flight(w)? */			\
 		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
-		:: else -> pc = W_ANNOUNCE /* ring.c:172: no deadline */ \
+		:: else -> pc = W_ANNOUNCE /* :166 no deadline */ \
 		fi							\
 	fi
 
@@ -233,10 +281,11 @@ bit epoch;		/* flips at each tick */
 
 proctype agent(byte me; bit isput)
 {
-	byte pc, k, id;		/* k: puts done; id: the message being put */
+	byte pc, k, id;		/* k: puts (consumer 2: gets) begun; id: the
+				   message being put */
 	byte pos, w;		/* what the claim loop loaded */
 	byte cpos, cw;		/* struct claim: position, word */
-	byte spins;		/* ring.c:196/228 spins, kept for the whole call */
+	byte spins;		/* shmbox__spinner.spins (put_wait, get_wait) */
 	byte r0, r1, rl;	/* what the get copied */
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
@@ -246,7 +295,7 @@ proctype agent(byte me; bit isput)
 	{
 	do
 	/* ================= put ================= */
-	:: d_step { /* shmbox_put: next message; ring.c:54 load tail */
+	:: d_step { /* shmbox_put: next message; put_claim:47 load tail */
 		pc == P_NEXT &&
 		((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS));
 		id = (me - 1) * P1MSGS + k + 1; k++; spins = 0;
@@ -255,28 +304,28 @@ proctype agent(byte me; bit isput)
 	:: pc == P_NEXT &&
 	   !((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS)) ->
 		pc = X_END; break
-	:: d_step { /* ring.c:54 load tail */
+	:: d_step { /* put_claim:47 load tail */
 		pc == P_TAIL;
 		pos = tail; assert(pos < MAXPOS); pc = P_WORD
 	   }
-	:: d_step { /* ring.c:57 load the slot word; ring.c:61 switch */
+	:: d_step { /* put_claim:50 load the slot word; :54 switch */
 		pc == P_WORD;
 		w = word[SLOT(pos)];
 		if
-		:: LAP(w) == PLAP(pos) && ST(w) == FREE -> pc = P_CLAIM /* :63 */
+		:: LAP(w) == PLAP(pos) && ST(w) == FREE -> pc = P_CLAIM /* :56 */
 		:: LAP(w) == PLAP(pos) && ST(w) >= WRITING && ST(w) <= DEAD ->
-			pc = P_ADVANCE /* :72-76 claimed already; tail lags */
-		:: LAP(w) == PLAP(pos) + 1 -> pc = P_ADVANCE /* :74-76 */
+			pc = P_ADVANCE /* :65-69 claimed already; tail lags */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = P_ADVANCE /* :67-69 */
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) == DEAD ->
-			pc = P_FREEDEAD /* :78 */
+			pc = P_FREEDEAD /* :71 */
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) >= WRITING && ST(w) <= READING ->
-			BLOCK() /* :84-85 the ring is full here */
-		:: LAP(w) > PLAP(pos) + 1 -> pc = P_MOVED /* :86-87 */
-		:: else -> corrupt = 1 /* :71, :83, :89 */
+			BLOCK() /* :77-78 the ring is full here */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = P_MOVED /* :79-80 */
+		:: else -> corrupt = 1 /* :64, :76, :82 */
 		fi;
 		assert(!corrupt)
 	   }
-	:: d_step { /* ring.c:64 claim: CAS FREE(L) -> WRITING(L, me) */
+	:: d_step { /* put_claim:57 claim: CAS FREE(L) -> WRITING(L, me) */
 		pc == P_CLAIM;
 		if
 		:: word[SLOT(pos)] == w ->
@@ -286,11 +335,11 @@ proctype agent(byte me; bit isput)
 			assert(!overwrite);
 			cpos = pos; cw = W(PLAP(pos), me, WRITING);
 			pc = P_ADVANCE_MINE
-		:: else -> pc = P_TAIL /* :65 continue */
+		:: else -> pc = P_TAIL /* :58 continue */
 		fi;
 		w = 0
 	   }
-	:: d_step { /* ring.c:66 and :75: CAS tail pos -> pos+1 */
+	:: d_step { /* put_claim:59 and :68: CAS tail pos -> pos+1 */
 		pc == P_ADVANCE || pc == P_ADVANCE_MINE;
 		if
 		:: tail == pos ->
@@ -303,37 +352,52 @@ proctype agent(byte me; bit isput)
 		:: else -> skip
 		fi;
 		if
-		:: pc == P_ADVANCE -> pc = P_TAIL /* :76 continue */
+		:: pc == P_ADVANCE -> pc = P_TAIL /* :69 continue */
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
-		:: else -> pc = P_PUBLISH
+		:: else -> pc = P_CHECK /* broken: publish first */
 #else
-		:: else -> pc = P_COPY0 /* :68 return CLAIMED */
+		:: else -> pc = P_COPY0 /* :61 return CLAIMED; ring_put :259 */
 #endif
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* ring.c:79 CAS DEAD(L-1) -> FREE(L); no wake */
+	:: d_step { /* put_claim:72 CAS DEAD(L-1) -> FREE(L); no wake */
 		pc == P_FREEDEAD;
 		if
 		:: word[SLOT(pos)] == w -> word[SLOT(pos)] = W(PLAP(pos), 0, FREE)
 		:: else -> skip
 		fi;
-		pos = 0; w = 0; pc = P_TAIL /* :80 continue */
+		pos = 0; w = 0; pc = P_TAIL /* :73 continue */
 	   }
-	:: d_step { /* ring.c:46 moved_on: load tail */
+	:: d_step { /* put_claim:80, moved_on:39: load tail */
 		pc == P_MOVED;
 		corrupt = (tail == pos);
 		assert(!corrupt);
-		pos = 0; w = 0; pc = P_TAIL /* :88 continue */
+		pos = 0; w = 0; pc = P_TAIL /* :81 continue */
 	   }
-	:: d_step { pc == P_COPY0; d0[SLOT(cpos)] = id; pc = P_COPY1 } /* :206 */
-	:: d_step { pc == P_COPY1; d1[SLOT(cpos)] = id; pc = P_LEN }   /* :206 */
-	:: d_step { /* ring.c:207-211 len, pid, seq */
+	/* shmbox__ring_put :259-260 memcpy, in two halves */
+	:: d_step { pc == P_COPY0; d0[SLOT(cpos)] = id; pc = P_COPY1 }
+	:: d_step {
+		pc == P_COPY1;
+		d1[SLOT(cpos)] = id;
+#ifdef BROKEN_PUBLISH_BEFORE_COPY
+		WAKE(GETTERS, P_NEXT)
+#else
+		pc = P_CHECK /* :261 shmbox__publish */
+#endif
+	   }
+	:: d_step { /* shmbox__publish :212-213: is the claim still ours? */
+		pc == P_CHECK;
+		if
+		:: word[SLOT(cpos)] == cw -> pc = P_LEN
+		:: else -> /* :213 return false; :261 put it again */
+			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
+		fi
+	   }
+	:: d_step { /* shmbox__publish :214-218 len, pid, seq, reply, gen */
 		pc == P_LEN;
 		slen[SLOT(cpos)] = id;
-#if defined(BROKEN_PUBLISH_BEFORE_COPY)
-		WAKE(GETTERS, P_NEXT)
-#elif defined(BROKEN_WAKE_BEFORE_PUBLISH)
+#ifdef BROKEN_WAKE_BEFORE_PUBLISH
 		pc = P_EARLY
 #else
 		pc = P_PUBLISH
@@ -349,7 +413,7 @@ proctype agent(byte me; bit isput)
 		pc = P_PUBLISH
 	   }
 #endif
-	:: d_step { /* ring.c:214-215 publish: CAS WRITING(L, me) -> FULL(L) */
+	:: d_step { /* shmbox__publish :219 CAS WRITING(L, me) -> FULL(L) */
 		pc == P_PUBLISH;
 		if
 		:: word[SLOT(cpos)] == cw ->
@@ -365,15 +429,15 @@ proctype agent(byte me; bit isput)
 			fi
 #else
 			cpos = 0; cw = 0;
-			WAKE(GETTERS, P_NEXT) /* :216 break; :218 wake getters */
+			WAKE(GETTERS, P_NEXT) /* :222 wake getters; :223 true */
 #endif
-		:: else -> /* :212-213 our claim was taken: put it again */
-			cpos = 0; cw = 0; pc = P_TAIL
+		:: else -> /* :220 return false; :261 put it again */
+			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
 		fi
 	   }
 
 	/* ================= get ================= */
-	:: d_step { /* shmbox_get; ring.c:99 load head */
+	:: d_step { /* shmbox_get; get_claim:92 load head */
 		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
 		k = k + (me == C2); spins = 0;
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
@@ -382,30 +446,30 @@ proctype agent(byte me; bit isput)
 #if NCONS >= 2
 	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
 #endif
-	:: d_step { /* ring.c:99 load head */
+	:: d_step { /* get_claim:92 load head */
 		pc == G_HEAD;
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
 	   }
-	:: d_step { /* ring.c:102 load the slot word; ring.c:107 switch */
+	:: d_step { /* get_claim:95 load the slot word; :100 switch */
 		pc == G_WORD;
 		w = word[SLOT(pos)];
 		if
-		:: LAP(w) == PLAP(pos) && ST(w) == FULL -> pc = G_LEN /* :110 */
-		:: LAP(w) == PLAP(pos) && ST(w) == DEAD -> pc = G_FREEDEAD /* :124 */
+		:: LAP(w) == PLAP(pos) && ST(w) == FULL -> pc = G_LEN /* :103 */
+		:: LAP(w) == PLAP(pos) && ST(w) == DEAD -> pc = G_FREEDEAD /* :117 */
 		:: LAP(w) == PLAP(pos) && ST(w) == READING ->
-			pc = G_ADVANCE /* :128-130 taken; head lags */
+			pc = G_ADVANCE /* :121-123 taken; head lags */
 		:: LAP(w) == PLAP(pos) && (ST(w) == FREE || ST(w) == WRITING) ->
-			BLOCK() /* :131-134 empty, or still being written */
-		:: LAP(w) == PLAP(pos) + 1 -> pc = G_ADVANCE /* :138-140 */
+			BLOCK() /* :124-127 empty, or still being written */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = G_ADVANCE /* :131-133 */
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) == READING ->
-			BLOCK() /* :141-145 last lap's reader still copying */
-		:: LAP(w) > PLAP(pos) + 1 -> pc = G_MOVED /* :146-147 */
-		:: else -> corrupt = 1 /* :136, :143, :149 */
+			BLOCK() /* :134-138 last lap's reader still copying */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = G_MOVED /* :139-140 */
+		:: else -> corrupt = 1 /* :129, :136, :142 */
 		fi;
 		assert(!corrupt)
 	   }
-	:: d_step { pc == G_LEN; rl = slen[SLOT(pos)]; pc = G_CLAIM } /* :112 */
-	:: d_step { /* ring.c:119 claim: CAS FULL(L) -> READING(L, me) */
+	:: d_step { pc == G_LEN; rl = slen[SLOT(pos)]; pc = G_CLAIM } /* :105 */
+	:: d_step { /* get_claim:112 claim: CAS FULL(L) -> READING(L, me) */
 		pc == G_CLAIM;
 		if
 		:: word[SLOT(pos)] == w ->
@@ -419,11 +483,11 @@ proctype agent(byte me; bit isput)
 			assert(!order);
 			cpos = pos; cw = W(PLAP(pos), me, READING);
 			pc = G_ADVANCE_MINE
-		:: else -> rl = 0; pc = G_HEAD /* :120 continue */
+		:: else -> rl = 0; pc = G_HEAD /* :113 continue */
 		fi;
 		w = 0
 	   }
-	:: d_step { /* ring.c:121, :129, :139: CAS head pos -> pos+1 */
+	:: d_step { /* get_claim:114, :122, :132: CAS head pos -> pos+1 */
 		pc == G_ADVANCE || pc == G_ADVANCE_MINE;
 		if
 		:: head == pos ->
@@ -438,42 +502,42 @@ proctype agent(byte me; bit isput)
 		fi;
 		if
 		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
-		:: else -> pc = G_COPY0 /* :123 return CLAIMED */
+		:: else -> pc = G_COPY0 /* :116 return CLAIMED */
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* ring.c:125 CAS DEAD(L) -> FREE(L+1) */
+	:: d_step { /* get_claim:118 CAS DEAD(L) -> FREE(L+1) */
 		pc == G_FREEDEAD;
 		if
 		:: word[SLOT(pos)] == w ->
 			word[SLOT(pos)] = W(PLAP(pos) + 1, 0, FREE);
-			WAKE(PUTTERS, G_HEAD) /* :126 wake putters; :127 continue */
-		:: else -> pc = G_HEAD /* :127 continue */
+			WAKE(PUTTERS, G_HEAD) /* :119 wake putters; :120 continue */
+		:: else -> pc = G_HEAD /* :120 continue */
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* ring.c:46 moved_on: load head */
+	:: d_step { /* get_claim:140, moved_on:39: load head */
 		pc == G_MOVED;
 		corrupt = (head == pos);
 		assert(!corrupt);
-		pos = 0; w = 0; pc = G_HEAD /* :148 continue */
+		pos = 0; w = 0; pc = G_HEAD /* :141 continue */
 	   }
-	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* :240 */
-	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* :240 */
-	:: d_step { /* ring.c:243-244 release: CAS READING(L, me) -> FREE(L+1) */
+	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get:278 */
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get:278 */
+	:: d_step { /* shmbox__release:243 CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
 		:: word[SLOT(cpos)] == cw ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
-			/* the get returns what it copied (ring.c:251): check it */
+			/* the get returns what it copied (ring_get:280-282) */
 			torn = !(r0 == r1 && r1 == rl && r0 >= 1 && r0 <= NMSG);
 			assert(!torn);
 			dup = recvd[r0];
 			assert(!dup);
 			recvd[r0] = 1;
-			WAKE(PUTTERS, G_NEXT) /* :246 break; :248 wake putters */
+			WAKE(PUTTERS, G_NEXT) /* release:247 wake putters */
 		:: else ->
-			/* ring.c:241-246: the claim was taken from us, so we
+			/* ring_get:279-281: the claim was taken from us, so we
 			 * drop the copy and take the next message: the one we
 			 * claimed is gone, and we are alive */
 			lost = 1;
@@ -482,7 +546,7 @@ proctype agent(byte me; bit isput)
 		r0 = 0; r1 = 0; rl = 0; cpos = 0; cw = 0
 	   }
 
-	/* ============ waiting: ring.c:156 wait_turn ============ */
+	/* ============ waiting: ring.c:149 wait_turn ============ */
 	:: d_step { /* recover.c:52 token_alive(owner): semctl(GETVAL) */
 		pc == W_TOKEN;
 		if
@@ -501,85 +565,93 @@ proctype agent(byte me; bit isput)
 			WAKE(PUTTERS, RETRY) /* recover.c:40 */
 		:: else -> pc = RETRY /* recover.c:30 */
 		fi;
-		cpos = 0; cw = 0 /* ring.c:171 return 0: look again */
+		cpos = 0; cw = 0 /* wait_turn:165 return 0: look again */
 	   }
-	:: d_step { /* wait.c:191 fetch_add(waiting, 1) */
+#if NCONS >= 2
+	/* wait_turn:166-169: consumer 2's deadline may have passed: its get
+	 * returns ETIMEDOUT, holding nothing */
+	:: pc == W_ANNOUNCE && me == C2 -> pc = X_END; break
+#endif
+	:: d_step { /* shmbox__sleep, wait.c:118 fetch_add(waiting, 1) */
 		pc == W_ANNOUNCE;
 		if
 		:: isput -> pw++
 		:: else -> gw++
 		fi;
+		IN(1);
 #ifdef BROKEN_NO_RECHECK
 		pc = W_SLEEP; slept = epoch
 #else
 		pc = W_RECHECK
 #endif
 	   }
-	:: d_step { /* wait.c:192 load the slot word once more */
+	:: d_step { /* wait.c:119 load the slot word once more */
 		pc == W_RECHECK;
 		if
-		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :193 */
+		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :120 */
 		:: else -> pc = W_SLEEP; slept = epoch
 		fi
 	   }
-	:: d_step { /* wait.c:196 semtimedop: a post woke us */
+	:: d_step { /* wait.c:123 semtimedop: a post woke us */
 		pc == W_SLEEP && !IDLE &&
 		((isput && psem > 0) || (!isput && gsem > 0));
 		if
 		:: isput -> psem--
 		:: else -> gsem--
 		fi;
-		cpos = 0; cw = 0; pc = RETRY /* wait.c:197 return 0 */
+		IN(-1); CHECKW();
+		cpos = 0; cw = 0; pc = RETRY /* wait.c:124 return 0 */
 	   }
-	:: d_step { /* wait.c:196 semtimedop: EAGAIN, the time slice is over */
+	:: d_step { /* wait.c:123, :125-128 semtimedop: EAGAIN, slice over */
 		pc == W_SLEEP && !IDLE && SLICE_OVER;
 		pc = W_UNANNOUNCE
 	   }
 	:: pc == W_SLEEP && IDLE -> /* ghost: nothing left to get */
 		pc = X_END; break
-	:: d_step { /* wait.c:164 unannounce: CAS n -> n-1 while n > 0 */
+	:: d_step { /* wait.c:93-98 unannounce: CAS n -> n-1 while n > 0 */
 		pc == W_UNANNOUNCE;
 		if
-		:: isput && pw > 0 -> pw--
-		:: !isput && gw > 0 -> gw--
-		:: else -> skip
+		:: isput && pw > 0 -> pw--; IN(-1); CHECKW(); cpos = 0; cw = 0; pc = RETRY
+		:: !isput && gw > 0 -> gw--; IN(-1); CHECKW(); cpos = 0; cw = 0; pc = RETRY
+		:: else -> pc = W_TAKEBACK /* a waker took us off already */
+		fi
+	   }
+	:: d_step { /* wait.c:99 unannounce: semop(-1, IPC_NOWAIT), take the post */
+		pc == W_TAKEBACK;
+		if
+		:: isput && psem > 0 -> psem--
+		:: !isput && gsem > 0 -> gsem--
+		:: else -> skip /* not arrived yet: left for a later sleeper */
 		fi;
-		cpos = 0; cw = 0; pc = RETRY /* wait.c:194/201 return 0 */
+		IN(-1); CHECKW();
+		cpos = 0; cw = 0; pc = RETRY /* sleep :121 / :128 return 0 */
 	   }
 
-	/* ============ wait.c:206 shmbox__wake ============ */
-	:: d_step { /* wait.c:211-215 fence; load; CAS n -> n-1 while n > 0 */
+	/* ============ wait.c:133 shmbox__wake ============ */
+	:: d_step { /* wait.c:138-141 fence; load; CAS n -> n-1 while n > 0 */
 		pc == K_WAKE;
 		if
 		:: wsel == GETTERS && gw > 0 -> gw--; pc = K_POST
 		:: wsel == PUTTERS && pw > 0 -> pw--; pc = K_POST
 		:: else ->
-#ifdef FIX_BATON
 			if
-			:: ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS
-			:: ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS
+			:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS
+			:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS
 			:: else -> pc = ret; ret = 0; wsel = 0
 			fi
-#else
-			pc = ret; ret = 0; wsel = 0
-#endif
 		fi
 	   }
-	:: d_step { /* wait.c:218 semop(+1) */
+	:: d_step { /* wait.c:145 semop(+1) */
 		pc == K_POST;
 		if
 		:: wsel == GETTERS -> gsem++
 		:: else -> psem++
 		fi;
-#ifdef FIX_BATON
 		if
-		:: ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
-		:: ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS; pc = K_WAKE
+		:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
+		:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS; pc = K_WAKE
 		:: else -> pc = ret; ret = 0; wsel = 0
 		fi
-#else
-		pc = ret; ret = 0; wsel = 0
-#endif
 	   }
 	od
 	} unless {
