@@ -187,29 +187,6 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 	return 0;
 }
 
-/*
- * Passing the baton.  One publish wakes one getter, but it can make two
- * messages takeable: its own, and a later one published while it was still
- * being written (found by the model checker, test/model/README.md).  So a
- * get that takes a message and sees the next one ready, with getters
- * asleep, wakes one more; likewise a put that sees the next slot free with
- * putters asleep.  When nobody sleeps it costs one load of a line that
- * only sleepers write.
- */
-static void pass_baton(struct shmbox *b, struct shmbox__ring *r, uint64_t next, unsigned ready,
-		       _Atomic uint32_t *waiting, int sem)
-{
-	uint64_t w;
-
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(waiting, memory_order_relaxed) == 0)
-		return;
-	w = atomic_load_explicit(&shmbox__slot_at(r, next)->word, memory_order_acquire);
-	if (shmbox__word_state(w) == ready &&
-	    shmbox__lap_diff(w, shmbox__lap(next / r->nslots)) == 0)
-		shmbox__wake(b, waiting, sem);
-}
-
 int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    struct claim *c)
 {
@@ -220,8 +197,6 @@ int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
 			return -1;
 	shmbox__spinner_learn(b, &sp);
-	if (rc == CLAIMED)
-		pass_baton(b, r, c->pos + 1, SHMBOX__FREE, &r->h->putters_waiting, r->sem_put);
 	return rc;
 }
 
@@ -245,6 +220,7 @@ bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct clai
 		return false;
 	shmbox__touch(&r->h->last_put);
 	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	shmbox__wake(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
 	return true;
 }
 
@@ -258,8 +234,6 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
 			return -1;
 	shmbox__spinner_learn(b, &sp);
-	if (rc == CLAIMED)
-		pass_baton(b, r, c->pos + 1, SHMBOX__FULL, &r->h->getters_waiting, r->sem_get);
 	return rc;
 }
 
@@ -272,6 +246,14 @@ bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct clai
 		return false;
 	shmbox__touch(&r->h->last_get);
 	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+	/* Pass the baton: one publish wakes one getter, but it can make two
+	 * messages takeable (its own, and a later one published while it was
+	 * still being written; found by the model checker, test/model).  So a
+	 * completed get also wakes one more sleeping getter, and a completed
+	 * put one more putter; one that finds nothing sleeps again without
+	 * passing it on.  When nobody sleeps it is one load of a line only
+	 * sleepers write. */
+	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
 	return true;
 }
 
