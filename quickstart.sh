@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential autoconf automake libtool pkg-config check libbsd-dev valgrind groff-base"
+PACKAGES="build-essential autoconf automake libtool pkg-config check libbsd-dev valgrind groff-base spin"
 
 install_missing() {
 	missing=

@@ -1,0 +1,206 @@
+#!/bin/sh
+# Model-check shmbox's put/get slot protocol (test/model/shmbox.pml) with
+# spin: the model as the C code is must pass every run, and each
+# deliberately broken variant must be rejected, for the expected reason.
+# Exit 0 if all of that holds, 1 if not, 77 (automake's SKIP) without spin
+# or a C compiler.  See test/model/README.md.
+#
+#   SHMBOX_MODEL_FULL=1    also run the bigger configurations (minutes,
+#                          one at a time, up to 1.9 GB each)
+#   SHMBOX_MODEL_MEMLIM=MB memory bound of one run (default 900)
+#   SHMBOX_MODEL_STRICT=1  treat the known defect (README.md, "Findings")
+#                          as a failure instead of an expected failure
+#   SHMBOX_MODEL_JOBS=n    runs at a time (default: 2 if 2 CPUs or more)
+#   SHMBOX_MODEL_KEEP=1    keep the work directory (trails, pan output)
+
+LC_ALL=C
+export LC_ALL
+
+here=${srcdir:+$srcdir/test/model}
+if [ -z "$here" ] || [ ! -f "$here/shmbox.pml" ]; then
+	here=$(dirname "$0")
+fi
+model=$(cd "$here" && pwd)/shmbox.pml
+if [ ! -f "$model" ]; then
+	echo "check-model: cannot find shmbox.pml (looked in $here)" >&2
+	exit 1
+fi
+
+SPIN=${SPIN:-spin}
+CC=${CC:-cc}
+if ! command -v "$SPIN" >/dev/null 2>&1; then
+	echo "check-model: SKIP: spin is not installed (apt-get install spin)"
+	exit 77
+fi
+# shellcheck disable=SC2086 # CC may hold words ("ccache gcc")
+if ! command -v $CC >/dev/null 2>&1; then
+	echo "check-model: SKIP: no C compiler ($CC)"
+	exit 77
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-model.XXXXXX") || exit 1
+if [ -z "$SHMBOX_MODEL_KEEP" ]; then
+	trap 'rm -rf "$work"' EXIT
+	trap 'rm -rf "$work"; exit 130' INT TERM HUP
+else
+	echo "check-model: work directory $work (kept)"
+fi
+
+jobs=${SHMBOX_MODEL_JOBS:-}
+memlim=${SHMBOX_MODEL_MEMLIM:-900}	# MB per run
+if [ -n "$SHMBOX_MODEL_FULL" ]; then
+	# the bigger runs take up to ~1.5 GB each: one at a time
+	jobs=${jobs:-1}
+	memlim=${SHMBOX_MODEL_MEMLIM:-1900}
+fi
+if [ -z "$jobs" ]; then
+	ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	if [ "$ncpu" -ge 2 ] 2>/dev/null; then jobs=2; else jobs=1; fi
+fi
+
+# Configurations (see README.md):
+#   A: producer 1 puts 2, producer 2 puts 1, one consumer
+#   B: one producer puts 3, two consumers, consumer 2 gets at most once
+#   C: two producers put 1 each, two consumers, consumer 2 gets at most once
+A="-DP1MSGS=2 -DP2MSGS=1 -DNCONS=1"
+B="-DP1MSGS=3 -DP2MSGS=0 -DNCONS=2 -DC2GETS=1"
+C="-DP1MSGS=1 -DP2MSGS=1 -DNCONS=2 -DC2GETS=1"
+# DEATHS: 1 producer 1, 2 producer 2, 4 consumer 2 (at most one dies)
+# TIMEOUTS: 0 no time slice ends, 1 slices end when all are stuck (livelock
+# check), 2 a slice may end at any moment
+NODEATH="-DDEATHS=0 -DTIMEOUTS=0"
+
+# One run per line: name@expectation@spin flags@what it checks.
+# Expectation: pass, fail:PATTERN (must fail, pan's output must match the
+# extended regular expression PATTERN), xfail:PATTERN (known defect).
+runs=$work/runs
+cat >"$runs" <<EOF
+B-death@pass@$B -DDEATHS=4 -DTIMEOUTS=2 -DFIX_BATON@a consumer dies at any step, slices end at any time: safety
+B-live@pass@$B -DDEATHS=4 -DTIMEOUTS=1 -DFIX_BATON@a consumer dies at any step: survivors finish (livelock check)
+C-baton@pass@$C $NODEATH -DFIX_BATON@2 producers, 2 consumers, no deaths, no timeouts: one publish makes two messages ready
+A-death@pass@$A -DDEATHS=3 -DTIMEOUTS=2 -DFIX_BATON@a producer dies at any step, slices end at any time: safety
+A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1 -DFIX_BATON@a producer dies at any step: survivors finish (livelock check)
+B-nodeath@pass@$B $NODEATH -DFIX_BATON@1 producer, 2 consumers, no deaths, no timeouts
+A-nodeath@pass@$A $NODEATH -DFIX_BATON@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
+broken-baton@fail:invalid end state@$C $NODEATH@BROKEN: no baton (the C code before the model found the lost wakeup)
+broken-publish@fail:!\((torn|dup)\)@$A $NODEATH -DBROKEN_PUBLISH_BEFORE_COPY@BROKEN: publish before the copy
+broken-wake@fail:invalid end state@$A $NODEATH -DBROKEN_WAKE_BEFORE_PUBLISH@BROKEN: waker reads the counter before publishing
+broken-recheck@fail:invalid end state@$A $NODEATH -DBROKEN_NO_RECHECK@BROKEN: sleeper does not look again after announcing
+broken-recover@fail:!\(lost\)@$A $NODEATH -DBROKEN_RECOVER_NO_TOKEN@BROKEN: recovery frees READING without the token
+counter-drift@xfail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS -DFIX_BATON@getters_waiting never counts more than the sleepers (known defect)
+broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECOVERY@BROKEN: no recovery at all (liveness check has teeth)
+EOF
+if [ -n "$SHMBOX_MODEL_FULL" ]; then
+	cat >>"$runs" <<EOF
+A-spin@pass@$A -DDEATHS=3 -DTIMEOUTS=2 -DSPIN_LIMIT=1@as A-death, with a spin (one look) before sleeping
+A2-death@pass@-DP1MSGS=2 -DP2MSGS=2 -DNCONS=1 -DDEATHS=3 -DTIMEOUTS=2@2+2 messages, a producer dies: safety
+A2-live@pass@-DP1MSGS=2 -DP2MSGS=2 -DNCONS=1 -DDEATHS=3 -DTIMEOUTS=1@2+2 messages, a producer dies: livelock check
+B2-death@pass@-DP1MSGS=3 -DP2MSGS=0 -DNCONS=2 -DC2GETS=2 -DDEATHS=4 -DTIMEOUTS=2@consumer 2 gets twice, may die: safety
+C-death@pass@$C -DDEATHS=7 -DTIMEOUTS=2@2 producers, 2 consumers, any one dies: safety
+C-live@pass@$C -DDEATHS=7 -DTIMEOUTS=1@2 producers, 2 consumers, any one dies: livelock check
+EOF
+fi
+
+# run NAME EXPECT FLAGS: writes $work/NAME/result: "ok|FAIL ... text"
+run_one() {
+	name=$1 expect=$2 flags=$3
+	d=$work/$name
+	mkdir -p "$d" && cp "$model" "$d/" || return
+	(
+		cd "$d" || exit 1
+		start=$(date +%s)
+		# shellcheck disable=SC2086
+		if ! "$SPIN" $flags -a shmbox.pml >spin.out 2>&1; then
+			echo "FAIL spin -a failed: $(head -3 spin.out | tr '\n' ' ')" >result
+			exit 0
+		fi
+		# shellcheck disable=SC2086
+		if ! $CC -O1 -w -DSAFETY -DCOLLAPSE -DVECTORSZ=512 -DMEMLIM="$memlim" \
+			-o pan pan.c >cc.out 2>&1; then
+			echo "FAIL cc pan.c failed: $(head -3 cc.out | tr '\n' ' ')" >result
+			exit 0
+		fi
+		./pan -m100000 -w24 >pan.out 2>&1
+		end=$(date +%s)
+		errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' pan.out | head -1)
+		states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' pan.out | head -1)
+		trans=$(sed -n 's/^ *\([0-9.e+]*\) transitions.*/\1/p' pan.out | head -1)
+		what=$(grep -E '^pan:1: ' pan.out | head -1 | sed 's/^pan:1: //')
+		info="${states:-?} states, ${trans:-?} transitions, $((end - start)) s"
+		if [ -z "$errors" ]; then
+			echo "FAIL pan did not finish: $(tail -2 pan.out | tr '\n' ' ')" >result
+		elif grep -q 'max search depth too small' pan.out; then
+			echo "FAIL search depth too small (incomplete): $info" >result
+		elif grep -Eq 'out of memory|reached -DMEMLIM' pan.out; then
+			echo "FAIL out of memory: $info" >result
+		else
+			case $expect in
+			pass)
+				if [ "$errors" = 0 ]; then
+					echo "ok   0 errors; $info" >result
+				else
+					# shellcheck disable=SC2086
+					"$SPIN" -t $flags shmbox.pml >trail.txt 2>&1
+					echo "FAIL $what; $info" >result
+				fi ;;
+			fail:* | xfail:*)
+				pat=${expect#*:}
+				kind=${expect%%:*}
+				if [ "$errors" != 0 ] && grep -Eq "^pan:1: .*$pat" pan.out; then
+					if [ "$kind" = fail ]; then
+						echo "ok   rejected: $what; $info" >result
+					elif [ -n "$SHMBOX_MODEL_STRICT" ]; then
+						echo "FAIL known defect: $what; $info" >result
+					else
+						echo "xfail known defect: $what; $info" >result
+					fi
+				elif [ "$errors" != 0 ]; then
+					echo "FAIL rejected for another reason: $what; $info" >result
+				elif [ "$kind" = fail ]; then
+					echo "FAIL accepted, but must be rejected; $info" >result
+				else
+					echo "FAIL known defect no longer found (update check-model.sh); $info" >result
+				fi ;;
+			esac
+		fi
+	)
+}
+
+# $jobs workers go down the list (the biggest runs come first), each taking
+# the next run nobody has taken (mkdir is atomic); then report in order.
+t0=$(date +%s)
+echo "check-model: $("$SPIN" -V 2>&1 | head -1); $jobs run(s) at a time"
+w=0
+while [ "$w" -lt "$jobs" ]; do
+	(
+		while IFS='@' read -r name expect flags what; do
+			if mkdir "$work/taken.$name" 2>/dev/null; then
+				run_one "$name" "$expect" "$flags"
+			fi
+		done <"$runs"
+	) &
+	w=$((w + 1))
+done
+wait
+
+status=0
+while IFS='@' read -r name expect flags what; do
+	r=$(cat "$work/$name/result" 2>/dev/null || echo "FAIL no result")
+	printf '%-18s %s\n' "$name" "$what"
+	printf '%-18s   %s\n' "" "$r"
+	case $r in
+	FAIL*)
+		status=1
+		if [ -f "$work/$name/trail.txt" ]; then
+			echo "    counterexample (spin -t):"
+			grep -E 'assertion|invalid|proc' "$work/$name/trail.txt" | tail -5 | sed 's/^/      /'
+		fi ;;
+	esac
+done <"$runs"
+t1=$(date +%s)
+if [ "$status" = 0 ]; then
+	echo "check-model: PASS ($((t1 - t0)) s)"
+else
+	echo "check-model: FAIL ($((t1 - t0)) s)"
+fi
+exit $status
