@@ -31,18 +31,26 @@ static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
 	return 0;
 }
 
-int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+/* The checks reserve and peek begin with. */
+static int zc_start(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms, struct shmbox__deadline *d)
 {
-	struct shmbox__deadline d;
-	struct claim c;
-
 	if (shmbox__check_handle(b, timeout_ms) == -1)
 		return -1;
 	if (zc == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	shmbox__deadline_init(&d, timeout_ms);
+	shmbox__deadline_init(d, timeout_ms);
+	return 0;
+}
+
+int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
+{
+	struct shmbox__deadline d;
+	struct claim c;
+
+	if (zc_start(b, zc, timeout_ms, &d) == -1)
+		return -1;
 	if (shmbox__put_wait(b, &b->ring[SHMBOX__MESSAGES], &d, &c) == -1)
 		return -1;
 	zc_fill(zc, &c, b->slot_size);
@@ -72,13 +80,8 @@ ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
 	struct shmbox__deadline d;
 	struct claim c;
 
-	if (shmbox__check_handle(b, timeout_ms) == -1)
+	if (zc_start(b, zc, timeout_ms, &d) == -1)
 		return -1;
-	if (zc == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	shmbox__deadline_init(&d, timeout_ms);
 	if (shmbox__get_wait(b, &b->ring[SHMBOX__MESSAGES], &d, b->slot_size, &c) == -1)
 		return -1;
 	zc_fill(zc, &c, c.len);
