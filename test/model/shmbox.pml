@@ -5,7 +5,7 @@
  * (shmbox__recover, revoke) and src/token.c (tokens held with SEM_UNDO).
  * README.md in this directory says what is modelled, what is abstracted
  * away and why, and how to run it (check-model.sh).  Line numbers are those
- * of the C sources at commit 48bff65.
+ * of the C sources at commit 438ebbe.
  *
  * Granularity.  Every process is one loop of steps; each step (one option
  * of the loop, a d_step) performs exactly one access to shared memory or one
@@ -50,13 +50,13 @@
  *   SPIN_LIMIT looks before the first sleep (the adaptive budget of
  *              shmbox__spinner, 32 to 1024 in C; a spin is just one more
  *              look; default 0)
- *   FIX_BATON  the fix proposed in README.md ("Findings"): a put that
- *              completes also wakes one sleeping putter, a get that
- *              completes also wakes one sleeping getter (FIX_BATON_PUT,
- *              FIX_BATON_GET: one side only).
+ *   NO_BATON_PUT, NO_BATON_GET  leave out one side of the baton (a
+ *              completed put also wakes a putter, a completed get a getter;
+ *              BROKEN_NO_BATON leaves out both).
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
- *              count more processes than are in the sleep protocol
- *              (wait.c:9-12); fails, see README.md (use with DEATHS=0).
+ *              count more processes than are in the sleep protocol; spin
+ *              finds that they can: the drift wait.c:9-15 describes (use
+ *              with DEATHS=0).
  *
  * Deliberately broken variants, each of which check-model.sh requires spin
  * to reject:
@@ -69,6 +69,8 @@
  *                               after announcing itself
  *   BROKEN_NO_RECOVERY          nobody ever revokes a dead holder's claim
  *                               (shows that the livelock check can fail)
+ *   BROKEN_NO_BATON             one wake per publish or release, no baton:
+ *                               the code before commit d8502ba
  */
 
 #ifndef P1MSGS
@@ -167,8 +169,8 @@ bit corrupt;	/* a claim returned EPROTO on a sound ring */
 
 #ifdef CHECK_WAITERS
 /* ghost: processes between announcing themselves and leaving the sleep,
- * per side; the counters should never count more (wait.c:9-12: "posts
- * never outnumber sleepers") */
+ * per side; the counters may count more (wait.c:9-15: "the counter may
+ * drift above the true number of sleepers") */
 byte gin, pin;
 bit phantom;
 #define IN(d) if :: isput -> pin = pin + (d) :: else -> gin = gin + (d) fi
@@ -198,7 +200,7 @@ bit epoch;		/* flips at each tick */
 #endif
 
 /* ---------------- program counters ---------------- */
-/* put: ring.c:251 shmbox__ring_put, :190 shmbox__put_wait, :42 put_claim,
+/* put: ring.c:260 shmbox__ring_put, :190 shmbox__put_wait, :42 put_claim,
  * :205 shmbox__publish.  Line numbers below are ring.c's unless named. */
 #define P_NEXT 1	/* between two puts */
 #define P_WORD 2	/* put_claim:50 load the slot word */
@@ -208,14 +210,14 @@ bit epoch;		/* flips at each tick */
 #define P_ADVANCE_MINE 6 /* put_claim:59 CAS tail pos -> pos+1, claimed */
 #define P_FREEDEAD 7	/* put_claim:72 CAS DEAD(L-1) -> FREE(L) */
 #define P_MOVED 8	/* put_claim:80, moved_on:39 load tail */
-#define P_COPY0 9	/* ring_put:260 memcpy, first half */
-#define P_COPY1 10	/* ring_put:260 memcpy, second half */
+#define P_COPY0 9	/* ring_put:269 memcpy, first half */
+#define P_COPY1 10	/* ring_put:269 memcpy, second half */
 #define P_CHECK 11	/* publish:212 load the word: still our claim? */
 #define P_LEN 12	/* publish:214-218 len, pid, seq, reply, gen */
 #define P_PUBLISH 13	/* publish:219 CAS WRITING(L, me) -> FULL(L) */
 #define P_EARLY 14	/* BROKEN_WAKE_BEFORE_PUBLISH only */
-/* get: ring.c:267 shmbox__ring_get, :226 shmbox__get_wait, :87 get_claim,
- * :241 shmbox__release */
+/* get: ring.c:276 shmbox__ring_get, :227 shmbox__get_wait, :87 get_claim,
+ * :242 shmbox__release */
 #define G_NEXT 20	/* between two gets */
 #define G_HEAD 21	/* get_claim:92 load head */
 #define G_WORD 22	/* get_claim:95 load the slot word */
@@ -225,19 +227,19 @@ bit epoch;		/* flips at each tick */
 #define G_ADVANCE_MINE 26 /* get_claim:114 CAS head pos -> pos+1, claimed */
 #define G_FREEDEAD 27	/* get_claim:118 CAS DEAD(L) -> FREE(L+1) */
 #define G_MOVED 28	/* get_claim:140, moved_on:39 load head */
-#define G_COPY0 29	/* ring_get:278 memcpy, first half */
-#define G_COPY1 30	/* ring_get:278 memcpy, second half */
-#define G_RELEASE 31	/* release:243 CAS READING(L, me) -> FREE(L+1) */
+#define G_COPY0 29	/* ring_get:287 memcpy, first half */
+#define G_COPY1 30	/* ring_get:287 memcpy, second half */
+#define G_RELEASE 31	/* release:244 CAS READING(L, me) -> FREE(L+1) */
 /* waiting: ring.c:149 wait_turn, recover.c, wait.c */
 #define W_TOKEN 40	/* recover.c:52 token_alive: semctl(GETVAL) */
 #define W_REVOKE 41	/* recover.c:28 CAS the claim away */
-#define W_ANNOUNCE 42	/* wait.c:118 fetch_add(waiting, 1) */
-#define W_RECHECK 43	/* wait.c:119 load the slot word again */
-#define W_SLEEP 44	/* wait.c:123 semtimedop(-1) */
+#define W_ANNOUNCE 42	/* wait.c:121 fetch_add(waiting, 1) */
+#define W_RECHECK 43	/* wait.c:122 load the slot word again */
+#define W_SLEEP 44	/* wait.c:126 semtimedop(-1) */
 #define W_UNANNOUNCE 45	/* unannounce:93-98 take ourselves off the counter */
 #define W_TAKEBACK 48	/* unannounce:99 semop(-1, IPC_NOWAIT) */
-#define K_WAKE 46	/* wait.c:138-141 fence; take a sleeper off */
-#define K_POST 47	/* wait.c:145 semop(+1) */
+#define K_WAKE 46	/* wait.c:141-146 fence; take a sleeper off */
+#define K_POST 47	/* wait.c:148 semop(+1) */
 #define X_END 50	/* the process returns from its last call */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
@@ -247,17 +249,18 @@ bit epoch;		/* flips at each tick */
 #define GETTERS 0
 #define PUTTERS 1
 
-/* FIX_BATON: after its own wake, a completed put also wakes a putter
- * (BATON_PUT), a completed get also wakes a getter (BATON_GET). */
-#if defined(FIX_BATON) || defined(FIX_BATON_PUT)
-#define BATON_PUT true
-#else
+/* The baton (ring.c:223, :249-256): after its own wake, a completed put
+ * also wakes a putter (BATON_PUT), a completed get also wakes a getter
+ * (BATON_GET).  BROKEN_NO_BATON is the code before commit d8502ba. */
+#if defined(BROKEN_NO_BATON) || defined(NO_BATON_PUT)
 #define BATON_PUT false
-#endif
-#if defined(FIX_BATON) || defined(FIX_BATON_GET)
-#define BATON_GET true
 #else
+#define BATON_PUT true
+#endif
+#if defined(BROKEN_NO_BATON) || defined(NO_BATON_GET)
 #define BATON_GET false
+#else
+#define BATON_GET true
 #endif
 
 /* Where a blocked claim looks again: the start of put_claim or get_claim. */
@@ -429,7 +432,7 @@ proctype agent(byte me; bit isput)
 			fi
 #else
 			cpos = 0; cw = 0;
-			WAKE(GETTERS, P_NEXT) /* :222 wake getters; :223 true */
+			WAKE(GETTERS, P_NEXT) /* :222 wake getters, :223 baton */
 #endif
 		:: else -> /* :220 return false; :261 put it again */
 			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
@@ -522,22 +525,22 @@ proctype agent(byte me; bit isput)
 		assert(!corrupt);
 		pos = 0; w = 0; pc = G_HEAD /* :141 continue */
 	   }
-	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get:278 */
-	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get:278 */
-	:: d_step { /* shmbox__release:243 CAS READING(L, me) -> FREE(L+1) */
+	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get:287 */
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get:287 */
+	:: d_step { /* shmbox__release:244 CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
 		:: word[SLOT(cpos)] == cw ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
-			/* the get returns what it copied (ring_get:280-282) */
+			/* the get returns what it copied (ring_get:288-291) */
 			torn = !(r0 == r1 && r1 == rl && r0 >= 1 && r0 <= NMSG);
 			assert(!torn);
 			dup = recvd[r0];
 			assert(!dup);
 			recvd[r0] = 1;
-			WAKE(PUTTERS, G_NEXT) /* release:247 wake putters */
+			WAKE(PUTTERS, G_NEXT) /* release:248 wake putters, :256 baton */
 		:: else ->
-			/* ring_get:279-281: the claim was taken from us, so we
+			/* ring_get:288-290: the claim was taken from us, so we
 			 * drop the copy and take the next message: the one we
 			 * claimed is gone, and we are alive */
 			lost = 1;
@@ -572,7 +575,7 @@ proctype agent(byte me; bit isput)
 	 * returns ETIMEDOUT, holding nothing */
 	:: pc == W_ANNOUNCE && me == C2 -> pc = X_END; break
 #endif
-	:: d_step { /* shmbox__sleep, wait.c:118 fetch_add(waiting, 1) */
+	:: d_step { /* shmbox__sleep, wait.c:121 fetch_add(waiting, 1) */
 		pc == W_ANNOUNCE;
 		if
 		:: isput -> pw++
@@ -585,14 +588,14 @@ proctype agent(byte me; bit isput)
 		pc = W_RECHECK
 #endif
 	   }
-	:: d_step { /* wait.c:119 load the slot word once more */
+	:: d_step { /* wait.c:122 load the slot word once more */
 		pc == W_RECHECK;
 		if
-		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :120 */
+		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :123 */
 		:: else -> pc = W_SLEEP; slept = epoch
 		fi
 	   }
-	:: d_step { /* wait.c:123 semtimedop: a post woke us */
+	:: d_step { /* wait.c:126 semtimedop: a post woke us */
 		pc == W_SLEEP && !IDLE &&
 		((isput && psem > 0) || (!isput && gsem > 0));
 		if
@@ -600,15 +603,15 @@ proctype agent(byte me; bit isput)
 		:: else -> gsem--
 		fi;
 		IN(-1); CHECKW();
-		cpos = 0; cw = 0; pc = RETRY /* wait.c:124 return 0 */
+		cpos = 0; cw = 0; pc = RETRY /* wait.c:127 return 0 */
 	   }
-	:: d_step { /* wait.c:123, :125-128 semtimedop: EAGAIN, slice over */
+	:: d_step { /* wait.c:126, :128-131 semtimedop: EAGAIN, slice over */
 		pc == W_SLEEP && !IDLE && SLICE_OVER;
 		pc = W_UNANNOUNCE
 	   }
 	:: pc == W_SLEEP && IDLE -> /* ghost: nothing left to get */
 		pc = X_END; break
-	:: d_step { /* wait.c:93-98 unannounce: CAS n -> n-1 while n > 0 */
+	:: d_step { /* wait.c:96-101 unannounce: CAS n -> n-1 while n > 0 */
 		pc == W_UNANNOUNCE;
 		if
 		:: isput && pw > 0 -> pw--; IN(-1); CHECKW(); cpos = 0; cw = 0; pc = RETRY
@@ -616,7 +619,7 @@ proctype agent(byte me; bit isput)
 		:: else -> pc = W_TAKEBACK /* a waker took us off already */
 		fi
 	   }
-	:: d_step { /* wait.c:99 unannounce: semop(-1, IPC_NOWAIT), take the post */
+	:: d_step { /* wait.c:102 unannounce: semop(-1, IPC_NOWAIT), take the post */
 		pc == W_TAKEBACK;
 		if
 		:: isput && psem > 0 -> psem--
@@ -627,8 +630,8 @@ proctype agent(byte me; bit isput)
 		cpos = 0; cw = 0; pc = RETRY /* sleep :121 / :128 return 0 */
 	   }
 
-	/* ============ wait.c:133 shmbox__wake ============ */
-	:: d_step { /* wait.c:138-141 fence; load; CAS n -> n-1 while n > 0 */
+	/* ============ wait.c:136 shmbox__wake ============ */
+	:: d_step { /* wait.c:141-146 fence; load; CAS n -> n-1 while n > 0 */
 		pc == K_WAKE;
 		if
 		:: wsel == GETTERS && gw > 0 -> gw--; pc = K_POST
@@ -641,7 +644,7 @@ proctype agent(byte me; bit isput)
 			fi
 		fi
 	   }
-	:: d_step { /* wait.c:145 semop(+1) */
+	:: d_step { /* wait.c:148 semop(+1) */
 		pc == K_POST;
 		if
 		:: wsel == GETTERS -> gsem++
