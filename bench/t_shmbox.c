@@ -1,5 +1,5 @@
 /*
- * shmbox: a mailbox of 64 slots of the message size, on a key file made
+ * shmbox: a mailbox with slots of the message size, on a key file made
  * with mkstemp.  The parent creates it; every child opens its own handle
  * (handles do not cross fork) and never touches the parent's; the parent
  * destroys it, removes anything left at the key, and deletes the key file.
@@ -18,19 +18,32 @@
 
 #include "transports.h"
 
-#define BOX_SLOTS 64
+#define BOX_MIN_SLOTS 64
 #define BOX_PROJ 'B'
 
 struct box {
 	shmbox_t *parent; /* the creator's handle: used only by the parent */
 	shmbox_t *mine;	  /* a child's own handle */
+	size_t slots;
 	char path[PATH_MAX];
 	char config[320];
 };
 
+/* The ring holds as many bytes as the pipe's buffer (pipe-max-size, what
+ * the pipe gets), and at least 64 messages: the same memory to queue into
+ * as the pipe.  64 slots of 64 B or 4 KiB measured slower (README,
+ * Performance). */
+static size_t box_slots(size_t msg_size)
+{
+	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
+	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
+
+	return n > BOX_MIN_SLOTS ? n : BOX_MIN_SLOTS;
+}
+
 static int box_create(struct box *b, size_t msg_size, char *err, size_t errlen)
 {
-	shmbox_attr_t attr = {.slots = BOX_SLOTS, .slot_size = msg_size};
+	shmbox_attr_t attr = {.slots = box_slots(msg_size), .slot_size = msg_size};
 
 	for (int tries = 0;; tries++) {
 		if (make_key_file(b->path, sizeof(b->path), err, errlen) == -1)
@@ -42,16 +55,18 @@ static int box_create(struct box *b, size_t msg_size, char *err, size_t errlen)
 		unlink(b->path);
 		/* EEXIST / ESTALE: another file's key collides; take another file */
 		if ((e != EEXIST && e != ESTALE) || tries == 4) {
-			snprintf(err, errlen, "shmbox_create(slots %d, slot_size %zu): %s",
-				 BOX_SLOTS, msg_size, shmbox_strerror(e));
+			snprintf(err, errlen, "shmbox_create(slots %zu, slot_size %zu): %s",
+				 attr.slots, msg_size, shmbox_strerror(e));
 			b->path[0] = '\0';
 			return -1;
 		}
 	}
+	b->slots = attr.slots;
 	snprintf(b->config, sizeof(b->config),
-		 "shmbox_create() on a mkstemp key file: slots %d, slot_size = message size; "
-		 "each child shmbox_open()s its own handle; timeouts -1",
-		 BOX_SLOTS);
+		 "shmbox_create() on a mkstemp key file: slots %zu (pipe-max-size bytes, "
+		 "at least %d), slot_size = message size; each child shmbox_open()s its own "
+		 "handle; timeouts -1",
+		 b->slots, BOX_MIN_SLOTS);
 	return 0;
 }
 
@@ -151,9 +166,9 @@ static struct rpc *call_create(const struct rpc_ops *ops, int nclients, size_t m
 		return NULL;
 	}
 	snprintf(r->box.config, sizeof(r->box.config),
-		 "one mailbox, slots %d, slot_size = message size; clients shmbox_call(), "
+		 "one mailbox, slots %zu, slot_size = message size; clients shmbox_call(), "
 		 "the server shmbox_accept() + shmbox_reply(); each opens its own handle",
-		 BOX_SLOTS);
+		 r->box.slots);
 	return r;
 }
 
