@@ -31,7 +31,7 @@
 #include "shmbox.h"
 
 #define SHMBOX__MAGIC UINT64_C(0x31584f42424d4853) /* "SHMBBOX1" */
-#define SHMBOX__LAYOUT 2u
+#define SHMBOX__LAYOUT 3u
 #define SHMBOX__CACHELINE 64
 
 /* Semaphores of the set: wake semaphores, one token per process, then one
@@ -84,8 +84,11 @@ static inline uint64_t shmbox__lap_diff(uint64_t w, uint64_t lap)
 	return shmbox__lap(shmbox__word_lap(w) - lap);
 }
 
+/* A slot's header has a cache line to itself, and its payload starts on
+ * the next: a process spinning on the word does not take the line the
+ * writer is copying into, and copies run on aligned lines. */
 struct shmbox__slot {
-	_Atomic uint64_t word;
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t word;
 	_Atomic uint32_t len;	/* payload length, written before FULL */
 	_Atomic int32_t pid;	/* sender */
 	_Atomic uint64_t seq;	/* ring position of the message */
@@ -94,8 +97,8 @@ struct shmbox__slot {
 	/* payload follows, slot_size bytes, then padding to the stride */
 };
 
-struct shmbox__reply {
-	_Atomic uint64_t word;
+struct shmbox__reply { /* laid out like a slot, for the same reason */
+	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t word;
 	_Atomic uint32_t len;	  /* reply length, written before READY */
 	_Atomic uint32_t waiting; /* the caller sleeps on its semaphore */
 	_Atomic uint32_t caller;  /* token of the caller, for all states but FREE */
