@@ -58,8 +58,8 @@ static const struct figdef {
 		   "call", 64, NCLIENTS, 1, 0},
 };
 
-static struct figure results[16][NF];
-static const struct transport *sel[16];
+static struct figure results[FIG_MAX_ENTRIES][NF];
+static const struct transport *sel[FIG_MAX_ENTRIES];
 static int nsel;
 static int fig_on[NF];
 static int do_refs = 1;
@@ -171,6 +171,38 @@ static void print_row(int fi, const struct transport *t, const struct figure *f)
 		       fmt_rate(hi, sizeof(hi), f->rate_max));
 	}
 	fflush(stdout);
+}
+
+/* ---- the figures ---- */
+
+static const struct rpc_ops *rpc_of(const struct transport *t)
+{
+	return t == &t_unix_seqpacket && unix_rpc_override ? unix_rpc_override : t->rpc;
+}
+
+static enum fig_kind kind_of(int fi)
+{
+	return fi == F_RTT || fi == F_RTT_PIN ? FK_RTT : fi == F_RPC ? FK_RPC : FK_ONEWAY;
+}
+
+/* Figure fi for every selected transport, their repetitions interleaved;
+ * its section of the table.  The number of transports that failed. */
+static int run_figure(int fi)
+{
+	struct fig_entry e[FIG_MAX_ENTRIES];
+	int failed = 0;
+
+	print_section_head(fi);
+	for (int ti = 0; ti < nsel; ti++)
+		e[ti] = (struct fig_entry){.t = sel[ti], .rpc = rpc_of(sel[ti]),
+					   .f = &results[ti][fi]};
+	g_pin = pin_all || figs[fi].pin;
+	fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
+	for (int ti = 0; ti < nsel; ti++) {
+		failed += results[ti][fi].status == FIG_FAIL;
+		print_row(fi, sel[ti], &results[ti][fi]);
+	}
+	return failed;
 }
 
 /* ---- CSV ---- */
@@ -549,13 +581,15 @@ int main(int argc, char **argv)
 	       "whole payload); CPU = user + system time of all the processes (wait4), per "
 	       "operation\n",
 	       g_reps, g_target_s);
+	printf("repetitions interleaved across transports: each figure calibrates every "
+	       "transport, then runs round after round of one repetition of each, a different "
+	       "transport first in each round, so that slow and fast phases of the machine fall "
+	       "on all of them alike\n");
 
 	printf("\nconfiguration\n");
 	for (int ti = 0; ti < nsel; ti++) {
 		const struct transport *t = sel[ti];
-		const struct rpc_ops *ro = t == &t_unix_seqpacket && unix_rpc_override
-						   ? unix_rpc_override
-						   : t->rpc;
+		const struct rpc_ops *ro = rpc_of(t);
 		char err[300] = "";
 		struct chan *ch = t->create(64, err, sizeof(err));
 
@@ -579,26 +613,7 @@ int main(int argc, char **argv)
 	for (int fi = 0; fi < NF && !g_interrupted; fi++) {
 		if (!fig_on[fi])
 			continue;
-		print_section_head(fi);
-		for (int ti = 0; ti < nsel && !g_interrupted; ti++) {
-			const struct transport *t = sel[ti];
-			struct figure *f = &results[ti][fi];
-
-			g_pin = pin_all || figs[fi].pin;
-			if (fi == F_RTT || fi == F_RTT_PIN)
-				fig_rtt(t, figs[fi].size, f);
-			else if (fi == F_RPC)
-				fig_rpc(t,
-					t == &t_unix_seqpacket && unix_rpc_override
-						? unix_rpc_override
-						: t->rpc,
-					figs[fi].size, NCLIENTS, f);
-			else
-				fig_oneway(t, figs[fi].size, figs[fi].np, figs[fi].nc, f);
-			if (f->status == FIG_FAIL)
-				failures++;
-			print_row(fi, t, f);
-		}
+		failures += run_figure(fi);
 		if (do_refs && !ref_failed && refs_pass(&samples) == -1)
 			ref_failed = 1;
 	}

@@ -341,66 +341,73 @@ static int rpc_rep(void *arg, uint64_t n, struct rep_out *o)
 
 /* ---- the figures ---- */
 
-static int too_big(const struct transport *t, size_t size, struct figure *f)
+static void set_na(struct figure *f, const char *fmt, const char *why)
 {
+	f->status = FIG_NA;
+	snprintf(f->note, sizeof(f->note), fmt, why);
+}
+
+/* 1 (and the figure n/a, saying why) if e's transport cannot carry it. */
+static int not_applicable(const struct fig_entry *e, enum fig_kind kind, size_t size, int multi)
+{
+	const struct transport *t = e->t;
 	char why[100];
 
+	if (kind == FK_RPC && (e->rpc == NULL || e->rpc->unavailable != NULL)) {
+		set_na(e->f, "%s", e->rpc ? e->rpc->unavailable : "n/a");
+		return 1;
+	}
 	if (t->max_msg != NULL && size > t->max_msg(why, sizeof(why))) {
-		f->status = FIG_NA;
-		snprintf(f->note, sizeof(f->note), "%s", why);
+		set_na(e->f, "%s", why);
+		return 1;
+	}
+	if (kind == FK_ONEWAY && multi && t->no_multi != NULL) {
+		set_na(e->f, "n/a (%s)", t->no_multi);
 		return 1;
 	}
 	return 0;
 }
 
-static void run_work(struct work *w, rep_fn fn, uint64_t n0, struct figure *f)
+/* The first guess at the operations of one repetition. */
+static uint64_t first_n(enum fig_kind kind, size_t size)
 {
-	if (msgset_init(&w->m, w->size) == -1) {
-		f->status = FIG_FAIL;
-		snprintf(f->note, sizeof(f->note), "FAILED: out of memory");
-		return;
-	}
-	measure(fn, w, n0, f);
-	msgset_free(&w->m);
+	if (kind != FK_ONEWAY)
+		return 500;
+	return size >= 65536 ? 200 : size >= 4096 ? 1000 : 2000;
 }
 
-void fig_rtt(const struct transport *t, size_t size, struct figure *f)
-{
-	struct work w = {.t = t, .size = size, .np = 1, .nc = 1};
+static const rep_fn rep_of[] = {
+	[FK_RTT] = rtt_rep,
+	[FK_ONEWAY] = oneway_rep,
+	[FK_RPC] = rpc_rep,
+};
 
-	memset(f, 0, sizeof(*f));
-	if (too_big(t, size, f))
+/* e's work and series for the figure; its messages made if it takes part
+ * (else the figure says n/a or FAILED). */
+static void prepare(const struct fig_entry *e, enum fig_kind kind, size_t size, int np, int nc,
+		    struct work *w, struct series *s)
+{
+	memset(e->f, 0, sizeof(*e->f));
+	*w = (struct work){.t = e->t, .rops = e->rpc, .size = size, .np = np, .nc = nc};
+	*s = (struct series){.fn = rep_of[kind], .arg = w, .n0 = first_n(kind, size), .f = e->f};
+	if (not_applicable(e, kind, size, np > 1 || nc > 1))
 		return;
-	run_work(&w, rtt_rep, 500, f);
+	if (msgset_init(&w->m, size) == -1) {
+		e->f->status = FIG_FAIL;
+		snprintf(e->f->note, sizeof(e->f->note), "FAILED: out of memory");
+	}
 }
 
-void fig_oneway(const struct transport *t, size_t size, int np, int nc, struct figure *f)
+void fig_run(enum fig_kind kind, size_t size, int np, int nc, struct fig_entry *e, int ne)
 {
-	struct work w = {.t = t, .size = size, .np = np, .nc = nc};
+	struct work w[FIG_MAX_ENTRIES];
+	struct series s[FIG_MAX_ENTRIES];
 
-	memset(f, 0, sizeof(*f));
-	if (too_big(t, size, f))
-		return;
-	if ((np > 1 || nc > 1) && t->no_multi != NULL) {
-		f->status = FIG_NA;
-		snprintf(f->note, sizeof(f->note), "n/a (%s)", t->no_multi);
-		return;
-	}
-	run_work(&w, oneway_rep, size >= 65536 ? 200 : size >= 4096 ? 1000 : 2000, f);
-}
-
-void fig_rpc(const struct transport *t, const struct rpc_ops *ops, size_t size, int nclients,
-	     struct figure *f)
-{
-	struct work w = {.t = t, .rops = ops, .size = size, .np = nclients, .nc = 1};
-
-	memset(f, 0, sizeof(*f));
-	if (ops == NULL || ops->unavailable != NULL) {
-		f->status = FIG_NA;
-		snprintf(f->note, sizeof(f->note), "%s", ops ? ops->unavailable : "n/a");
-		return;
-	}
-	if (too_big(t, size, f))
-		return;
-	run_work(&w, rpc_rep, 500, f);
+	if (ne > FIG_MAX_ENTRIES)
+		ne = FIG_MAX_ENTRIES;
+	for (int i = 0; i < ne; i++)
+		prepare(&e[i], kind, size, np, nc, &w[i], &s[i]);
+	measure_interleaved(s, ne);
+	for (int i = 0; i < ne; i++)
+		msgset_free(&w[i].m); /* nothing to free if it did not take part */
 }

@@ -5,13 +5,22 @@
 #include "measure.h"
 #include "transports.h"
 
-/* Round trips of size-byte messages between two processes, two channels. */
-void fig_rtt(const struct transport *t, size_t size, struct figure *f);
-/* np senders -> nc receivers on one channel: messages/s. */
-void fig_oneway(const struct transport *t, size_t size, int np, int nc, struct figure *f);
-/* nclients clients calling one server: calls/s. */
-void fig_rpc(const struct transport *t, const struct rpc_ops *ops, size_t size, int nclients,
-	     struct figure *f);
+enum fig_kind {
+	FK_RTT,	   /* round trips of size-byte messages between 2 processes, two channels */
+	FK_ONEWAY, /* np senders -> nc receivers on one channel: messages/s */
+	FK_RPC,	   /* np clients calling one server: calls/s */
+};
+/* One transport's part in a figure. */
+struct fig_entry {
+	const struct transport *t;
+	const struct rpc_ops *rpc; /* request/reply: how (NULL: n/a) */
+	struct figure *f;	   /* the result */
+};
+#define FIG_MAX_ENTRIES 16
+/* One figure for ne transports (at most FIG_MAX_ENTRIES): those that can
+ * carry it take part, their repetitions interleaved (measure_interleaved);
+ * the others are n/a. */
+void fig_run(enum fig_kind kind, size_t size, int np, int nc, struct fig_entry *e, int ne);
 
 /* References measured in this process (refs.c).  One pass measures each
  * once; passes are spread over the run, and each figure is the median of

@@ -490,24 +490,35 @@ double median(double *v, int n)
 }
 
 #define PILOT_MIN_S 0.04
-#define MAX_REPS 64
 
-void measure(rep_fn fn, void *arg, uint64_t n0, struct figure *f)
+static void series_fail(struct series *s, const char *why)
+{
+	s->f->status = FIG_FAIL;
+	snprintf(s->f->note, sizeof(s->f->note), "FAILED: %s",
+		 g_interrupted ? "interrupted" : why);
+}
+
+/* One run of n operations into o: 0, or -1 and the series failed. */
+static int series_run(struct series *s, uint64_t n, struct rep_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (s->fn(s->arg, n, o) == -1 || g_interrupted) {
+		series_fail(s, o->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
+ * scale it so that one repetition takes about g_target_s. */
+static void series_calibrate(struct series *s)
 {
 	struct rep_out o;
-	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];
-	uint64_t n = n0 > 0 ? n0 : 1;
-	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
+	uint64_t n = s->n0 > 0 ? s->n0 : 1;
 
-	/* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S. */
 	for (int i = 0;; i++) {
-		memset(&o, 0, sizeof(o));
-		if (fn(arg, n, &o) == -1 || g_interrupted) {
-			f->status = FIG_FAIL;
-			snprintf(f->note, sizeof(f->note), "FAILED: %s",
-				 g_interrupted ? "interrupted" : o.err);
+		if (series_run(s, n, &o) == -1)
 			return;
-		}
 		if (o.wall_s >= PILOT_MIN_S || i >= 8)
 			break;
 		double k = 2 * PILOT_MIN_S / (o.wall_s > 1e-5 ? o.wall_s : 1e-5);
@@ -517,27 +528,87 @@ void measure(rep_fn fn, void *arg, uint64_t n0, struct figure *f)
 	n = (uint64_t)((double)n * g_target_s / o.wall_s);
 	if (n < 200)
 		n = 200;
-	f->n = n;
-	snprintf(f->config, sizeof(f->config), "%s", o.config);
-	for (int r = 0; r < reps; r++) {
-		memset(&o, 0, sizeof(o));
-		if (fn(arg, n, &o) == -1 || g_interrupted) {
-			f->status = FIG_FAIL;
-			snprintf(f->note, sizeof(f->note), "FAILED: %s",
-				 g_interrupted ? "interrupted" : o.err);
-			return;
-		}
-		rate[r] = (double)o.ops / o.wall_s;
-		cpu[r] = o.cpu_s / (double)o.ops * 1e6;
-		p50[r] = o.p50_us;
-		p99[r] = o.p99_us;
-	}
+	s->f->n = n;
+	snprintf(s->f->config, sizeof(s->f->config), "%s", o.config);
+}
+
+/* One repetition of the calibrated size; its results kept. */
+static void series_rep(struct series *s)
+{
+	struct rep_out o;
+	int r = s->done;
+
+	if (series_run(s, s->f->n, &o) == -1)
+		return;
+	s->rate[r] = (double)o.ops / o.wall_s;
+	s->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
+	s->p50[r] = o.p50_us;
+	s->p99[r] = o.p99_us;
+	s->done++;
+}
+
+/* The medians of the repetitions into the figure. */
+static void series_finish(struct series *s)
+{
+	struct figure *f = s->f;
+	int reps = s->done;
+
 	f->reps = reps;
 	f->status = FIG_OK;
-	f->rate = median(rate, reps); /* sorts rate */
-	f->rate_min = rate[0];
-	f->rate_max = rate[reps - 1];
-	f->cpu_us = median(cpu, reps);
-	f->p50_us = median(p50, reps);
-	f->p99_us = median(p99, reps);
+	f->rate = median(s->rate, reps); /* sorts rate */
+	f->rate_min = s->rate[0];
+	f->rate_max = s->rate[reps - 1];
+	f->cpu_us = median(s->cpu, reps);
+	f->p50_us = median(s->p50, reps);
+	f->p99_us = median(s->p99, reps);
+}
+
+static int taking_part(const struct series *s)
+{
+	return s->f->status == FIG_NONE;
+}
+
+/* Round r: one repetition of every series still taking part, starting with
+ * the (r mod their number)-th of them, so that none is always first. */
+static void series_round(struct series *s, int ns, int r)
+{
+	int m = 0, first = 0;
+
+	for (int i = 0; i < ns; i++)
+		m += taking_part(&s[i]);
+	if (m == 0)
+		return;
+	for (int i = 0, k = r % m; i < ns; i++) {
+		if (taking_part(&s[i]) && k-- == 0) {
+			first = i;
+			break;
+		}
+	}
+	for (int j = 0; j < ns && !g_interrupted; j++) {
+		struct series *x = &s[(first + j) % ns];
+
+		if (taking_part(x))
+			series_rep(x);
+	}
+}
+
+void measure_interleaved(struct series *s, int ns)
+{
+	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
+
+	for (int i = 0; i < ns; i++)
+		s[i].done = 0;
+	for (int i = 0; i < ns && !g_interrupted; i++)
+		if (taking_part(&s[i]))
+			series_calibrate(&s[i]);
+	for (int r = 0; r < reps && !g_interrupted; r++)
+		series_round(s, ns, r);
+	for (int i = 0; i < ns; i++) {
+		if (!taking_part(&s[i]))
+			continue; /* n/a, or failed */
+		if (g_interrupted || s[i].done == 0)
+			series_fail(&s[i], "no repetition ran");
+		else
+			series_finish(&s[i]);
+	}
 }

@@ -112,9 +112,23 @@ struct figure {
 };
 extern int g_reps;
 extern double g_target_s;
-/* Calibrate n so that one repetition takes about g_target_s (starting from
- * n0), then run g_reps repetitions; medians into f. */
-void measure(rep_fn fn, void *arg, uint64_t n0, struct figure *f);
+
+#define MAX_REPS 64
+/* One transport's part in a figure: its repetitions and where they go. */
+struct series {
+	rep_fn fn;
+	void *arg;
+	uint64_t n0;	  /* first guess at n */
+	struct figure *f; /* status FIG_NONE: takes part; the result */
+	int done;	  /* repetitions so far */
+	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];
+};
+/* The repetitions of several transports, taking turns: calibrate n for
+ * every series whose figure has no status yet (so that one repetition takes
+ * about g_target_s), then g_reps rounds of one repetition each, a different
+ * series first in each round; medians into each figure.  A series that
+ * fails stops only itself; an interrupt stops them all. */
+void measure_interleaved(struct series *s, int ns);
 
 double median(double *v, int n);
 
