@@ -94,34 +94,6 @@ void sweep_key(const char *path, int proj)
 
 /* ---- messages ---- */
 
-typedef uint64_t v2u64 __attribute__((vector_size(16)));
-
-/* Fletcher-style sum over 64-bit words, two 16-byte lanes at a time: it
- * sees every byte, and where each word is. */
-uint64_t payload_sum(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	v2u64 a0 = {1, 2}, a1 = {3, 4}, b0 = {0, 0}, b1 = {0, 0};
-	uint64_t r;
-	size_t i = 0;
-
-	for (; i + 32 <= n; i += 32) {
-		v2u64 w0, w1;
-
-		memcpy(&w0, s + i, 16);
-		memcpy(&w1, s + i + 16, 16);
-		a0 += w0;
-		a1 += w1;
-		b0 += a0;
-		b1 += a1;
-	}
-	r = a0[0] + 3 * a0[1] + 5 * a1[0] + 7 * a1[1];
-	r ^= (b0[0] + 11 * b0[1] + 13 * b1[0] + 17 * b1[1]) * 0x9e3779b97f4a7c15ull;
-	for (; i < n; i++)
-		r = (r ^ s[i]) * 0x100000001b3ull;
-	return r ^ n;
-}
-
 unsigned char *buf_alloc(size_t size)
 {
 	void *p = NULL;

@@ -49,6 +49,7 @@ unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned producer, uint
  * with err filled.  *h gets the header. */
 int msg_check(const struct msgset *m, const void *buf, ssize_t len, unsigned kinds,
 	      struct msg_hdr *h, char *err, size_t errlen);
+/* checksum.c: the receivers' check of every payload */
 uint64_t payload_sum(const void *p, size_t n);
 
 /* A buffer of size bytes with BENCH_HEADROOM bytes before it. */
