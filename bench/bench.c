@@ -387,7 +387,7 @@ static int write_plot(const char *gp, const char *png, const char *mach, const s
 		   "set xrange [40:100000]\n"
 		   "set xtics ('64 B' 64, '4 KiB' 4096, '64 KiB' 65536)\n"
 		   "set xlabel 'message size'\nset ylabel 'messages/s (log scale)'\n"
-		   "set format y '%%.0s%%c'\nset grid\nset key top right box opaque\n");
+		   "set format y '%%.0s%%c'\nset grid\nset key bottom left box opaque\n");
 	for (int ti = 0; ti < nsel; ti++) {
 		fprintf(f, "$t%d << EOD\n", ti);
 		for (int k = 0; k < 3; k++) {
