@@ -1,6 +1,7 @@
 /*
  * shmbox-bench: shmbox side by side with pipes, Unix sockets, POSIX and
- * System V message queues, between fork()ed processes, every message
+ * System V message queues and Boost.Interprocess's message_queue (when
+ * configure found it), between fork()ed processes, every message
  * checked.  A table on stdout, the same data as CSV, and a gnuplot script
  * (run if gnuplot is installed) that draws messages/s against message size.
  *
@@ -28,7 +29,15 @@
 
 static const struct transport *const all_transports[] = {
 	&t_shmbox, &t_shmbox_zc, &t_pipe, &t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg,
+#ifdef HAVE_BOOST_IPC
+	&t_boostmq,
+#endif
 };
+/* A transport this build left out, and why (the run says so). */
+#ifndef HAVE_BOOST_IPC
+#define NOT_BUILT_NAME "boost-mq"
+#define NOT_BUILT_WHY "not built (libboost-dev not installed)"
+#endif
 #define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
 
 enum fig_id { F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
@@ -464,7 +473,8 @@ static void usage(FILE *f)
 		"  -r, --reps N           repetitions per figure, median shown (default %d)\n"
 		"  -t, --time SECONDS     length of one repetition (default %.2f)\n"
 		"  -T, --transports LIST  comma-separated: shmbox,pipe,unix-seqpacket,\n"
-		"                         unix-stream,posix-mq,sysv-msgq (default all)\n"
+		"                         unix-stream,posix-mq,sysv-msgq,boost-mq (default\n"
+		"                         all; boost-mq only if built with libboost-dev)\n"
 		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,1to1,4to4,rpc\n"
 		"                         (default all)\n"
 		"      --pin              pin every process to a CPU in every figure (child i on\n"
@@ -564,6 +574,10 @@ int main(int argc, char **argv)
 	}
 	do_refs = flist == NULL || in_list(flist, "ref");
 	if (nsel == 0) {
+#ifdef NOT_BUILT_NAME
+		if (tlist != NULL && in_list(tlist, NOT_BUILT_NAME))
+			fprintf(stderr, "shmbox-bench: %s: %s\n", NOT_BUILT_NAME, NOT_BUILT_WHY);
+#endif
 		fprintf(stderr, "shmbox-bench: no transport selected\n");
 		return 2;
 	}
@@ -606,6 +620,10 @@ int main(int argc, char **argv)
 			printf("  %-16s request/reply: %s\n", "", ro->unavailable);
 		}
 	}
+#ifdef NOT_BUILT_NAME
+	if (tlist == NULL || in_list(tlist, NOT_BUILT_NAME))
+		printf("  %-16s %s\n", NOT_BUILT_NAME, NOT_BUILT_WHY);
+#endif
 
 	if (do_refs && refs_pass(&samples) == -1)
 		ref_failed = 1;

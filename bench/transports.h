@@ -68,6 +68,8 @@ struct transport {
 
 extern const struct transport t_shmbox, t_shmbox_zc, t_pipe, t_unix_seqpacket, t_unix_stream, t_posixmq,
 	t_sysvmsg;
+/* Boost.Interprocess message_queue (t_boostmq.cc, C++): only if HAVE_BOOST_IPC */
+extern const struct transport t_boostmq;
 /* unix-seqpacket request/reply the generic way, for comparison (--unix-rpc=shared) */
 extern const struct rpc_ops rpc_unix_shared;
 
@@ -81,12 +83,13 @@ ssize_t rpc_generic_accept(struct rpc *r, void *buf, size_t size, uint64_t *from
 int rpc_generic_reply(struct rpc *r, uint64_t from, void *rep, size_t len);
 void rpc_generic_destroy(struct rpc *r);
 const char *rpc_generic_config(struct rpc *r);
+/* every member named, in order: also a C++ initializer (t_boostmq.cc) */
 #define RPC_GENERIC_OPS(t)                                                                    \
 	{                                                                                     \
 		.create = rpc_generic_create, .attach = rpc_generic_attach,                  \
 		.call = rpc_generic_call, .accept = rpc_generic_accept,                      \
 		.reply = rpc_generic_reply, .destroy = rpc_generic_destroy,                  \
-		.config = rpc_generic_config, .base = (t)                                    \
+		.config = rpc_generic_config, .base = (t), .unavailable = NULL               \
 	}
 
 /* Small helpers the transports share (measure.c). */

@@ -1,0 +1,190 @@
+/*
+ * Boost.Interprocess message_queue: a queue in POSIX shared memory
+ * (/dev/shm), guarded by a process-shared mutex and condition variables.
+ * It lives in shared memory, so no kernel limit binds it: it gets the
+ * same memory to queue into as the pipe and shmbox, pipe-max-size bytes
+ * of messages and at least 64 of them.  The parent creates it under a
+ * unique name before fork(); each child opens it by name (open_only); the
+ * parent removes the name when the measurement ends, whatever happened.
+ *
+ * The rest of the bench is C: no exception leaves this file.  Each one
+ * becomes -1 with errno set (and the message in err where there is one).
+ */
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <boost/interprocess/exceptions.hpp>
+#include <boost/interprocess/ipc/message_queue.hpp>
+#include <boost/interprocess/permissions.hpp>
+#include <boost/version.hpp>
+
+extern "C" {
+#include "transports.h"
+}
+
+namespace bip = boost::interprocess;
+
+#define BMQ_MIN_DEPTH 64
+
+struct chan {
+	bip::message_queue *mq; /* a child's own handle, opened in attach */
+	size_t depth, msg_size;
+	char name[64];
+	char config[400];
+};
+
+/* The errno for an exception: the system's own when Boost kept it. */
+static int exc_errno(const std::exception &e)
+{
+	const bip::interprocess_exception *ie = dynamic_cast<const bip::interprocess_exception *>(&e);
+
+	if (ie != NULL && ie->get_native_error() > 0)
+		return ie->get_native_error();
+	if (ie != NULL && ie->get_error_code() == bip::size_error)
+		return EMSGSIZE;
+	if (dynamic_cast<const std::bad_alloc *>(&e) != NULL)
+		return ENOMEM;
+	return EIO;
+}
+
+/* As much memory as the pipe's buffer (what the pipe gets), at least 64
+ * messages: as shmbox's slots (t_shmbox.c). */
+static size_t bmq_depth(size_t msg_size)
+{
+	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
+	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
+
+	return n > BMQ_MIN_DEPTH ? n : BMQ_MIN_DEPTH;
+}
+
+static struct chan *bmq_create(size_t msg_size, char *err, size_t errlen)
+{
+	static unsigned counter;
+	struct chan *c = new (std::nothrow) chan();
+
+	if (c == NULL) {
+		snprintf(err, errlen, "new: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	c->depth = bmq_depth(msg_size);
+	c->msg_size = msg_size;
+	snprintf(c->name, sizeof(c->name), "shmbox-bench-boost.%ld.%u", (long)getpid(),
+		 counter++);
+	try {
+		/* made, then let go: the children open it by name */
+		bip::message_queue q(bip::create_only, c->name, c->depth, msg_size,
+				     bip::permissions(0600));
+	} catch (const std::exception &e) {
+		snprintf(err, errlen, "message_queue(create_only, %s, max_num_msg %zu, "
+				      "max_msg_size %zu): %s",
+			 c->name, c->depth, msg_size, e.what());
+		bip::message_queue::remove(c->name); /* a half-made one has the name too */
+		delete c;
+		return NULL;
+	} catch (...) {
+		snprintf(err, errlen, "message_queue(create_only, %s): unknown exception", c->name);
+		bip::message_queue::remove(c->name);
+		delete c;
+		return NULL;
+	}
+	snprintf(c->config, sizeof(c->config),
+		 "boost::interprocess::message_queue (Boost %d.%d) in /dev/shm: max_num_msg %zu "
+		 "(pipe-max-size bytes, at least %d), max_msg_size = message size; the parent "
+		 "creates it, each child opens it by name (open_only); blocking send/receive, "
+		 "priority 0",
+		 BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, c->depth, BMQ_MIN_DEPTH);
+	return c;
+}
+
+static int bmq_attach(struct chan *c, int ends, char *err, size_t errlen)
+{
+	if (ends == 0 || c->mq != NULL)
+		return 0;
+	try {
+		c->mq = new bip::message_queue(bip::open_only, c->name);
+	} catch (const std::exception &e) {
+		errno = exc_errno(e);
+		snprintf(err, errlen, "message_queue(open_only, %s): %s", c->name, e.what());
+		return -1;
+	} catch (...) {
+		errno = EIO;
+		snprintf(err, errlen, "message_queue(open_only, %s): unknown exception", c->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int bmq_send(struct chan *c, void *msg, size_t len)
+{
+	try {
+		c->mq->send(msg, len, 0);
+	} catch (const std::exception &e) {
+		errno = exc_errno(e);
+		return -1;
+	} catch (...) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t bmq_recv(struct chan *c, void *buf, size_t size)
+{
+	bip::message_queue::size_type got = 0;
+	unsigned prio = 0;
+
+	try {
+		c->mq->receive(buf, size, got, prio);
+	} catch (const std::exception &e) {
+		errno = exc_errno(e);
+		return -1;
+	} catch (...) {
+		errno = EIO;
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
+/* Parent only: the children's handles go with their processes. */
+static void bmq_destroy(struct chan *c)
+{
+	if (c == NULL)
+		return;
+	try {
+		delete c->mq; /* NULL in the parent, which never attaches */
+		if (!bip::message_queue::remove(c->name))
+			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
+				strerror(errno));
+	} catch (...) {
+		/* remove() reports by its result; nothing here should throw */
+	}
+	delete c;
+}
+
+static const char *bmq_config(struct chan *c)
+{
+	return c->config;
+}
+
+static const struct rpc_ops bmq_rpc = RPC_GENERIC_OPS(&t_boostmq);
+
+extern "C" const struct transport t_boostmq = {
+	.name = "boost-mq",
+	.max_msg = NULL,
+	.no_multi = NULL,
+	.create = bmq_create,
+	.attach = bmq_attach,
+	.send = bmq_send,
+	.recv = bmq_recv,
+	.peek = NULL,
+	.release = NULL,
+	.destroy = bmq_destroy,
+	.config = bmq_config,
+	.rpc = &bmq_rpc,
+};
