@@ -472,7 +472,7 @@ static void usage(FILE *f)
 		"  -g, --gnuplot PATH     gnuplot script (default: the CSV path ending in .gp)\n"
 		"  -r, --reps N           repetitions per figure, median shown (default %d)\n"
 		"  -t, --time SECONDS     length of one repetition (default %.2f)\n"
-		"  -T, --transports LIST  comma-separated: shmbox,pipe,unix-seqpacket,\n"
+		"  -T, --transports LIST  comma-separated: shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
 		"                         unix-stream,posix-mq,sysv-msgq,boost-mq (default\n"
 		"                         all; boost-mq only if built with libboost-dev)\n"
 		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,1to1,4to4,rpc\n"
