@@ -484,7 +484,8 @@ static void usage(FILE *f)
 		"                         (one request socket for all clients)\n"
 		"  -h, --help\n"
 		"Environment: BENCH_PIPE_SIZE overrides the pipe size (default pipe-max-size);\n"
-		"TMPDIR is where the key files go.\n",
+		"BENCH_SHMBOX_SLOTS the number of shmbox slots (default: pipe-max-size bytes,\n"
+		"at least 64); TMPDIR is where the key files go.\n",
 		g_reps, g_target_s);
 }
 
