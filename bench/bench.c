@@ -303,6 +303,11 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 		csv_ref(f, "semop", r->semop_ns, "ns");
 		csv_ref(f, "syscall_getppid", r->syscall_ns, "ns");
 		csv_ref(f, "clock_gettime", r->clock_ns, "ns");
+		if (r->handoff_ns > 0) {
+			csv_ref(f, "cacheline_handoff", r->handoff_ns, "ns");
+			csv_ref(f, "cacheline_handoff_min", r->handoff_min, "ns");
+			csv_ref(f, "cacheline_handoff_max", r->handoff_max, "ns");
+		}
 		csv_ref(f, "reference_passes", r->passes, "passes");
 	}
 	for (int fi = 0; fi < NF; fi++) {
@@ -645,8 +650,7 @@ int main(int argc, char **argv)
 		while (!ref_failed && samples.npass < g_reps && !g_interrupted)
 			if (refs_pass(&samples) == -1)
 				ref_failed = 1;
-		printf("\nreferences, one process, this run (median of %d passes spread over the "
-		       "run)\n",
+		printf("\nreferences, this run (median of %d passes spread over the run)\n",
 		       samples.npass);
 		if (ref_failed || refs_result(&samples, &refs) == -1) {
 			printf("  FAILED: %s\n", samples.err);
@@ -663,6 +667,10 @@ int main(int argc, char **argv)
 			printf("  %-46s %8.0f ns\n", "an empty system call (getppid)",
 			       refs.syscall_ns);
 			printf("  %-46s %8.0f ns\n", "clock_gettime(CLOCK_MONOTONIC)", refs.clock_ns);
+			if (refs.handoff_ns > 0)
+				printf("  %-46s %8.0f ns  (%.0f..%.0f over the run)\n",
+				       "a cache line from one CPU to the other",
+				       refs.handoff_ns, refs.handoff_min, refs.handoff_max);
 		}
 	}
 

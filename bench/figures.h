@@ -26,9 +26,13 @@ void fig_run(enum fig_kind kind, size_t size, int np, int nc, struct fig_entry *
  * once; passes are spread over the run, and each figure is the median of
  * all passes, so that a busy moment does not decide it. */
 enum { REF_MEMCPY, REF_RING, REF_CHECKSUM, REF_SEMOP, REF_SYSCALL, REF_CLOCK, NREF };
+/* handoff.c: ns for a cache line to go from one CPU to the other (-1: fewer
+ * than two CPUs, or it failed) */
+double handoff_ns(uint64_t rounds);
 #define MAX_PASSES 32
 struct ref_samples {
 	double v[NREF][MAX_PASSES]; /* ns per operation */
+	double handoff[MAX_PASSES]; /* handoff_ns() of each pass */
 	uint64_t n[NREF];	    /* operations per pass, calibrated once */
 	int npass;
 	char err[200];
@@ -40,6 +44,7 @@ struct refs {
 	double semop_ns;      /* one uncontended semop */
 	double syscall_ns;    /* an empty system call (getppid) */
 	double clock_ns;      /* clock_gettime(CLOCK_MONOTONIC) */
+	double handoff_ns, handoff_min, handoff_max; /* a cache line, CPU to CPU (0: n/a) */
 	int passes;
 };
 int refs_pass(struct ref_samples *s); /* 0, or -1 with s->err */

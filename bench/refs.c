@@ -1,7 +1,7 @@
 /*
  * shmbox-bench: what the building blocks cost on this machine, measured in
  * one process: copying, the receivers' checksum, a semop, a system call,
- * reading the clock.
+ * reading the clock; and a cache line going from one CPU to the other.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #define MSG 65536
 #define RING_SLOTS 64
 #define RING_STRIDE (MSG + 64) /* a slot: a small header, then the payload */
+#define HANDOFF_ROUNDS 100000
 
 struct ref_ctx {
 	unsigned char *src, *dst, *ring;
@@ -130,6 +131,7 @@ int refs_pass(struct ref_samples *s)
 			s->n[k] = calibrate(ops[k], &c);
 		s->v[k][s->npass] = ns_per_op(ops[k], &c, s->n[k]);
 	}
+	s->handoff[s->npass] = handoff_ns(HANDOFF_ROUNDS);
 	if (c.failed) {
 		snprintf(s->err, sizeof(s->err), "semop failed");
 		rc = -1;
@@ -161,5 +163,16 @@ int refs_result(struct ref_samples *s, struct refs *r)
 	r->semop_ns = m[REF_SEMOP];
 	r->syscall_ns = m[REF_SYSCALL];
 	r->clock_ns = m[REF_CLOCK];
+	double h[MAX_PASSES];
+	int nh = 0;
+
+	for (int i = 0; i < s->npass; i++)
+		if (s->handoff[i] > 0) /* measured: two CPUs, and it worked */
+			h[nh++] = s->handoff[i];
+	if (nh > 0) {
+		r->handoff_ns = median(h, nh); /* sorts h */
+		r->handoff_min = h[0];
+		r->handoff_max = h[nh - 1];
+	}
 	return 0;
 }
