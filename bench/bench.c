@@ -23,6 +23,7 @@
 #include <shmbox.h>
 
 #include "figures.h"
+#include "targets.h"
 
 #define NCLIENTS 4
 #define NMULTI 4
@@ -74,6 +75,16 @@ static int fig_on[NF];
 static int do_refs = 1;
 static const struct rpc_ops *unix_rpc_override;
 static int pin_all;
+
+/* For targets.c: a transport's result in a figure, by their names. */
+static const struct figure *lookup(const char *transport, const char *fig)
+{
+	for (int fi = 0; fi < NF; fi++)
+		for (int ti = 0; ti < nsel && fig_on[fi]; ti++)
+			if (strcmp(figs[fi].key, fig) == 0 && strcmp(sel[ti]->name, transport) == 0)
+				return &results[ti][fi];
+	return NULL;
+}
 
 /* ---- machine ---- */
 
@@ -526,7 +537,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *csv = NULL, *png = NULL, *gp = NULL, *tlist = NULL, *flist = NULL;
-	char mach[400], started[64], a[32], b[32];
+	char mach[400], started[64], a[32];
 	static struct ref_samples samples;
 	struct refs refs = {0};
 	int have_refs = 0, ref_failed = 0, failures = 0, c;
@@ -709,20 +720,7 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 
-	/* the target: shmbox at 64 KiB, against half the ring copy */
-	for (int ti = 0; ti < nsel; ti++) {
-		const struct figure *g = &results[ti][F_1_64K];
-
-		if (sel[ti] != &t_shmbox || !have_refs || !fig_on[F_1_64K] || g->status != FIG_OK)
-			continue;
-		double gbps = g->rate * 65536 / 1e9;
-
-		printf("\ntarget: shmbox 64 KiB 1 -> 1 moves %s GB/s = %.2f of the ring copy "
-		       "(%s GB/s); the target is >= 0.50: %s\n",
-		       fmt_num(a, sizeof(a), gbps), gbps / refs.ring_gbps,
-		       fmt_num(b, sizeof(b), refs.ring_gbps),
-		       gbps >= refs.ring_gbps / 2 ? "met" : "NOT met");
-	}
+	print_targets(lookup, have_refs ? refs.ring_gbps : 0);
 
 	printf("\n");
 	loadavg(load1, sizeof(load1));
