@@ -8,6 +8,7 @@
  */
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -55,7 +56,7 @@ double handoff_ns(uint64_t rounds)
 	int a = -1, b = -1, st;
 	_Atomic uint64_t *x;
 	uint64_t t;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	double ns = -1;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == -1 ||
@@ -67,6 +68,10 @@ double handoff_ns(uint64_t rounds)
 	atomic_store(x, 0);
 	pid = fork();
 	if (pid == 0) {
+		/* never outlive the parent, nor spin forever */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+			_exit(1);
+		alarm(30);
 		pin(b);
 		_exit(bounce(x, 1, rounds, 0) == 0 ? 0 : 1);
 	}

@@ -18,8 +18,8 @@
  * payloads, chosen by the sequence number, whose checksum is known in
  * advance.  The receiver checks the header against what it expects and
  * recomputes the checksum of the whole payload.  Three payloads, so that a
- * stale slot (64 positions back) or a message torn between two neighbours
- * never checks out. */
+ * stale slot (one lap back: no ring size used is a multiple of three) or a
+ * message torn between two neighbours never checks out. */
 #define NVAR 3
 #define MSG_MAGIC 0x53424d42u /* "SBMB" */
 enum { K_DATA = 1, K_STOP = 2, K_REQ = 3, K_REP = 4 };

@@ -33,15 +33,20 @@ struct box {
  * the pipe gets), and at least 64 messages: the same memory to queue into
  * as the pipe.  64 slots of 64 B or 4 KiB measured slower (README,
  * Performance). */
+static long slots_asked(void) /* $BENCH_SHMBOX_SLOTS, to compare; 0 if unset */
+{
+	const char *env = getenv("BENCH_SHMBOX_SLOTS");
+
+	return env != NULL && atol(env) > 0 ? atol(env) : 0;
+}
+
 static size_t box_slots(size_t msg_size)
 {
 	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
-	const char *env = getenv("BENCH_SHMBOX_SLOTS");
 	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
 
-	if (env != NULL && atol(env) > 0)
-		return (size_t)atol(env); /* to compare */
-
+	if (slots_asked() > 0)
+		return (size_t)slots_asked();
 	return n > BOX_MIN_SLOTS ? n : BOX_MIN_SLOTS;
 }
 
@@ -70,7 +75,7 @@ static int box_create(struct box *b, size_t msg_size, char *err, size_t errlen)
 		 "shmbox_create() on a mkstemp key file: slots %zu (%s), slot_size = message "
 		 "size; each child shmbox_open()s its own handle; timeouts -1",
 		 b->slots,
-		 getenv("BENCH_SHMBOX_SLOTS") ? "BENCH_SHMBOX_SLOTS" : "pipe-max-size bytes, at least 64");
+		 slots_asked() > 0 ? "BENCH_SHMBOX_SLOTS" : "pipe-max-size bytes, at least 64");
 	return 0;
 }
 

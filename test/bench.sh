@@ -11,6 +11,7 @@ fail() { echo "FAIL: $*"; cat "$dir/out" 2>/dev/null; exit 1; }
 
 mkdir "$dir/keys"
 ls /dev/shm >"$dir/shm.before" 2>/dev/null
+ls /dev/mqueue >"$dir/mq.before" 2>/dev/null
 TMPDIR="$dir/keys" "$top/bench/shmbox-bench" -r 1 -t 0.02 -o "$dir/r.csv" -p "$dir/r.png" \
 	>"$dir/out" 2>&1 || fail "shmbox-bench exited $?"
 cat "$dir/out"
@@ -28,4 +29,7 @@ n=$(awk -F, '$1 == "reference" && $18 == "ok"' "$dir/r.csv" | wc -l)
 ls /dev/shm >"$dir/shm.after" 2>/dev/null
 left=$(comm -13 "$dir/shm.before" "$dir/shm.after" | grep '^shmbox-bench-boost\.')
 [ -z "$left" ] || fail "Boost queues left in /dev/shm: $left"
+ls /dev/mqueue >"$dir/mq.after" 2>/dev/null
+left=$(comm -13 "$dir/mq.before" "$dir/mq.after" | grep '^shmbox-bench\.')
+[ -z "$left" ] || fail "POSIX queues left in /dev/mqueue: $left"
 echo "benchmark: every figure measured, nothing left behind"
