@@ -92,7 +92,8 @@ static void round_trip(void)
 	     ok(b99, "rtt-64")->p99_us, b99);
 }
 
-/* shmbox's CPU per operation no higher than any peer's, in every figure. */
+/* shmbox's CPU per operation no higher than any peer's, in every one-way
+ * and call figure (a round trip's CPU is mostly its waiting). */
 static void cpu(void)
 {
 	static const char *const figs[] = {"1to1-64", "1to1-4096", "1to1-65536", "4to4-64",
