@@ -45,27 +45,41 @@ static bool release_reply(struct shmbox *b, struct shmbox__reply *rs, uint64_t w
 	return true;
 }
 
-/* Free the reply slots of dead callers, and of dead servers' accepted
- * calls.  owner >= 0: the token we just took, whose last holder is gone;
+/* Whose death ends the call in a reply slot seen as w: the caller's, or
+ * while a server fills the slot only that server's (freeing it under a
+ * live server's copy would let the copy land in the next call's reply).
+ * WAITING and READY name the caller in the word itself; rs->caller may
+ * still be the last call's if the caller died right after its claim. */
+static bool reply_holder_dead(struct shmbox *b, struct shmbox__reply *rs, uint64_t w,
+			      int owner)
+{
+	unsigned st = rstate(w), word_owner = shmbox__word_owner(w), caller;
+
+	if (st == SHMBOX__R_ACCEPTED) {
+		caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
+		if (owner >= 0)
+			return caller == (unsigned)owner || word_owner == (unsigned)owner;
+		return shmbox__token_alive(b, caller) == 0;
+	}
+	if (st < SHMBOX__R_WAITING || st > SHMBOX__R_READY)
+		return false; /* FREE, or not a state: not ours to change */
+	if (owner >= 0)
+		return word_owner == (unsigned)owner;
+	return shmbox__token_alive(b, word_owner) == 0;
+}
+
+/* Free the reply slots whose calls died with a process: dead callers', a
+ * dead server's accepted call, and a reply a server died writing.
+ * owner >= 0: the token we just took, whose last holder is gone;
  * owner < 0: ask the kernel about each holder. */
 void shmbox__recover_replies(struct shmbox *b, int owner)
 {
-	size_t i;
-
-	for (i = 0; i < b->nreplies; i++) {
+	for (size_t i = 0; i < b->nreplies; i++) {
 		struct shmbox__reply *rs = shmbox__reply_at(b, i);
 		uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
-		unsigned st = rstate(w), caller;
 
-		if (st == SHMBOX__R_FREE || st == SHMBOX__R_FILLING)
-			continue; /* a filling server makes it READY, or dies and its caller sees */
-		caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
-		if (owner >= 0) {
-			if (caller == (unsigned)owner || shmbox__word_owner(w) == (unsigned)owner)
-				release_reply(b, rs, w);
-		} else if (shmbox__token_alive(b, caller) == 0) {
+		if (reply_holder_dead(b, rs, w, owner))
 			release_reply(b, rs, w);
-		}
 	}
 }
 
@@ -197,9 +211,11 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 		dead = holder_dead(b, rs, w, pos);
 		if (dead < 0)
 			return -1;
-		if (dead) {
-			if (give_up(b, rs, w, ECONNRESET) == -1)
+		if (dead) { /* the server died: the call fails, even mid-reply */
+			if (release_reply(b, rs, w)) {
+				errno = ECONNRESET;
 				return -1;
+			}
 			continue;
 		}
 		if (shmbox__deadline_passed(d)) {

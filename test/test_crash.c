@@ -1,8 +1,8 @@
 /*
  * Processes killed with SIGKILL inside put and get: in the middle of the
  * copy (a fault handler stops the child there, then it is killed) and
- * while asleep.  Nobody stays stuck, capacity comes back, and nothing
- * committed is lost.
+ * while asleep, and servers killed while writing a reply.  Nobody stays
+ * stuck, capacity comes back, and nothing committed is lost.
  */
 #include <errno.h>
 #include <signal.h>
@@ -191,6 +191,103 @@ START_TEST(a_dead_process_token_is_released_by_the_kernel)
 }
 END_TEST
 
+/* A server that stops in the middle of writing its reply (the reply
+ * slot is FILLING), to be killed there.  Exits 101 if it never gets to. */
+static pid_t server_stopped_mid_reply(const char *path)
+{
+	pid_t pid = tu_fork();
+	int status;
+
+	if (pid == 0) {
+		shmbox_t *mine;
+		shmbox_ticket_t t;
+		char req[8];
+
+		if (shmbox_open(path, TU_PROJ, &mine) == -1 ||
+		    shmbox_accept(mine, req, sizeof(req), &t, 10000) == -1)
+			_exit(100);
+		shmbox_reply(mine, &t, trap_buffer(), MSG);
+		_exit(101);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+	ck_assert_msg(WIFSTOPPED(status), "server did not stop mid-reply (status %#x)", status);
+	return pid;
+}
+
+/* A caller with timeout -1; exits 0 if the call fails with ECONNRESET. */
+static pid_t caller(const char *path)
+{
+	pid_t pid = tu_fork();
+
+	if (pid == 0) {
+		shmbox_t *mine;
+		char rep[SLOT_SIZE];
+
+		alarm(10); /* a caller that never returns fails the test */
+		if (shmbox_open(path, TU_PROJ, &mine) == -1)
+			_exit(100);
+		if (shmbox_call(mine, "q", 1, rep, sizeof(rep), -1) != -1)
+			_exit(101);
+		_exit(errno == ECONNRESET ? 0 : 102);
+	}
+	return pid;
+}
+
+/* Answer one call, in a child. */
+static pid_t one_answer(const char *path)
+{
+	pid_t pid = tu_fork();
+
+	if (pid == 0) {
+		shmbox_t *mine;
+		shmbox_ticket_t t;
+		char req[8];
+
+		if (shmbox_open(path, TU_PROJ, &mine) == -1 ||
+		    shmbox_accept(mine, req, sizeof(req), &t, 10000) == -1 ||
+		    shmbox_reply(mine, &t, "a", 1) == -1)
+			_exit(100);
+		_exit(0);
+	}
+	return pid;
+}
+
+START_TEST(server_killed_mid_reply_fails_the_call_and_frees_its_slot)
+{
+	const char *path;
+	shmbox_t *box = tu_create(SLOTS, SLOT_SIZE, &path);
+	struct shmbox_stat st;
+	pid_t client = caller(path), server = server_stopped_mid_reply(path);
+
+	kill(server, SIGKILL);
+	ck_assert_int_eq(tu_reap(server), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(client), 0); /* ECONNRESET, not a hang */
+	ck_assert_int_eq(shmbox_stat(box, &st), 0);
+	ck_assert_uint_eq(st.calls, 0);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
+/* Both ends die while the reply is half written: the slot must not be
+ * lost.  With one reply slot, the next call needs it back. */
+START_TEST(caller_and_server_killed_mid_reply_lose_no_reply_slot)
+{
+	const char *path;
+	shmbox_t *box = tu_create(1, SLOT_SIZE, &path);
+	pid_t client = caller(path), server = server_stopped_mid_reply(path), answer;
+	char rep[8];
+
+	kill(client, SIGKILL);
+	ck_assert_int_eq(tu_reap(client), 128 + SIGKILL);
+	kill(server, SIGKILL);
+	ck_assert_int_eq(tu_reap(server), 128 + SIGKILL);
+	answer = one_answer(path);
+	ck_assert_int_eq(shmbox_call(box, "q", 1, rep, sizeof(rep), 5000), 1);
+	ck_assert_int_eq(tu_reap(answer), 0);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
 Suite *suite_crash(void)
 {
 	Suite *s = suite_create("crash");
@@ -202,6 +299,8 @@ Suite *suite_crash(void)
 	tcase_add_test(tc, killed_asleep_in_get_takes_no_wakeup_with_it);
 	tcase_add_test(tc, killed_asleep_in_put_takes_no_wakeup_with_it);
 	tcase_add_test(tc, a_dead_process_token_is_released_by_the_kernel);
+	tcase_add_test(tc, server_killed_mid_reply_fails_the_call_and_frees_its_slot);
+	tcase_add_test(tc, caller_and_server_killed_mid_reply_lose_no_reply_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
