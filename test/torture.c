@@ -32,7 +32,7 @@
 #define PRODUCERS 3
 #define CONSUMERS 3
 #define PER_LIFE 2048	  /* messages a producer puts before it retires */
-#define MAX_LIVES 60000	  /* producer lifetimes (incarnations) tracked */
+#define MAX_LIVES 150000 /* producer lifetimes (incarnations) tracked */
 #define CLIENTS 4
 #define SERVERS 2
 #define CALL_TIMEOUT_MS 300
@@ -287,6 +287,11 @@ static void run_roles(struct role *roles, int nroles, double secs, _Atomic long 
 		for (i = 0; i < roles[r].count; i++)
 			roles[r].pids[i] = start(roles[r].run);
 	while (now() < end) {
+		if (atomic_load(&sh->lives) >= MAX_LIVES) { /* a long run: no more to track */
+			fprintf(stderr, "torture: all %d producer lives used; the phase ends early\n",
+				MAX_LIVES);
+			return;
+		}
 		usleep((useconds_t)(rand() % 8000)); /* a random instant */
 		reap_and_restart(roles, nroles, 1);
 		kill_one(roles, nroles);
