@@ -277,7 +277,11 @@ static int all_finish(struct role *roles, int nroles, double secs)
 	return -1;
 }
 
-static void run_roles(struct role *roles, int nroles, double secs, _Atomic long *progress)
+/* Run the roles for secs, killing at random; stop early if progress
+ * stalls for 5 s (a deadlock), or when *used reaches limit (used may be
+ * NULL: no limit). */
+static void run_roles(struct role *roles, int nroles, double secs, _Atomic long *progress,
+		      _Atomic int *used, int limit)
 {
 	double end = now() + secs, last_move = now();
 	long seen = -1;
@@ -287,9 +291,9 @@ static void run_roles(struct role *roles, int nroles, double secs, _Atomic long 
 		for (i = 0; i < roles[r].count; i++)
 			roles[r].pids[i] = start(roles[r].run);
 	while (now() < end) {
-		if (atomic_load(&sh->lives) >= MAX_LIVES) { /* a long run: no more to track */
+		if (used != NULL && atomic_load(used) >= limit) { /* a long run: no more to track */
 			fprintf(stderr, "torture: all %d producer lives used; the phase ends early\n",
-				MAX_LIVES);
+				limit);
 			return;
 		}
 		usleep((useconds_t)(rand() % 8000)); /* a random instant */
@@ -315,7 +319,7 @@ static int messages(shmbox_t *box, double secs)
 	int life, seq, i, fails = 0;
 	struct shmbox_stat st;
 
-	run_roles(roles, 2, secs, &sh->received);
+	run_roles(roles, 2, secs, &sh->received, &sh->lives, MAX_LIVES);
 	atomic_store(&sh->stop, 1);
 	if (all_finish(&roles[0], 1, 10.0) == -1) {
 		fprintf(stderr, "torture: producers did not finish within 10 s\n");
@@ -366,7 +370,7 @@ static int calls(shmbox_t *box, double secs)
 
 	atomic_store(&sh->stop, 0);
 	atomic_store(&sh->errors, 0);
-	run_roles(roles, 2, secs, &sh->calls);
+	run_roles(roles, 2, secs, &sh->calls, NULL, 0);
 	atomic_store(&sh->stop, 1);
 	if (all_finish(&roles[0], 1, (CALL_TIMEOUT_MS + LATE_MS) / 1e3 + 5) == -1) {
 		fprintf(stderr, "torture: clients did not finish\n");
