@@ -53,6 +53,19 @@ static int exc_errno(const std::exception &e)
 	return EIO;
 }
 
+/* Inside a catch block: errno for the exception being handled, and -1. */
+static int failed(void)
+{
+	try {
+		throw;
+	} catch (const std::exception &e) {
+		errno = exc_errno(e);
+	} catch (...) {
+		errno = EIO;
+	}
+	return -1;
+}
+
 /* As much memory as the pipe's buffer (what the pipe gets), at least 64
  * messages: as shmbox's slots (t_shmbox.c). */
 static size_t bmq_depth(size_t msg_size)
@@ -124,12 +137,8 @@ static int bmq_send(struct chan *c, void *msg, size_t len)
 {
 	try {
 		c->mq->send(msg, len, 0);
-	} catch (const std::exception &e) {
-		errno = exc_errno(e);
-		return -1;
 	} catch (...) {
-		errno = EIO;
-		return -1;
+		return failed();
 	}
 	return 0;
 }
@@ -141,12 +150,8 @@ static ssize_t bmq_recv(struct chan *c, void *buf, size_t size)
 
 	try {
 		c->mq->receive(buf, size, got, prio);
-	} catch (const std::exception &e) {
-		errno = exc_errno(e);
-		return -1;
 	} catch (...) {
-		errno = EIO;
-		return -1;
+		return failed();
 	}
 	return (ssize_t)got;
 }
