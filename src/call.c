@@ -124,7 +124,7 @@ static bool request_lost(struct shmbox *b, struct shmbox__reply *rs, uint64_t w,
 	struct shmbox__ring *r = &b->ring[SHMBOX__REQUESTS];
 	struct shmbox__slot *s = shmbox__slot_at(r, pos);
 	uint64_t sw = atomic_load_explicit(&s->word, memory_order_acquire);
-	uint64_t diff = shmbox__lap_diff(sw, shmbox__lap(pos / r->nslots));
+	uint64_t diff = shmbox__lap_diff(sw, shmbox__pos_lap(r, pos));
 
 	if (diff == 0 && shmbox__word_state(sw) == SHMBOX__READING &&
 	    shmbox__recover(b, s, sw) == 1)
@@ -183,10 +183,11 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 			   void *rep, size_t rep_size, struct shmbox__deadline *d)
 {
 	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
-	struct shmbox__spinner sp = shmbox__spinner(b);
+	struct shmbox__spinner sp;
 	ssize_t n;
 	int dead;
 
+	shmbox__spinner_start(&sp, b);
 	for (;;) {
 		uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
 		unsigned st = rstate(w);

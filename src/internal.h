@@ -32,6 +32,7 @@ bool shmbox__deadline_passed(struct shmbox__deadline *d);
 int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d);
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
+void shmbox__wake_after_sc(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
 bool shmbox__destroyed(const struct shmbox *b);
 /* Adaptive spinning: each handle keeps a budget of spins.  A wait that
  * ended while spinning raises it, one that had to sleep halves it, so a
@@ -41,7 +42,15 @@ struct shmbox__spinner {
 	unsigned spins, budget;
 	bool slept;
 };
-struct shmbox__spinner shmbox__spinner(struct shmbox *b);
+/* Inline, field by field: returning the struct by value made every put and
+ * get reload it whole from two narrower stores, a store-forwarding stall
+ * that waited for the payload stores before it (a quarter of a put+get). */
+static inline void shmbox__spinner_start(struct shmbox__spinner *sp, struct shmbox *b)
+{
+	sp->spins = 0;
+	sp->budget = atomic_load_explicit(&b->spin_budget, memory_order_relaxed);
+	sp->slept = false;
+}
 void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
 #define SHMBOX__SPIN_MIN 32
 #define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */

@@ -173,6 +173,7 @@ struct shmbox__ring {
 	size_t nslots;
 	size_t stride;
 	int sem_get, sem_put;
+	unsigned shift; /* nslots is 1 << shift, or 0: not a power of two */
 };
 
 /* The handle: geometry copied from the header once and validated, so the
@@ -194,9 +195,19 @@ struct shmbox {
 	pid_t pid;
 };
 
+/* Position pos is slot pos % nslots in lap pos / nslots.  A 64-bit
+ * division is a tenth of a put here; with a power of two it is a mask. */
+static inline size_t shmbox__index(const struct shmbox__ring *r, uint64_t pos)
+{
+	return r->shift != 0 ? (size_t)(pos & (r->nslots - 1)) : (size_t)(pos % r->nslots);
+}
+static inline uint64_t shmbox__pos_lap(const struct shmbox__ring *r, uint64_t pos)
+{
+	return shmbox__lap(r->shift != 0 ? pos >> r->shift : pos / r->nslots);
+}
 static inline struct shmbox__slot *shmbox__slot_at(const struct shmbox__ring *r, uint64_t pos)
 {
-	return (struct shmbox__slot *)(r->slots + (size_t)(pos % r->nslots) * r->stride);
+	return (struct shmbox__slot *)(r->slots + shmbox__index(r, pos) * r->stride);
 }
 static inline struct shmbox__reply *shmbox__reply_at(const struct shmbox *b, size_t i)
 {

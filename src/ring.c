@@ -20,6 +20,14 @@ static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 						       memory_order_acquire);
 }
 
+/* Publish and release: sequentially consistent, so the wakes after them
+ * need no fence (wait.c, shmbox__wake_after_sc). */
+static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
+{
+	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_seq_cst,
+						       memory_order_seq_cst);
+}
+
 static int corrupt(void)
 {
 	errno = EPROTO;
@@ -45,7 +53,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 
 	for (;;) {
 		uint64_t pos = atomic_load_explicit(tail, memory_order_acquire);
-		uint64_t lap = shmbox__lap(pos / r->nslots);
+		uint64_t lap = shmbox__pos_lap(r, pos);
 		struct shmbox__slot *s = shmbox__slot_at(r, pos);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 		unsigned st = shmbox__word_state(w);
@@ -90,7 +98,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 
 	for (;;) {
 		uint64_t pos = atomic_load_explicit(head, memory_order_acquire);
-		uint64_t lap = shmbox__lap(pos / r->nslots);
+		uint64_t lap = shmbox__pos_lap(r, pos);
 		struct shmbox__slot *s = shmbox__slot_at(r, pos);
 		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
 		unsigned st = shmbox__word_state(w);
@@ -190,9 +198,10 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    struct claim *c)
 {
-	struct shmbox__spinner sp = shmbox__spinner(b);
+	struct shmbox__spinner sp;
 	int rc;
 
+	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
 			return -1;
@@ -216,20 +225,21 @@ bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct clai
 	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);
 	atomic_store_explicit(&s->reply, reply, memory_order_relaxed);
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-	if (!cas(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
+	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
 	shmbox__touch(&r->h->last_put);
-	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
-	shmbox__wake(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
+	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
+	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
 	return true;
 }
 
 int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		    size_t size, struct claim *c)
 {
-	struct shmbox__spinner sp = shmbox__spinner(b);
+	struct shmbox__spinner sp;
 	int rc;
 
+	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
 			return -1;
@@ -241,11 +251,11 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
  * and then what we read may be torn. */
 bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c)
 {
-	if (!cas(&c->slot->word, c->word,
-		 shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
+	if (!cas_sc(&c->slot->word, c->word,
+		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;
 	shmbox__touch(&r->h->last_get);
-	shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was
 	 * still being written; found by the model checker, test/model).  So a
@@ -253,7 +263,7 @@ bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct clai
 	 * put one more putter; one that finds nothing sleeps again without
 	 * passing it on.  When nobody sleeps it is one load of a line only
 	 * sleepers write. */
-	shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	return true;
 }
 

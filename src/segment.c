@@ -71,6 +71,10 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 			.sem_get = k == SHMBOX__MESSAGES ? SHMBOX__SEM_GETTERS : SHMBOX__SEM_SERVERS,
 			.sem_put = k == SHMBOX__MESSAGES ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_REQ_PUTTERS,
 		};
+		while (g->slots > 1 && (UINT64_C(1) << b->ring[k].shift) < g->slots)
+			b->ring[k].shift++;
+		if ((UINT64_C(1) << b->ring[k].shift) != g->slots)
+			b->ring[k].shift = 0;
 	}
 	b->replies = base + g->replies_offset;
 	b->nreplies = g->nreplies;

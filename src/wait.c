@@ -135,11 +135,20 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 {
+	atomic_thread_fence(memory_order_seq_cst);
+	shmbox__wake_after_sc(b, waiting, sem);
+}
+
+/* For a waker whose change was a sequentially consistent read-modify-write
+ * (publish, release): it and this seq_cst load are in the single total
+ * order with the sleeper's announce and look, which is all the argument
+ * above needs, so no fence (on x86 the CAS is the fence). */
+void shmbox__wake_after_sc(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
+{
 	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = 1, .sem_flg = 0};
 	uint32_t n;
 
-	atomic_thread_fence(memory_order_seq_cst);
-	n = atomic_load_explicit(waiting, memory_order_relaxed);
+	n = atomic_load_explicit(waiting, memory_order_seq_cst);
 	while (n > 0) {
 		if (atomic_compare_exchange_weak_explicit(waiting, &n, n - 1, memory_order_seq_cst,
 							  memory_order_relaxed)) {
@@ -182,14 +191,6 @@ void shmbox__touch(_Atomic int64_t *when)
 	clock_gettime(CLOCK_REALTIME_COARSE, &t);
 	if (atomic_load_explicit(when, memory_order_relaxed) != (int64_t)t.tv_sec)
 		atomic_store_explicit(when, (int64_t)t.tv_sec, memory_order_relaxed);
-}
-
-struct shmbox__spinner shmbox__spinner(struct shmbox *b)
-{
-	struct shmbox__spinner sp = {0, 0, false};
-
-	sp.budget = atomic_load_explicit(&b->spin_budget, memory_order_relaxed);
-	return sp;
 }
 
 void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp)

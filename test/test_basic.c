@@ -34,15 +34,19 @@ START_TEST(zero_length_messages_are_messages)
 }
 END_TEST
 
+/* A ring of a power of two finds its slots with a mask, others by division
+ * (layout.h): both must wrap the same way. */
+static const size_t lap_ring_slots[] = {3, 4, 1};
+
 START_TEST(messages_come_out_in_order_across_many_laps)
 {
-	shmbox_t *box = tu_create(3, 16, NULL);
+	shmbox_t *box = tu_create(lap_ring_slots[_i], 16, NULL);
 	unsigned i, v, next = 0;
 
-	/* Two stay queued, so the ring wraps with messages in it. */
+	/* Up to two stay queued, so the ring wraps with messages in it. */
 	for (i = 0; i < 1000; i++) {
 		ck_assert_int_eq(shmbox_put(box, &i, sizeof(i), 0), 0);
-		if (i < 2)
+		if (i + 1 < lap_ring_slots[_i] && i < 2)
 			continue;
 		ck_assert_int_eq(shmbox_get(box, &v, sizeof(v), 0), (ssize_t)sizeof(v));
 		ck_assert_uint_eq(v, next++);
@@ -171,7 +175,8 @@ Suite *suite_basic(void)
 
 	tcase_add_test(tc, put_then_get_returns_the_bytes_and_length);
 	tcase_add_test(tc, zero_length_messages_are_messages);
-	tcase_add_test(tc, messages_come_out_in_order_across_many_laps);
+	tcase_add_loop_test(tc, messages_come_out_in_order_across_many_laps, 0,
+			    (int)(sizeof(lap_ring_slots) / sizeof(lap_ring_slots[0])));
 	tcase_add_test(tc, a_full_box_takes_exactly_its_slots);
 	tcase_add_test(tc, a_slot_holds_exactly_slot_size_bytes);
 	tcase_add_test(tc, default_permissions_are_0600);
