@@ -31,7 +31,7 @@
 #include "shmbox.h"
 
 #define SHMBOX__MAGIC UINT64_C(0x31584f42424d4853) /* "SHMBBOX1" */
-#define SHMBOX__LAYOUT 3u
+#define SHMBOX__LAYOUT 4u
 #define SHMBOX__CACHELINE 64
 
 /* Semaphores of the set: wake semaphores, one token per process, then one
@@ -113,16 +113,19 @@ static inline uint64_t shmbox__rword(uint32_t gen, unsigned owner, unsigned stat
 static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32); }
 
 /* Where a ring's producers and consumers meet.  Three cache lines: one
- * written by producers, one by consumers, and the sleeper counters, which
- * every put and get reads but only a sleeper writes (keeping them off the
- * other two lines saves a cache-line transfer per message). */
+ * written by producers, one by consumers, and one that every put and get
+ * reads but that is written only by a sleeper, or once a second: the
+ * sleeper counters and the times of the last put and get.  (Keeping the
+ * counters off the other two lines saves a cache-line transfer per
+ * message; the times were on them, and with producers on both CPUs the
+ * check of last_put after the copy found the tail line gone.) */
 struct shmbox__ring_hdr {
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t tail;
-	_Atomic int64_t last_put; /* seconds since the epoch */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t head;
-	_Atomic int64_t last_get;
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint32_t putters_waiting;
 	_Atomic uint32_t getters_waiting;
+	_Atomic int64_t last_put; /* seconds since the epoch */
+	_Atomic int64_t last_get;
 };
 
 /* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */
