@@ -27,13 +27,32 @@ struct shmbox__deadline {
 	bool started;
 	struct timespec at;
 };
-void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms);
+static inline void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms)
+{
+	d->timeout_ms = timeout_ms;
+	d->started = false;
+}
 bool shmbox__deadline_passed(struct shmbox__deadline *d);
 int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 		  _Atomic uint64_t *word, uint64_t w, struct shmbox__deadline *d);
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
-void shmbox__wake_after_sc(struct shmbox *b, _Atomic uint32_t *waiting, int sem);
-bool shmbox__destroyed(const struct shmbox *b);
+void shmbox__wake_one(struct shmbox *b, _Atomic uint32_t *waiting, int sem, uint32_t n);
+/* For a waker whose change was a sequentially consistent read-modify-write
+ * (publish, release): it and this seq_cst load are in the single total
+ * order with the sleeper's announce and look, which is all the argument in
+ * wait.c needs, so no fence (on x86 the CAS is the fence).  Inline, as are
+ * the two below: they run on every put and get. */
+static inline void shmbox__wake_after_sc(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
+{
+	uint32_t n = atomic_load_explicit(waiting, memory_order_seq_cst);
+
+	if (n > 0)
+		shmbox__wake_one(b, waiting, sem, n);
+}
+static inline bool shmbox__destroyed(const struct shmbox *b)
+{
+	return atomic_load_explicit(&b->hdr->destroyed, memory_order_relaxed) != 0;
+}
 /* Adaptive spinning: each handle keeps a budget of spins.  A wait that
  * ended while spinning raises it, one that had to sleep halves it, so a
  * process whose peers are not running (fewer cores than busy processes)
@@ -57,7 +76,17 @@ void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
 void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128
 void shmbox__spin(unsigned i);
-void shmbox__touch(_Atomic int64_t *when);
+/* Record the time of a put or get, to the second, for `shmbox info`.
+ * time() is the vDSO's cheapest read (one load, no clock dispatch and no
+ * retry loop), and the store is made only when the second changes, so the
+ * line is not dirtied on every message. */
+static inline void shmbox__touch(_Atomic int64_t *when)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (atomic_load_explicit(when, memory_order_relaxed) != now)
+		atomic_store_explicit(when, now, memory_order_relaxed);
+}
 
 /* ring.c: a claim on a slot, as put and get take it. */
 struct claim {

@@ -30,12 +30,6 @@ static struct timespec now(void)
 	return t;
 }
 
-void shmbox__deadline_init(struct shmbox__deadline *d, int timeout_ms)
-{
-	d->timeout_ms = timeout_ms;
-	d->started = false;
-}
-
 /* The clock starts when the call first has to wait, not before: a call
  * that never waits never reads the clock. */
 static void deadline_start(struct shmbox__deadline *d)
@@ -102,11 +96,6 @@ static void unannounce(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 	(void)semop(b->semid, &op, 1);
 }
 
-bool shmbox__destroyed(const struct shmbox *b)
-{
-	return atomic_load_explicit(&b->hdr->destroyed, memory_order_relaxed) != 0;
-}
-
 /* Sleep until woken, until *word is no longer w, or for one
  * recovery period at most.  0: look again; -1: errno (EINTR, EIDRM). */
 int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
@@ -136,19 +125,15 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 void shmbox__wake(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
 {
 	atomic_thread_fence(memory_order_seq_cst);
-	shmbox__wake_after_sc(b, waiting, sem);
+	shmbox__wake_one(b, waiting, sem, atomic_load_explicit(waiting, memory_order_relaxed));
 }
 
-/* For a waker whose change was a sequentially consistent read-modify-write
- * (publish, release): it and this seq_cst load are in the single total
- * order with the sleeper's announce and look, which is all the argument
- * above needs, so no fence (on x86 the CAS is the fence). */
-void shmbox__wake_after_sc(struct shmbox *b, _Atomic uint32_t *waiting, int sem)
+/* There are sleepers (n of them, as last read): take one off the count and
+ * post its semaphore. */
+void shmbox__wake_one(struct shmbox *b, _Atomic uint32_t *waiting, int sem, uint32_t n)
 {
 	struct sembuf op = {.sem_num = (unsigned short)sem, .sem_op = 1, .sem_flg = 0};
-	uint32_t n;
 
-	n = atomic_load_explicit(waiting, memory_order_seq_cst);
 	while (n > 0) {
 		if (atomic_compare_exchange_weak_explicit(waiting, &n, n - 1, memory_order_seq_cst,
 							  memory_order_relaxed)) {
@@ -181,17 +166,6 @@ void shmbox__cpu_relax(void)
 #endif
 }
 
-/* Record the time of a put or get, to the second, for `shmbox info`.
- * time() is the vDSO's cheapest read (one load, no clock dispatch and no
- * retry loop), and the store is made only when the second changes, so the
- * line is not dirtied on every message. */
-void shmbox__touch(_Atomic int64_t *when)
-{
-	int64_t now = (int64_t)time(NULL);
-
-	if (atomic_load_explicit(when, memory_order_relaxed) != now)
-		atomic_store_explicit(when, now, memory_order_relaxed);
-}
 
 void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp)
 {
