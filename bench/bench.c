@@ -41,7 +41,7 @@ static const struct transport *const all_transports[] = {
 #endif
 #define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
 
-enum fig_id { F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
+enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
 static const struct figdef {
 	const char *key;   /* CSV name, and what -F selects (before the '-') */
@@ -49,23 +49,28 @@ static const struct figdef {
 	const char *unit;  /* one operation */
 	size_t size;
 	int np, nc;
-	int pin; /* each process pinned to its own CPU */
+	int pin;  /* each process pinned to its own CPU */
+	int load; /* with one CPU-bound process per CPU alongside (load.c) */
 } figs[NF] = {
 	[F_RTT] = {"rtt-64", "round trip, 64 B: ping-pong between 2 processes over two channels",
-		   "round trip", 64, 1, 1, 0},
+		   "round trip", 64, 1, 1, 0, 0},
 	[F_RTT_PIN] = {"rttpin-64",
 		       "round trip, 64 B, the same with the two processes pinned to different "
 		       "CPUs",
-		       "round trip", 64, 1, 1, 1},
-	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1, 0},
+		       "round trip", 64, 1, 1, 1, 0},
+	[F_RTT_LOAD] = {"rttload-64",
+			"round trip, 64 B, on a busy machine: one CPU-bound process per CPU "
+			"running alongside",
+			"round trip", 64, 1, 1, 0, 1},
+	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1, 0, 0},
 	[F_1_4K] = {"1to1-4096", "one-way, 1 -> 1 process, 4 KiB messages", "message", 4096, 1,
-		    1, 0},
+		    1, 0, 0},
 	[F_1_64K] = {"1to1-65536", "one-way, 1 -> 1 process, 64 KiB messages", "message", 65536,
-		     1, 1, 0},
+		     1, 1, 0, 0},
 	[F_MPMC] = {"4to4-64", "one-way, 4 -> 4 processes on one channel, 64 B messages",
-		    "message", 64, NMULTI, NMULTI, 0},
+		    "message", 64, NMULTI, NMULTI, 0, 0},
 	[F_RPC] = {"rpc-64", "request/reply, 4 client processes -> 1 server process, 64 B",
-		   "call", 64, NCLIENTS, 1, 0},
+		   "call", 64, NCLIENTS, 1, 0, 0},
 };
 
 static struct figure results[FIG_MAX_ENTRIES][NF];
@@ -153,10 +158,15 @@ static const char *fmt_num(char *buf, size_t len, double v)
 	return buf;
 }
 
+static int is_rtt(int fi)
+{
+	return fi == F_RTT || fi == F_RTT_PIN || fi == F_RTT_LOAD;
+}
+
 static void print_section_head(int fi)
 {
 	printf("\n%s\n", figs[fi].title);
-	if (fi == F_RTT || fi == F_RTT_PIN)
+	if (is_rtt(fi))
 		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
 		       "round trips/s", "CPU us/round trip");
 	else if (fi == F_RPC)
@@ -174,7 +184,7 @@ static void print_row(int fi, const struct transport *t, const struct figure *f)
 		printf("  %-16s %s\n", t->name, f->note);
 		return;
 	}
-	if (fi == F_RTT || fi == F_RTT_PIN)
+	if (is_rtt(fi))
 		printf("  %-16s %9s %9s %12s/s %18s\n", t->name, fmt_num(a, sizeof(a), f->p50_us),
 		       fmt_num(b, sizeof(b), f->p99_us), fmt_rate(c, sizeof(c), f->rate),
 		       fmt_num(d, sizeof(d), f->cpu_us));
@@ -202,7 +212,7 @@ static const struct rpc_ops *rpc_of(const struct transport *t)
 
 static enum fig_kind kind_of(int fi)
 {
-	return fi == F_RTT || fi == F_RTT_PIN ? FK_RTT : fi == F_RPC ? FK_RPC : FK_ONEWAY;
+	return is_rtt(fi) ? FK_RTT : fi == F_RPC ? FK_RPC : FK_ONEWAY;
 }
 
 /* Figure fi for every selected transport, their repetitions interleaved;
@@ -210,14 +220,25 @@ static enum fig_kind kind_of(int fi)
 static int run_figure(int fi)
 {
 	struct fig_entry e[FIG_MAX_ENTRIES];
-	int failed = 0;
+	pid_t load[LOAD_MAX];
+	int failed = 0, nload = 0;
 
 	print_section_head(fi);
 	for (int ti = 0; ti < nsel; ti++)
 		e[ti] = (struct fig_entry){.t = sel[ti], .rpc = rpc_of(sel[ti]),
 					   .f = &results[ti][fi]};
 	g_pin = pin_all || figs[fi].pin;
-	fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
+	if (figs[fi].load && (nload = load_start(load, LOAD_MAX)) == -1) {
+		fprintf(stderr, "shmbox-bench: fork (the load): %s\n", strerror(errno));
+		for (int ti = 0; ti < nsel; ti++) {
+			results[ti][fi].status = FIG_FAIL;
+			snprintf(results[ti][fi].note, sizeof(results[ti][fi].note),
+				 "FAILED: could not start the load");
+		}
+	} else {
+		fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
+		load_stop(load, nload);
+	}
 	for (int ti = 0; ti < nsel; ti++) {
 		failed += results[ti][fi].status == FIG_FAIL;
 		print_row(fi, sel[ti], &results[ti][fi]);
@@ -344,10 +365,10 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 				cell[C_RATE] = num(C_RATE, "%.6g", g->rate);
 				cell[C_RATE_MIN] = num(C_RATE_MIN, "%.6g", g->rate_min);
 				cell[C_RATE_MAX] = num(C_RATE_MAX, "%.6g", g->rate_max);
-				if (fi != F_RTT && fi != F_RTT_PIN && fi != F_RPC)
+				if (!is_rtt(fi) && fi != F_RPC)
 					cell[C_MBPS] = num(C_MBPS, "%.6g",
 							   g->rate * (double)figs[fi].size / 1e6);
-				if (fi == F_RTT || fi == F_RTT_PIN) {
+				if (is_rtt(fi)) {
 					cell[C_P50] = num(C_P50, "%.4g", g->p50_us);
 					cell[C_P99] = num(C_P99, "%.4g", g->p99_us);
 				}
@@ -491,7 +512,7 @@ static void usage(FILE *f)
 		"  -T, --transports LIST  comma-separated: shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
 		"                         unix-stream,posix-mq,sysv-msgq,boost-mq (default\n"
 		"                         all; boost-mq only if built with libboost-dev)\n"
-		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,1to1,4to4,rpc\n"
+		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,rttload,1to1,4to4,rpc\n"
 		"                         (default all)\n"
 		"      --pin              pin every process to a CPU in every figure (child i on\n"
 		"                         the i-th allowed CPU); default: only in the pinned\n"

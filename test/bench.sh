@@ -17,11 +17,11 @@ TMPDIR="$dir/keys" "$top/bench/shmbox-bench" -r 1 -t 0.02 -o "$dir/r.csv" -p "$d
 cat "$dir/out"
 
 ! grep -q FAILED "$dir/out" || fail "a figure FAILED"
-# Every figure row is measured or says why not (n/a); shmbox has all seven.
+# Every figure row is measured or says why not (n/a); shmbox has all eight.
 bad=$(awk -F, '$1 == "figure" && $18 != "ok" && $18 != "n/a"' "$dir/r.csv")
 [ -z "$bad" ] || fail "figure rows neither ok nor n/a: $bad"
 n=$(awk -F, '$1 == "figure" && $3 == "shmbox" && $18 == "ok"' "$dir/r.csv" | wc -l)
-[ "$n" -eq 7 ] || fail "shmbox measured in $n figures, expected 7"
+[ "$n" -eq 8 ] || fail "shmbox measured in $n figures, expected 8"
 n=$(awk -F, '$1 == "reference" && $18 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -ge 7 ] || fail "only $n references measured"
 # Key files (mkstemp in TMPDIR) are deleted; Boost's queues are removed.

@@ -1,0 +1,55 @@
+/*
+ * shmbox-bench: other work on the machine, for the "round trip under load"
+ * figure.  One CPU-bound process per CPU we may use, unpinned, as a busy
+ * host's compilers or batch jobs would be: the transports' processes then
+ * share every CPU with one of them, and a process that gives its CPU away
+ * (sched_yield, a sleep) may wait a whole time slice to get it back.
+ */
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "figures.h"
+
+#define LOAD_ALARM_S 600 /* a hog never outlives a run by much */
+
+int load_start(pid_t *pids, int max)
+{
+	cpu_set_t allowed;
+	pid_t parent = getpid();
+	int n = 1;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		n = CPU_COUNT(&allowed);
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			volatile unsigned long spin = 0;
+
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+				_exit(1);
+			alarm(LOAD_ALARM_S);
+			for (;;)
+				spin++;
+		}
+		if (pids[i] == -1) {
+			load_stop(pids, i);
+			return -1;
+		}
+	}
+	return n;
+}
+
+void load_stop(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0); /* ECHILD if a figure reaped it: fine */
+}
