@@ -220,25 +220,16 @@ static enum fig_kind kind_of(int fi)
 static int run_figure(int fi)
 {
 	struct fig_entry e[FIG_MAX_ENTRIES];
-	pid_t load[LOAD_MAX];
-	int failed = 0, nload = 0;
+	int failed = 0;
 
 	print_section_head(fi);
 	for (int ti = 0; ti < nsel; ti++)
 		e[ti] = (struct fig_entry){.t = sel[ti], .rpc = rpc_of(sel[ti]),
 					   .f = &results[ti][fi]};
 	g_pin = pin_all || figs[fi].pin;
-	if (figs[fi].load && (nload = load_start(load, LOAD_MAX)) == -1) {
-		fprintf(stderr, "shmbox-bench: fork (the load): %s\n", strerror(errno));
-		for (int ti = 0; ti < nsel; ti++) {
-			results[ti][fi].status = FIG_FAIL;
-			snprintf(results[ti][fi].note, sizeof(results[ti][fi].note),
-				 "FAILED: could not start the load");
-		}
-	} else {
-		fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
-		load_stop(load, nload);
-	}
+	g_load = figs[fi].load;
+	fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
+	g_load = 0;
 	for (int ti = 0; ti < nsel; ti++) {
 		failed += results[ti][fi].status == FIG_FAIL;
 		print_row(fi, sel[ti], &results[ti][fi]);

@@ -26,12 +26,6 @@ void fig_run(enum fig_kind kind, size_t size, int np, int nc, struct fig_entry *
  * once; passes are spread over the run, and each figure is the median of
  * all passes, so that a busy moment does not decide it. */
 enum { REF_MEMCPY, REF_RING, REF_CHECKSUM, REF_SEMOP, REF_SYSCALL, REF_CLOCK, NREF };
-/* load.c: one CPU-bound process per CPU we may use (how many started, -1
- * if fork failed), and their end. */
-int load_start(pid_t *pids, int max);
-void load_stop(const pid_t *pids, int n);
-#define LOAD_MAX 256
-
 /* handoff.c: ns for a cache line to go from one CPU to the other (-1: fewer
  * than two CPUs, or it failed) */
 double handoff_ns(uint64_t rounds);

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "figures.h"
+#include "measure.h"
 
 #define LOAD_ALARM_S 600 /* a hog never outlives a run by much */
 

@@ -29,6 +29,7 @@
 
 volatile sig_atomic_t g_interrupted;
 int g_pin;
+int g_load;
 int g_reps = 5;
 double g_target_s = 0.25;
 
@@ -291,7 +292,7 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 		snprintf(buf, len, "child %d: status %#x", idx, st);
 }
 
-int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
+static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr)
 {
 	pid_t pids[MAX_CHILDREN] = {0};
 	int ready[2], go[2], alive = 0, failed = 0, got = 0, cause_rank = 0;
@@ -583,4 +584,23 @@ void measure_interleaved(struct series *s, int ns)
 		else
 			series_finish(&s[i]);
 	}
+}
+
+/* The hogs are fresh for every repetition: ones that lived through the
+ * last transport's repetition carry the scheduler's memory of it (how much
+ * CPU they were denied) into the next one's. */
+int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
+{
+	pid_t load[LOAD_MAX];
+	int nload = 0, rc;
+
+	if (g_load && (nload = load_start(load, LOAD_MAX)) == -1) {
+		memset(rr, 0, sizeof(*rr));
+		rr->res = g_res;
+		snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno));
+		return -1;
+	}
+	rc = run_children_now(n, fn, arg, rr);
+	load_stop(load, nload);
+	return rc;
 }

@@ -83,6 +83,15 @@ struct run_result {
 /* Fork n children running fn, start them together, reap them all: 0, or
  * -1 with rr->err (a child failed, was killed, or timed out). */
 int run_children(int n, child_fn fn, void *arg, struct run_result *rr);
+/* Set: run_children runs one CPU-bound process per CPU alongside, fresh for
+ * each repetition (a busy machine; load.c). */
+extern int g_load;
+
+/* load.c: one CPU-bound process per CPU we may use (how many started, -1
+ * if fork failed), and their end. */
+int load_start(pid_t *pids, int max);
+void load_stop(const pid_t *pids, int n);
+#define LOAD_MAX 256
 
 extern volatile sig_atomic_t g_interrupted;
 /* Pin child i to the i-th allowed CPU (round robin) while set. */
