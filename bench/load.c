@@ -5,6 +5,7 @@
  * share every CPU with one of them, and a process that gives its CPU away
  * (sched_yield, a sleep) may wait a whole time slice to get it back.
  */
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -32,6 +33,10 @@ int load_start(pid_t *pids, int max)
 
 			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 				_exit(1);
+			/* Ctrl-C ends us too (the parent's handlers only set a flag) */
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
 			alarm(LOAD_ALARM_S);
 			for (;;)
 				spin++;
@@ -50,6 +55,6 @@ void load_stop(const pid_t *pids, int n)
 		if (pids[i] > 0)
 			kill(pids[i], SIGKILL);
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0); /* ECHILD if a figure reaped it: fine */
+		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
+			;
 }

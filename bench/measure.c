@@ -292,7 +292,8 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 		snprintf(buf, len, "child %d: status %#x", idx, st);
 }
 
-static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr)
+static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr, pid_t *load,
+			    int nload)
 {
 	pid_t pids[MAX_CHILDREN] = {0};
 	int ready[2], go[2], alive = 0, failed = 0, got = 0, cause_rank = 0;
@@ -404,6 +405,9 @@ static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr
 		for (int i = 0; i < n; i++)
 			if (pids[i] == pid)
 				idx = i;
+		for (int i = 0; idx < 0 && i < nload; i++)
+			if (load[i] == pid)
+				load[i] = 0; /* a load process died early: never kill its pid */
 		if (idx < 0)
 			continue;
 		pids[idx] = 0;
@@ -600,7 +604,7 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 		snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno));
 		return -1;
 	}
-	rc = run_children_now(n, fn, arg, rr);
+	rc = run_children_now(n, fn, arg, rr, load, nload);
 	load_stop(load, nload);
 	return rc;
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Build the libFuzzer harness with clang and run it for SECONDS (default 60).
 #   test/fuzz/run.sh [SECONDS]
+# SHMBOX_FUZZ_SLOTS=3 fuzzes a ring of 3 slots (found by division) instead
+# of 4 (found by a mask).
 # Needs clang and libclang-rt-14-dev (Debian).  Crashes land in the
 # current directory as crash-*; replay one with: ./fuzz_segment crash-...
 set -eu
