@@ -174,10 +174,16 @@ err_has "rm $dir/none: No such mailbox" "rm without a key file"
 : >"$b"
 run "$shmbox" rm "$b"; status $EX_NOINPUT "rm without a mailbox"
 err_has "rm $b: No such mailbox" "rm without a mailbox"
+run "$shmbox" send "$dir/none" x; status $EX_NOINPUT "send without a key file"
+err_has "there is no such file; make one with: shmbox create $dir/none" "send without a key file"
+run "$shmbox" send "$b" x; status $EX_NOINPUT "send without a mailbox"
+err_has "no mailbox at this file yet; make one with: shmbox create $b" "send without a mailbox"
 run "$shmbox" send -p 2 "$a" x; status $EX_NOINPUT "send to project 2"
+err_has "make one with: shmbox create -p 2 $a" "send to project 2"
 
 # call: no server times out; the echo server and a command answer
 run "$shmbox" call -t 200 "$a" ping; status $EX_TEMPFAIL "call without a server"
+err_has "is a server accepting calls (shmbox serve $a)?" "call without a server"
 "$shmbox" serve -c 1 "$a" >"$dir/serve.out" 2>&1 &
 spid=$!; pids="$pids $spid"
 run "$shmbox" call -t 5000 "$a" ping; status 0 "call the echo server"; out_is "ping" "echo"

@@ -124,6 +124,28 @@ static const char *foreign(key_t key)
 	return hint;
 }
 
+/* " -p N" when the project is not the default, for the commands we suggest */
+static const char *proj_opt(int proj)
+{
+	static char opt[16];
+
+	if (proj == CLI_PROJ)
+		return "";
+	snprintf(opt, sizeof(opt), " -p %d", proj);
+	return opt;
+}
+
+/* ENOENT: which is missing, the key file or the mailbox at it. */
+static const char *missing(const char *verb, const char *path, int proj)
+{
+	if (path == NULL || strcmp(verb, "rm") == 0 || strcmp(verb, "create") == 0)
+		return NULL;
+	snprintf(hint, sizeof(hint), "%s; make one with: shmbox create%s %s",
+		 access(path, F_OK) != 0 ? "there is no such file" : "no mailbox at this file yet",
+		 proj_opt(proj), path);
+	return hint;
+}
+
 const char *cli_hint(int err, const char *verb, const char *path, int proj)
 {
 	key_t key = path != NULL ? ftok(path, proj) : -1;
@@ -134,7 +156,26 @@ const char *cli_hint(int err, const char *verb, const char *path, int proj)
 	case ERANGE: return limit("SEMMSL is %llu now", SEM, 0);
 	case EEXIST: return strcmp(verb, "create") == 0 ? lone_set(key) : NULL;
 	case EPROTO: return foreign(key);
-	case ESTALE: return strcmp(verb, "rm") == 0 ? "rm -f removes it anyway" : NULL;
+	case ESTALE:
+		if (strcmp(verb, "rm") == 0)
+			return "rm -f removes it anyway";
+		snprintf(hint, sizeof(hint),
+			 "if nobody uses it any more: shmbox rm -f%s %s, then create it again",
+			 proj_opt(proj), path != NULL ? path : "PATH");
+		return hint;
+	case ENOENT: return missing(verb, path, proj);
+	case ETIMEDOUT:
+		if (strcmp(verb, "call") != 0)
+			return NULL;
+		snprintf(hint, sizeof(hint),
+			 "no reply in time: is a server accepting calls (shmbox serve%s %s)?",
+			 proj_opt(proj), path != NULL ? path : "PATH");
+		return hint;
+	case ENOMEM:
+		return strcmp(verb, "create") == 0
+			       ? "not enough memory for a mailbox that large: use fewer or smaller "
+				 "slots (-n, -s)"
+			       : NULL;
 	default: return NULL;
 	}
 }
