@@ -71,10 +71,8 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 			.sem_get = k == SHMBOX__MESSAGES ? SHMBOX__SEM_GETTERS : SHMBOX__SEM_SERVERS,
 			.sem_put = k == SHMBOX__MESSAGES ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_REQ_PUTTERS,
 		};
-		while (g->slots > 1 && (UINT64_C(1) << b->ring[k].shift) < g->slots)
-			b->ring[k].shift++;
-		if ((UINT64_C(1) << b->ring[k].shift) != g->slots)
-			b->ring[k].shift = 0;
+		if (g->slots > 1 && (g->slots & (g->slots - 1)) == 0) /* a power of two */
+			b->ring[k].shift = (unsigned)__builtin_ctzll(g->slots);
 	}
 	b->replies = base + g->replies_offset;
 	b->nreplies = g->nreplies;
