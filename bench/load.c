@@ -42,7 +42,10 @@ int load_start(pid_t *pids, int max)
 				spin++;
 		}
 		if (pids[i] == -1) {
+			int e = errno; /* fork's reason, for the caller's message */
+
 			load_stop(pids, i);
+			errno = e;
 			return -1;
 		}
 	}
