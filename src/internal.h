@@ -75,7 +75,8 @@ void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
 #define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */
 void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128
-void shmbox__spin(unsigned i);
+bool shmbox__spin(struct shmbox *b, unsigned i);
+int shmbox__note_cpu(struct shmbox *b);
 /* Record the time of a put or get, to the second, for `shmbox info`.
  * time() is the vDSO's cheapest read (one load, no clock dispatch and no
  * retry loop), and the store is made only when the second changes, so the

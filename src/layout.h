@@ -128,10 +128,12 @@ struct shmbox__ring_hdr {
 	_Atomic int64_t last_get;
 };
 
-/* One entry per token: who holds it, for shmbox_stat and `shmbox info`. */
+/* One entry per token: who holds it, for shmbox_stat and `shmbox info`,
+ * and the CPU it last ran on, so that a waiter yields only to a peer that
+ * may be queued behind it (wait.c). */
 struct shmbox__proc {
 	_Atomic int32_t pid;
-	_Atomic uint32_t pad;
+	_Atomic uint32_t cpu; /* 1 + the CPU it was on when it last looked; 0: not known */
 	_Atomic int64_t since;
 };
 
@@ -193,6 +195,7 @@ struct shmbox {
 	unsigned me; /* our token index */
 	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
 	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
+	_Atomic int64_t yield_again_ns; /* see wait.c, shmbox__spin */
 	int shmid;
 	int semid;
 	pid_t pid;

@@ -164,8 +164,8 @@ static int wait_turn(struct shmbox *b, struct claim *c, struct shmbox__spinner *
 			errno = EIDRM;
 			return -1;
 		}
-		shmbox__spin(sp->spins);
-		return 0;
+		if (shmbox__spin(b, sp->spins))
+			return 0;
 	}
 	sp->slept = true;
 	r = shmbox__recover(b, c->slot, c->word);

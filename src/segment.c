@@ -96,6 +96,7 @@ static int attach_token(struct shmbox *b)
 	shmbox__recover_owner(b, b->me);
 	p = &b->procs[b->me];
 	atomic_store_explicit(&p->since, (int64_t)time(NULL), memory_order_relaxed);
+	shmbox__note_cpu(b);
 	atomic_store_explicit(&p->pid, b->pid, memory_order_release);
 	return 0;
 }
