@@ -41,7 +41,7 @@ static const struct transport *const all_transports[] = {
 #endif
 #define NT ((int)(sizeof(all_transports) / sizeof(all_transports[0])))
 
-enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
+enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
 static const struct figdef {
 	const char *key;   /* CSV name, and what -F selects (before the '-') */
@@ -49,19 +49,23 @@ static const struct figdef {
 	const char *unit;  /* one operation */
 	size_t size;
 	int np, nc;
-	int pin;  /* each process pinned to its own CPU */
-	int load; /* with one CPU-bound process per CPU alongside (load.c) */
+	int pin;  /* PIN_SPREAD: each process on its own CPU; PIN_ONE: all on one */
+	int load; /* CPU-bound processes alongside (load.c): LOAD_PER_CPU, LOAD_ONE_CPU */
 } figs[NF] = {
 	[F_RTT] = {"rtt-64", "round trip, 64 B: ping-pong between 2 processes over two channels",
-		   "round trip", 64, 1, 1, 0, 0},
+		   "round trip", 64, 1, 1, PIN_NONE, LOAD_NONE},
 	[F_RTT_PIN] = {"rttpin-64",
 		       "round trip, 64 B, the same with the two processes pinned to different "
 		       "CPUs",
-		       "round trip", 64, 1, 1, 1, 0},
+		       "round trip", 64, 1, 1, PIN_SPREAD, LOAD_NONE},
 	[F_RTT_LOAD] = {"rttload-64",
 			"round trip, 64 B, on a busy machine: one CPU-bound process per CPU "
 			"running alongside",
-			"round trip", 64, 1, 1, 0, 1},
+			"round trip", 64, 1, 1, PIN_NONE, LOAD_PER_CPU},
+	[F_RTT_1CPU] = {"rtt1cpu-64",
+			"round trip, 64 B, crowded: both processes and a CPU-bound one "
+			"pinned to one CPU",
+			"round trip", 64, 1, 1, PIN_ONE, LOAD_ONE_CPU},
 	[F_1_64] = {"1to1-64", "one-way, 1 -> 1 process, 64 B messages", "message", 64, 1, 1, 0, 0},
 	[F_1_4K] = {"1to1-4096", "one-way, 1 -> 1 process, 4 KiB messages", "message", 4096, 1,
 		    1, 0, 0},
@@ -160,7 +164,7 @@ static const char *fmt_num(char *buf, size_t len, double v)
 
 static int is_rtt(int fi)
 {
-	return fi == F_RTT || fi == F_RTT_PIN || fi == F_RTT_LOAD;
+	return fi == F_RTT || fi == F_RTT_PIN || fi == F_RTT_LOAD || fi == F_RTT_1CPU;
 }
 
 static void print_section_head(int fi)
@@ -226,10 +230,10 @@ static int run_figure(int fi)
 	for (int ti = 0; ti < nsel; ti++)
 		e[ti] = (struct fig_entry){.t = sel[ti], .rpc = rpc_of(sel[ti]),
 					   .f = &results[ti][fi]};
-	g_pin = pin_all || figs[fi].pin;
+	g_pin = figs[fi].pin != PIN_NONE ? figs[fi].pin : pin_all ? PIN_SPREAD : PIN_NONE;
 	g_load = figs[fi].load;
 	fig_run(kind_of(fi), figs[fi].size, figs[fi].np, figs[fi].nc, e, nsel);
-	g_load = 0;
+	g_load = LOAD_NONE;
 	for (int ti = 0; ti < nsel; ti++) {
 		failed += results[ti][fi].status == FIG_FAIL;
 		print_row(fi, sel[ti], &results[ti][fi]);
@@ -503,11 +507,11 @@ static void usage(FILE *f)
 		"  -T, --transports LIST  comma-separated: shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
 		"                         unix-stream,posix-mq,sysv-msgq,boost-mq (default\n"
 		"                         all; boost-mq only if built with libboost-dev)\n"
-		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,rttload,1to1,4to4,rpc\n"
-		"                         (default all)\n"
+		"  -F, --figures LIST     comma-separated: ref,rtt,rttpin,rttload,rtt1cpu,1to1,\n"
+		"                         4to4,rpc (default all)\n"
 		"      --pin              pin every process to a CPU in every figure (child i on\n"
 		"                         the i-th allowed CPU); default: only in the pinned\n"
-		"                         round trip\n"
+		"                         round trip (rtt1cpu always puts all on one CPU)\n"
 		"      --unix-rpc HOW     poll (a socketpair per client, default) or shared\n"
 		"                         (one request socket for all clients)\n"
 		"  -h, --help\n"

@@ -1,9 +1,13 @@
 /*
  * shmbox-bench: other work on the machine, for the "round trip under load"
- * figure.  One CPU-bound process per CPU we may use, unpinned, as a busy
- * host's compilers or batch jobs would be: the transports' processes then
- * share every CPU with one of them, and a process that gives its CPU away
- * (sched_yield, a sleep) may wait a whole time slice to get it back.
+ * figures.  LOAD_PER_CPU: one CPU-bound process per CPU we may use,
+ * unpinned, as a busy host's compilers or batch jobs would be: the
+ * transports' processes then share every CPU with one of them, and a
+ * process that gives its CPU away (sched_yield, a sleep) may wait a whole
+ * time slice to get it back.  LOAD_ONE_CPU: one, pinned to the CPU where
+ * PIN_ONE puts the transport's processes, the worst case for a spinning
+ * waiter: its peer can run only when it stops, and a yield may hand the
+ * CPU to the stranger instead.
  */
 #include <errno.h>
 #include <sched.h>
@@ -16,13 +20,13 @@
 
 #define LOAD_ALARM_S 600 /* a hog never outlives a run by much */
 
-int load_start(pid_t *pids, int max)
+int load_start(pid_t *pids, int max, int kind)
 {
 	cpu_set_t allowed;
 	pid_t parent = getpid();
 	int n = 1;
 
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+	if (kind == LOAD_PER_CPU && sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
 		n = CPU_COUNT(&allowed);
 	if (n > max)
 		n = max;
@@ -38,6 +42,8 @@ int load_start(pid_t *pids, int max)
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGHUP, SIG_DFL);
 			alarm(LOAD_ALARM_S);
+			if (kind == LOAD_ONE_CPU)
+				pin_to(0);
 			for (;;)
 				spin++;
 		}

@@ -249,8 +249,7 @@ void child_go(struct child_res *res)
 	res->t_start = now_ns();
 }
 
-/* Child i on the i-th CPU this process may use (round robin). */
-static void pin_to(int i)
+void pin_to(int i)
 {
 	cpu_set_t all, one;
 	int n, k = 0;
@@ -334,8 +333,8 @@ static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr
 			g_ready_w = ready[1];
 			g_go_r = go[0];
 			alarm(CHILD_ALARM_S);
-			if (g_pin)
-				pin_to(i);
+			if (g_pin != PIN_NONE)
+				pin_to(g_pin == PIN_ONE ? 0 : i);
 			rc = fn(i, arg, &g_res[i]);
 			if (rc != 0 && !g_res[i].sync_done) {
 				char c = 'E';
@@ -598,7 +597,7 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 	pid_t load[LOAD_MAX];
 	int nload = 0, rc;
 
-	if (g_load && (nload = load_start(load, LOAD_MAX)) == -1) {
+	if (g_load != LOAD_NONE && (nload = load_start(load, LOAD_MAX, g_load)) == -1) {
 		memset(rr, 0, sizeof(*rr));
 		rr->res = g_res;
 		snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno));

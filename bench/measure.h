@@ -83,19 +83,24 @@ struct run_result {
 /* Fork n children running fn, start them together, reap them all: 0, or
  * -1 with rr->err (a child failed, was killed, or timed out). */
 int run_children(int n, child_fn fn, void *arg, struct run_result *rr);
-/* Set: run_children runs one CPU-bound process per CPU alongside, fresh for
- * each repetition (a busy machine; load.c). */
+/* What run_children runs alongside, fresh for each repetition (load.c):
+ * nothing, one CPU-bound process per CPU (a busy machine), or one pinned
+ * to the first CPU (where PIN_ONE puts the children). */
+enum { LOAD_NONE, LOAD_PER_CPU, LOAD_ONE_CPU };
 extern int g_load;
 
-/* load.c: one CPU-bound process per CPU we may use (how many started, -1
+/* load.c: the CPU-bound processes of g_load's kind (how many started, -1
  * if fork failed), and their end. */
-int load_start(pid_t *pids, int max);
+int load_start(pid_t *pids, int max, int kind);
 void load_stop(const pid_t *pids, int n);
 #define LOAD_MAX 256
 
 extern volatile sig_atomic_t g_interrupted;
-/* Pin child i to the i-th allowed CPU (round robin) while set. */
+/* How run_children pins its children: not at all, child i on the i-th
+ * allowed CPU (round robin), or every child on the first. */
+enum { PIN_NONE, PIN_SPREAD, PIN_ONE };
 extern int g_pin;
+void pin_to(int i); /* this process on the i-th allowed CPU (round robin) */
 void measure_init(void);
 
 /* ---- repetitions ---- */

@@ -95,8 +95,9 @@ static void round_trip(void)
 /* shmbox's CPU per operation no higher than any peer's, in every figure. */
 static void cpu(void)
 {
-	static const char *const figs[] = {"rtt-64",	"rttpin-64",  "rttload-64", "1to1-64",
-					   "1to1-4096", "1to1-65536", "4to4-64",    "rpc-64"};
+	static const char *const figs[] = {"rtt-64",	  "rttpin-64",	"rttload-64",
+					   "rtt1cpu-64", "1to1-64",	"1to1-4096",
+					   "1to1-65536", "4to4-64",	"rpc-64"};
 
 	for (size_t f = 0; f < N(figs); f++) {
 		const struct figure *s = ok("shmbox", figs[f]);

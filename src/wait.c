@@ -217,10 +217,13 @@ static int64_t now_ns(void)
 static bool yield(struct shmbox *b)
 {
 	int64_t t0 = now_ns(), took;
+	int64_t again = atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed);
 	uint64_t moved = progress(b);
 
-	if (t0 < atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed))
+	if (t0 < again)
 		return false;
+	if (again != 0) /* the 100 ms are over */
+		atomic_store_explicit(&b->yield_again_ns, 0, memory_order_relaxed);
 	sched_yield();
 	took = now_ns() - t0;
 	moved = progress(b) - moved;
@@ -236,7 +239,11 @@ static bool yield(struct shmbox *b)
  * behind us (more processes than cores).  False: stop spinning and sleep. */
 bool shmbox__spin(struct shmbox *b, unsigned i)
 {
-	if (i % SHMBOX__YIELD_EVERY == 0 && peer_may_share_cpu(b))
+	/* After a useless yield, a waiter whose peer shares its CPU sleeps at
+	 * once: spinning only keeps that peer from running. */
+	bool early = i == 1 && atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed) != 0;
+
+	if ((i % SHMBOX__YIELD_EVERY == 0 || early) && peer_may_share_cpu(b))
 		return yield(b);
 	shmbox__cpu_relax();
 	return true;

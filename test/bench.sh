@@ -21,7 +21,7 @@ cat "$dir/out"
 bad=$(awk -F, '$1 == "figure" && $18 != "ok" && $18 != "n/a"' "$dir/r.csv")
 [ -z "$bad" ] || fail "figure rows neither ok nor n/a: $bad"
 n=$(awk -F, '$1 == "figure" && $3 == "shmbox" && $18 == "ok"' "$dir/r.csv" | wc -l)
-[ "$n" -eq 8 ] || fail "shmbox measured in $n figures, expected 8"
+[ "$n" -eq 9 ] || fail "shmbox measured in $n figures, expected 9"
 n=$(awk -F, '$1 == "reference" && $18 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -ge 7 ] || fail "only $n references measured"
 # Key files (mkstemp in TMPDIR) are deleted; Boost's queues are removed.
