@@ -205,8 +205,11 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 			errno = EPROTO;
 			return -1;
 		}
-		if (sp.spins < sp.budget && d->timeout_ms != 0 && shmbox__spin(b, ++sp.spins))
-			continue;
+		if (sp.spins < sp.budget && d->timeout_ms != 0) {
+			sp.spins++;
+			if (shmbox__spin(b, &sp))
+				continue;
+		}
 		dead = holder_dead(b, rs, w, pos);
 		if (dead < 0)
 			return -1;

@@ -60,6 +60,7 @@ static inline bool shmbox__destroyed(const struct shmbox *b)
 struct shmbox__spinner {
 	unsigned spins, budget;
 	bool slept;
+	unsigned char peers; /* where the peers were, when last looked (wait.c) */
 };
 /* Inline, field by field: returning the struct by value made every put and
  * get reload it whole from two narrower stores, a store-forwarding stall
@@ -69,13 +70,14 @@ static inline void shmbox__spinner_start(struct shmbox__spinner *sp, struct shmb
 	sp->spins = 0;
 	sp->budget = atomic_load_explicit(&b->spin_budget, memory_order_relaxed);
 	sp->slept = false;
+	sp->peers = 0;
 }
 void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
 #define SHMBOX__SPIN_MIN 32
 #define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */
 void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128
-bool shmbox__spin(struct shmbox *b, unsigned i);
+bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp);
 int shmbox__note_cpu(struct shmbox *b);
 /* Record the time of a put or get, to the second, for `shmbox info`.
  * time() is the vDSO's cheapest read (one load, no clock dispatch and no

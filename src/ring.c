@@ -164,7 +164,7 @@ static int wait_turn(struct shmbox *b, struct claim *c, struct shmbox__spinner *
 			errno = EIDRM;
 			return -1;
 		}
-		if (shmbox__spin(b, sp->spins))
+		if (shmbox__spin(b, sp))
 			return 0;
 	}
 	sp->slept = true;

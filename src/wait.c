@@ -159,27 +159,31 @@ int shmbox__note_cpu(struct shmbox *b)
 	return (int)v;
 }
 
-/* Might a peer be waiting for this CPU?  True if another attached process
- * last ran here, or its CPU is not known.  A peer on another CPU is either
- * running, and then spinning on is right, or queued there, and then our
- * yield cannot reach it: it would only hand our CPU to whatever else is
- * runnable here (on a busy machine, a CPU-bound stranger, for a whole time
- * slice: a 1.4 ms stall where the wait was a microsecond). */
-static bool peer_may_share_cpu(struct shmbox *b)
+/* Where our peers are: the other attached processes, by the CPU each last
+ * ran on.  A peer on another CPU is either running, and then spinning on
+ * may end our wait, or queued there, and then our yield cannot reach it:
+ * it would only hand our CPU to whatever else is runnable here (on a busy
+ * machine, a CPU-bound stranger, for a whole time slice: a 1.4 ms stall
+ * where the wait was a microsecond).  A peer on our CPU, or one whose CPU
+ * is not known, may be queued behind us: spinning only keeps it waiting. */
+enum peers { NOT_LOOKED, ALL_ELSEWHERE, SOME_HERE, NONE_ELSEWHERE };
+
+static enum peers where_peers_are(struct shmbox *b)
 {
 	uint32_t here = (uint32_t)shmbox__note_cpu(b), cpu;
+	bool some_here = false, some_elsewhere = false;
 	unsigned i;
 
-	if (here == 0)
-		return true;
 	for (i = 0; i < b->max_procs; i++) {
 		if (i == b->me || atomic_load_explicit(&b->procs[i].pid, memory_order_relaxed) == 0)
 			continue;
 		cpu = atomic_load_explicit(&b->procs[i].cpu, memory_order_relaxed);
-		if (cpu == 0 || cpu == here)
-			return true;
+		if (here == 0 || cpu == 0 || cpu == here)
+			some_here = true;
+		else
+			some_elsewhere = true;
 	}
-	return false;
+	return !some_here ? ALL_ELSEWHERE : some_elsewhere ? SOME_HERE : NONE_ELSEWHERE;
 }
 
 /* Positions moved so far in both rings: how much work our peers did. */
@@ -217,13 +221,10 @@ static int64_t now_ns(void)
 static bool yield(struct shmbox *b)
 {
 	int64_t t0 = now_ns(), took;
-	int64_t again = atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed);
 	uint64_t moved = progress(b);
 
-	if (t0 < again)
+	if (t0 < atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed))
 		return false;
-	if (again != 0) /* the 100 ms are over */
-		atomic_store_explicit(&b->yield_again_ns, 0, memory_order_relaxed);
 	sched_yield();
 	took = now_ns() - t0;
 	moved = progress(b) - moved;
@@ -234,16 +235,22 @@ static bool yield(struct shmbox *b)
 }
 
 /* One step of a bounded busy-wait: a peer that is mid-copy usually
- * finishes sooner than a sleep and a wakeup would take.  Now and then we
- * yield the processor instead, if the peer we wait for may be queued
- * behind us (more processes than cores).  False: stop spinning and sleep. */
-bool shmbox__spin(struct shmbox *b, unsigned i)
+ * finishes sooner than a sleep and a wakeup would take.  After a few
+ * steps we look where our peers are, and again every YIELD_EVERY steps:
+ * - all on other CPUs: we only spin;
+ * - some here: we yield now and then, in case the one we wait for is
+ *   queued behind us (more processes than cores);
+ * - none elsewhere: spinning cannot end the wait, we yield at once.
+ * False: stop spinning and sleep (yield said so). */
+#define LOOK_AFTER 16 /* steps: most waits between running peers end sooner */
+bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp)
 {
-	/* After a useless yield, a waiter whose peer shares its CPU sleeps at
-	 * once: spinning only keeps that peer from running. */
-	bool early = i == 1 && atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed) != 0;
+	unsigned i = sp->spins;
 
-	if ((i % SHMBOX__YIELD_EVERY == 0 || early) && peer_may_share_cpu(b))
+	if (i == LOOK_AFTER || i % SHMBOX__YIELD_EVERY == 0)
+		sp->peers = (unsigned char)where_peers_are(b);
+	if (i >= LOOK_AFTER && ((sp->peers == NONE_ELSEWHERE && i % LOOK_AFTER == 0) ||
+				(sp->peers == SOME_HERE && i % SHMBOX__YIELD_EVERY == 0)))
 		return yield(b);
 	shmbox__cpu_relax();
 	return true;
