@@ -2,6 +2,7 @@
  * message arrives once, whole, and in its producer's order. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +76,13 @@ static void check_tally(struct tally *t, unsigned producers)
 	munmap(t, sizeof(*t));
 }
 
-static void processes(unsigned producers, unsigned consumers, size_t slots)
+/* crowded: every process, and one that only spins, on one CPU. */
+static void processes(unsigned producers, unsigned consumers, size_t slots, bool crowded)
 {
 	const char *path;
 	shmbox_t *box = tu_create(slots, SLOT_SIZE, &path);
 	struct tally *t = tally_new();
-	pid_t pids[2 * MAX_PRODUCERS];
+	pid_t pids[2 * MAX_PRODUCERS], hog = crowded ? tu_hog() : 0;
 	unsigned i;
 
 	for (i = 0; i < producers + consumers; i++) {
@@ -89,6 +91,8 @@ static void processes(unsigned producers, unsigned consumers, size_t slots)
 			shmbox_t *mine;
 			int r;
 
+			if (crowded)
+				tu_pin_first_cpu();
 			if (shmbox_open(path, TU_PROJ, &mine) == -1)
 				_exit(100);
 			r = i < producers ? produce(mine, i) : consume(mine, t);
@@ -102,15 +106,21 @@ static void processes(unsigned producers, unsigned consumers, size_t slots)
 		ck_assert_int_eq(shmbox_put(box, NULL, 0, -1), 0);
 	for (i = producers; i < producers + consumers; i++)
 		ck_assert_int_eq(tu_reap(pids[i]), 0);
+	if (crowded)
+		tu_kill_hog(hog);
 	check_tally(t, producers);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 
-START_TEST(one_producer_one_consumer) { processes(1, 1, 8); }
+START_TEST(one_producer_one_consumer) { processes(1, 1, 8, false); }
 END_TEST
-START_TEST(four_producers_three_consumers) { processes(4, 3, 8); }
+START_TEST(four_producers_three_consumers) { processes(4, 3, 8, false); }
 END_TEST
-START_TEST(eight_producers_two_consumers_one_slot) { processes(8, 2, 1); }
+START_TEST(eight_producers_two_consumers_one_slot) { processes(8, 2, 1, false); }
+END_TEST
+/* Waiters whose peers share their CPU with a process that never waits: the
+ * path where yields are useless and a waiter sleeps instead (wait.c). */
+START_TEST(crowded_on_one_cpu_with_a_hog) { processes(2, 2, 4, true); }
 END_TEST
 
 struct worker {
@@ -164,6 +174,7 @@ Suite *suite_procs(void)
 	tcase_add_test(tc, one_producer_one_consumer);
 	tcase_add_test(tc, four_producers_three_consumers);
 	tcase_add_test(tc, eight_producers_two_consumers_one_slot);
+	tcase_add_test(tc, crowded_on_one_cpu_with_a_hog);
 	tcase_add_test(tc, threads_sharing_one_handle);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -147,6 +149,42 @@ pid_t tu_fork(void)
 	pid = fork();
 	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
 	return pid;
+}
+
+void tu_pin_first_cpu(void)
+{
+	cpu_set_t all, one;
+	int cpu;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &all); cpu++)
+		;
+	ck_assert_int_lt(cpu, CPU_SETSIZE);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+}
+
+pid_t tu_hog(void)
+{
+	pid_t parent = getpid(), pid = tu_fork();
+
+	if (pid == 0) {
+		volatile unsigned long spin = 0;
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+			_exit(1);
+		tu_pin_first_cpu();
+		for (;;)
+			spin++;
+	}
+	return pid;
+}
+
+void tu_kill_hog(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 }
 
 int tu_reap(pid_t pid)

@@ -34,6 +34,12 @@ pid_t tu_fork(void);
  * between two sleeps of a blocked call is handled but ends no sleep);
  * its exit status, as tu_reap.  Fails the test after 10 s. */
 int tu_signal_until_exit(pid_t pid, int sig);
+/* Pin the calling process to the first CPU it may use. */
+void tu_pin_first_cpu(void);
+/* A child that spins on the first CPU until killed (tu_kill_hog), and
+ * dies with the test process if that ends first. */
+pid_t tu_hog(void);
+void tu_kill_hog(pid_t pid);
 /* Wait for a child; its exit status, or 128 + signal. */
 int tu_reap(pid_t pid);
 
