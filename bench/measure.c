@@ -508,7 +508,10 @@ static void series_calibrate(struct series *s)
 	snprintf(s->f->config, sizeof(s->f->config), "%s", o.config);
 }
 
-/* One repetition of the calibrated size; its results kept. */
+/* One repetition of the calibrated size; its results kept.  A repetition
+ * that ran over twice its time (a transport whose speed swings, like a
+ * spinning one on a busy machine) shortens the later ones back to it:
+ * calibrated in a fast phase, they could last 25 times too long. */
 static void series_rep(struct series *s)
 {
 	struct rep_out o;
@@ -516,6 +519,11 @@ static void series_rep(struct series *s)
 
 	if (series_run(s, s->f->n, &o) == -1)
 		return;
+	if (o.wall_s > 2 * g_target_s) {
+		uint64_t n = (uint64_t)((double)s->f->n * g_target_s / o.wall_s);
+
+		s->f->n = n < 200 ? 200 : n;
+	}
 	s->rate[r] = (double)o.ops / o.wall_s;
 	s->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
 	s->p50[r] = o.p50_us;
