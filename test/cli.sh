@@ -96,9 +96,9 @@ for args in "create -n abc $b" "create -n 0 $b" "create -s 99999999999 $b" \
 	"recv -t soon $a" "recv -c 0 $a" "watch -i 1 $a" "info -p 0 $a" "create -p 256 $b"; do
 	set -- $args
 	run "$shmbox" "$@"; status $EX_USAGE "$args"
-	err_has "$2 $3: " "$args"
+	err_has "$1: $2 $3: " "$args"
 done
-run "$shmbox" create -m 888 "$b"; status $EX_USAGE "create -m 888"; err_has "-m 888" "-m 888"
+run "$shmbox" create -m 888 "$b"; status $EX_USAGE "create -m 888"; err_has "create: -m 888: " "-m 888"
 run "$shmbox" recv -r -c 2 "$a"; status $EX_USAGE "recv -r -c 2"
 
 # send and recv: arguments, an empty message, lines, NUL-ended, raw bytes

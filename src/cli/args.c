@@ -27,13 +27,18 @@ void cli_version(void)
 	exit(EX_OK);
 }
 
+/* The subcommand whose options are being read, for messages that name it
+ * as the option parser's own do. */
+static const char *cmd_name;
+
 long long cli_number(char opt, const char *arg, const char *what, long long min, long long max)
 {
 	const char *errstr;
 	long long n = strtonum(arg, min, max, &errstr);
 
 	if (errstr != NULL)
-		errx(EX_USAGE, "-%c %s: %s is %s (%lld to %lld)", opt, arg, what, errstr, min, max);
+		errx(EX_USAGE, "%s%s-%c %s: %s is %s (%lld to %lld)", cmd_name ? cmd_name : "",
+		     cmd_name ? ": " : "", opt, arg, what, errstr, min, max);
 	return n;
 }
 
@@ -56,6 +61,7 @@ int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, const char *opt
 	int c;
 
 	opterr = 0; /* our messages name the subcommand */
+	cmd_name = cmd->name;
 	for (;;) {
 		c = getopt_long(argc, argv, optstring, longopts, NULL);
 		switch (c) {

@@ -28,7 +28,7 @@ static mode_t mode(const char *arg)
 	errno = 0;
 	m = strtol(arg, &end, 8);
 	if (end == arg || *end != '\0' || errno != 0 || m < 1 || m > 0777)
-		errx(EX_USAGE, "-m %s: the mode is invalid (octal, 1 to 777)", arg);
+		errx(EX_USAGE, "create: -m %s: the mode is invalid (octal, 1 to 777)", arg);
 	return (mode_t)m;
 }
 
