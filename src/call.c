@@ -207,7 +207,7 @@ static ssize_t await_reply(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_
 		}
 		if (sp.spins < sp.budget && d->timeout_ms != 0) {
 			sp.spins++;
-			if (shmbox__spin(b, &sp))
+			if (shmbox__spin(b, &sp, d))
 				continue;
 		}
 		dead = holder_dead(b, rs, w, pos);

@@ -74,21 +74,26 @@ static inline void shmbox__spinner_start(struct shmbox__spinner *sp, struct shmb
 }
 void shmbox__spinner_learn(struct shmbox *b, const struct shmbox__spinner *sp);
 #define SHMBOX__SPIN_MIN 32
-#define SHMBOX__SPIN_LIMIT 1024 /* pauses, about 20 us here: see README, performance */
+#define SHMBOX__SPIN_LIMIT 1024 /* steps (pauses, or yields): see README, performance */
 void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128
-bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp);
-int shmbox__note_cpu(struct shmbox *b);
+bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp, struct shmbox__deadline *d);
+uint32_t shmbox__note_cpu(struct shmbox *b);
 /* Record the time of a put or get, to the second, for `shmbox info`.
  * time() is the vDSO's cheapest read (one load, no clock dispatch and no
  * retry loop), and the store is made only when the second changes, so the
- * line is not dirtied on every message. */
-static inline void shmbox__touch(_Atomic int64_t *when)
+ * line is not dirtied on every message.  Once a second, also note our CPU:
+ * a process that never waits would otherwise keep the one it attached on. */
+static inline void shmbox__touch(struct shmbox *b, _Atomic int64_t *when)
 {
 	int64_t now = (int64_t)time(NULL);
 
 	if (atomic_load_explicit(when, memory_order_relaxed) != now)
 		atomic_store_explicit(when, now, memory_order_relaxed);
+	if (atomic_load_explicit(&b->cpu_noted_at, memory_order_relaxed) != now) {
+		atomic_store_explicit(&b->cpu_noted_at, now, memory_order_relaxed);
+		shmbox__note_cpu(b);
+	}
 }
 
 /* ring.c: a claim on a slot, as put and get take it. */

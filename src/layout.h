@@ -195,7 +195,8 @@ struct shmbox {
 	unsigned me; /* our token index */
 	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
 	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
-	_Atomic int64_t yield_again_ns; /* see wait.c, shmbox__spin */
+	_Atomic int64_t yield_again_ns; /* no yields before this (CLOCK_MONOTONIC ns): wait.c, yield() */
+	_Atomic int64_t cpu_noted_at;	/* second of touch's last shmbox__note_cpu */
 	int shmid;
 	int semid;
 	pid_t pid;

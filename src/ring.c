@@ -164,7 +164,7 @@ static int wait_turn(struct shmbox *b, struct claim *c, struct shmbox__spinner *
 			errno = EIDRM;
 			return -1;
 		}
-		if (shmbox__spin(b, sp))
+		if (shmbox__spin(b, sp, d))
 			return 0;
 	}
 	sp->slept = true;
@@ -227,7 +227,7 @@ bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct clai
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
 	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
-	shmbox__touch(&r->h->last_put);
+	shmbox__touch(b, &r->h->last_put);
 	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
 	return true;
@@ -254,7 +254,7 @@ bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct clai
 	if (!cas_sc(&c->slot->word, c->word,
 		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;
-	shmbox__touch(&r->h->last_get);
+	shmbox__touch(b, &r->h->last_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was

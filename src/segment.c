@@ -83,6 +83,8 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 	b->semid = semid;
 	b->pid = getpid();
 	atomic_init(&b->spin_budget, SHMBOX__SPIN_LIMIT);
+	atomic_init(&b->yield_again_ns, 0);
+	atomic_init(&b->cpu_noted_at, 0);
 	return b;
 }
 

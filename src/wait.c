@@ -107,6 +107,13 @@ int shmbox__sleep(struct shmbox *b, _Atomic uint32_t *waiting, int sem,
 	struct timespec span = sleep_span(d, st >= SHMBOX__WRITING && st <= SHMBOX__READING);
 	int e;
 
+	if (shmbox__destroyed(b)) {
+		/* "look again" would only bring us back here: a busy loop until
+		 * the deadline, in shmbox_destroy's window or when the flag was
+		 * written by someone else */
+		errno = EIDRM;
+		return -1;
+	}
 	atomic_fetch_add_explicit(waiting, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(word, memory_order_seq_cst) != w || shmbox__destroyed(b)) {
 		unannounce(b, waiting, sem);
@@ -147,34 +154,46 @@ void shmbox__wake_one(struct shmbox *b, _Atomic uint32_t *waiting, int sem, uint
 
 /* Write down the CPU we run on, in our proc-table entry (only when it
  * changed, so the line stays clean).  Returns 1 + the CPU, or 0 if the
- * system cannot tell. */
-int shmbox__note_cpu(struct shmbox *b)
+ * system cannot tell.  Called when a process attaches, when a wait looks
+ * where its peers are, and once a second from puts and gets (touch). */
+uint32_t shmbox__note_cpu(struct shmbox *b)
 {
-	_Atomic uint32_t *mine = &b->procs[b->me].cpu;
-	int cpu = sched_getcpu(); /* glibc reads it from the rseq area: no system call */
-	uint32_t v = cpu < 0 ? 0 : (uint32_t)cpu + 1;
+	_Atomic uint32_t *mine;
+	int cpu;
+	uint32_t v;
 
+	if (b->rdonly)
+		return 0; /* an observer holds no entry, and its mapping is read-only */
+	mine = &b->procs[b->me].cpu;
+	cpu = sched_getcpu(); /* glibc 2.35 on: read from the rseq area, no system call */
+	v = cpu < 0 ? 0 : (uint32_t)cpu + 1;
 	if (atomic_load_explicit(mine, memory_order_relaxed) != v)
 		atomic_store_explicit(mine, v, memory_order_relaxed);
-	return (int)v;
+	return v;
 }
 
 /* Where our peers are: the other attached processes, by the CPU each last
- * ran on.  A peer on another CPU is either running, and then spinning on
+ * noted.  A peer on another CPU is either running, and then spinning on
  * may end our wait, or queued there, and then our yield cannot reach it:
  * it would only hand our CPU to whatever else is runnable here (on a busy
  * machine, a CPU-bound stranger, for a whole time slice: a 1.4 ms stall
  * where the wait was a microsecond).  A peer on our CPU, or one whose CPU
- * is not known, may be queued behind us: spinning only keeps it waiting. */
+ * is not known, may be queued behind us: spinning only keeps it waiting.
+ * Taken for a peer here: any peer when we cannot tell our own CPU, and
+ * another handle of our own process.  Not seen at all: threads sharing our
+ * handle; with no other process attached we know nothing, and say
+ * SOME_HERE, yielding now and then as for any mix.  The scan stops once
+ * the answer is SOME_HERE; otherwise it reads max_procs entries (64 by
+ * default), at most every 16 steps of a wait. */
 enum peers { NOT_LOOKED, ALL_ELSEWHERE, SOME_HERE, NONE_ELSEWHERE };
 
 static enum peers where_peers_are(struct shmbox *b)
 {
-	uint32_t here = (uint32_t)shmbox__note_cpu(b), cpu;
+	uint32_t here = shmbox__note_cpu(b), cpu;
 	bool some_here = false, some_elsewhere = false;
 	unsigned i;
 
-	for (i = 0; i < b->max_procs; i++) {
+	for (i = 0; i < b->max_procs && !(some_here && some_elsewhere); i++) {
 		if (i == b->me || atomic_load_explicit(&b->procs[i].pid, memory_order_relaxed) == 0)
 			continue;
 		cpu = atomic_load_explicit(&b->procs[i].cpu, memory_order_relaxed);
@@ -183,7 +202,9 @@ static enum peers where_peers_are(struct shmbox *b)
 		else
 			some_elsewhere = true;
 	}
-	return !some_here ? ALL_ELSEWHERE : some_elsewhere ? SOME_HERE : NONE_ELSEWHERE;
+	if (some_here == some_elsewhere) /* both, or no peer seen */
+		return SOME_HERE;
+	return some_here ? NONE_ELSEWHERE : ALL_ELSEWHERE;
 }
 
 /* Positions moved so far in both rings: how much work our peers did. */
@@ -221,37 +242,46 @@ static int64_t now_ns(void)
 static bool yield(struct shmbox *b)
 {
 	int64_t t0 = now_ns(), took;
-	uint64_t moved = progress(b);
+	uint64_t moved;
 
 	if (t0 < atomic_load_explicit(&b->yield_again_ns, memory_order_relaxed))
 		return false;
+	moved = progress(b);
 	sched_yield();
 	took = now_ns() - t0;
 	moved = progress(b) - moved;
-	if (took > SLOW_YIELD_NS && (int64_t)moved < took / SLOW_YIELD_NS_PER_MOVE)
+	if (took > SLOW_YIELD_NS && moved < (uint64_t)(took / SLOW_YIELD_NS_PER_MOVE))
 		atomic_store_explicit(&b->yield_again_ns, t0 + took + NO_YIELD_NS,
 				      memory_order_relaxed);
 	return true;
 }
 
 /* One step of a bounded busy-wait: a peer that is mid-copy usually
- * finishes sooner than a sleep and a wakeup would take.  After a few
+ * finishes sooner than a sleep and a wakeup would take.  After LOOK_AFTER
  * steps we look where our peers are, and again every YIELD_EVERY steps:
  * - all on other CPUs: we only spin;
- * - some here: we yield now and then, in case the one we wait for is
- *   queued behind us (more processes than cores);
- * - none elsewhere: spinning cannot end the wait, we yield at once.
- * False: stop spinning and sleep (yield said so). */
+ * - some here (or we cannot tell): we yield every YIELD_EVERY steps, in
+ *   case the one we wait for is queued behind us (more processes than
+ *   cores);
+ * - none elsewhere: spinning cannot end the wait, and we yield every
+ *   LOOK_AFTER steps.
+ * Never past the deadline: a yield may last a time slice.  False: stop
+ * spinning, and sleep for the rest of this wait. */
 #define LOOK_AFTER 16 /* steps: most waits between running peers end sooner */
-bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp)
+bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp, struct shmbox__deadline *d)
 {
 	unsigned i = sp->spins;
 
 	if (i == LOOK_AFTER || i % SHMBOX__YIELD_EVERY == 0)
 		sp->peers = (unsigned char)where_peers_are(b);
 	if (i >= LOOK_AFTER && ((sp->peers == NONE_ELSEWHERE && i % LOOK_AFTER == 0) ||
-				(sp->peers == SOME_HERE && i % SHMBOX__YIELD_EVERY == 0)))
-		return yield(b);
+				(sp->peers == SOME_HERE && i % SHMBOX__YIELD_EVERY == 0))) {
+		if ((d->timeout_ms > 0 && shmbox__deadline_passed(d)) || !yield(b)) {
+			sp->spins = sp->budget;
+			return false;
+		}
+		return true;
+	}
 	shmbox__cpu_relax();
 	return true;
 }

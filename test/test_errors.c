@@ -182,6 +182,35 @@ static void eidrm_while_blocked(int in_put)
 
 START_TEST(eidrm_for_a_get_blocked_when_destroyed) { eidrm_while_blocked(0); }
 END_TEST
+
+/* The destroyed flag set while a get sleeps, the semaphores still there
+ * (shmbox_destroy's window, or any process writing the flag): the get
+ * fails with EIDRM at its next look, instead of looking again and again
+ * until its timeout, at full CPU. */
+START_TEST(eidrm_for_a_get_asleep_when_the_flag_is_set)
+{
+	const char *path;
+	shmbox_t *box = tu_create(1, 8, &path);
+	struct shmbox__header *h;
+	pid_t pid = tu_fork();
+
+	if (pid == 0) {
+		shmbox_t *mine;
+		char c;
+
+		if (shmbox_open(path, TU_PROJ, &mine) == -1)
+			_exit(100);
+		_exit(shmbox_get(mine, &c, 1, 10000) == -1 ? errno : 101);
+	}
+	tu_wait_sleepers(path, SHMBOX__SEM_GETTERS, 1);
+	h = shmat(shmget(ftok(path, TU_PROJ), 0, 0), NULL, 0);
+	ck_assert_ptr_ne(h, (void *)-1);
+	atomic_store(&h->destroyed, 1);
+	shmdt(h);
+	ck_assert_int_eq(tu_reap(pid), EIDRM);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
 START_TEST(eidrm_for_a_put_blocked_when_destroyed) { eidrm_while_blocked(1); }
 END_TEST
 
@@ -344,6 +373,7 @@ Suite *suite_errors(void)
 	tcase_add_test(tc, etimedout_after_waiting_the_whole_timeout);
 	tcase_add_test(tc, eidrm_on_every_call_through_an_older_handle);
 	tcase_add_test(tc, eidrm_for_a_get_blocked_when_destroyed);
+	tcase_add_test(tc, eidrm_for_a_get_asleep_when_the_flag_is_set);
 	tcase_add_test(tc, eidrm_for_a_put_blocked_when_destroyed);
 	tcase_add_test(tc, eintr_for_a_blocked_get);
 	tcase_add_test(tc, eintr_for_a_blocked_get_even_with_sa_restart);
