@@ -79,6 +79,22 @@ void shmbox__cpu_relax(void);
 #define SHMBOX__YIELD_EVERY 128
 bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp, struct shmbox__deadline *d);
 uint32_t shmbox__note_cpu(struct shmbox *b);
+/* Counting for shmbox__crowded (wait.c).  Exactness does not matter, so a
+ * load and a store, not a locked read-modify-write: with threads sharing a
+ * handle a count may be lost now and then. */
+static inline void shmbox__count(_Atomic uint32_t *n)
+{
+	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+#define SHMBOX__CROWDED_EVERY 256 /* puts and gets between two looks */
+void shmbox__crowded(struct shmbox *b);
+static inline void shmbox__op_done(struct shmbox *b)
+{
+	shmbox__count(&b->ops);
+	if (atomic_load_explicit(&b->ops, memory_order_relaxed) % SHMBOX__CROWDED_EVERY == 0)
+		shmbox__crowded(b);
+}
 /* Record the time of a put or get, to the second, for `shmbox info`.
  * time() is the vDSO's cheapest read (one load, no clock dispatch and no
  * retry loop), and the store is made only when the second changes, so the

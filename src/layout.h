@@ -197,6 +197,7 @@ struct shmbox {
 	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
 	_Atomic int64_t yield_again_ns; /* no yields before this (CLOCK_MONOTONIC ns): wait.c, yield() */
 	_Atomic int64_t cpu_noted_at;	/* second of touch's last shmbox__note_cpu */
+	_Atomic uint32_t ops, races_lost; /* puts and gets, claims lost: wait.c, shmbox__crowded */
 	int shmid;
 	int semid;
 	pid_t pid;

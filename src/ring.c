@@ -62,8 +62,10 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 		switch (lap_diff(w, lap)) {
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
-				if (!cas(&s->word, w, mine))
+				if (!cas(&s->word, w, mine)) {
+					shmbox__count(&b->races_lost);
 					continue;
+				}
 				cas(tail, pos, pos + 1);
 				*c = (struct claim){.slot = s, .pos = pos, .word = mine};
 				return CLAIMED;
@@ -73,6 +75,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 			/* claimed already; the tail lags */
 			__attribute__((fallthrough));
 		case LAP_NEXT:
+			shmbox__count(&b->races_lost);
 			cas(tail, pos, pos + 1);
 			continue;
 		case LAP_PREV:
@@ -117,8 +120,10 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 					errno = EMSGSIZE; /* it stays queued */
 					return -1;
 				}
-				if (!cas(&s->word, w, mine))
+				if (!cas(&s->word, w, mine)) {
+					shmbox__count(&b->races_lost);
 					continue;
+				}
 				cas(head, pos, pos + 1);
 				*c = (struct claim){.slot = s, .pos = pos, .word = mine, .len = len};
 				return CLAIMED;
@@ -127,6 +132,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
+				shmbox__count(&b->races_lost);
 				cas(head, pos, pos + 1);
 				continue;
 			case SHMBOX__FREE:
@@ -137,6 +143,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 				return corrupt();
 			}
 		case LAP_NEXT: /* this position is done with; the head lags */
+			shmbox__count(&b->races_lost);
 			cas(head, pos, pos + 1);
 			continue;
 		case LAP_PREV:
@@ -280,6 +287,7 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 	} while (!shmbox__publish(b, r, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
+	shmbox__op_done(b);
 	return 0;
 }
 
@@ -298,6 +306,7 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 		if (shmbox__release(b, r, &c) && verdict != 1)
 			break;
 	}
+	shmbox__op_done(b);
 	return verdict == -1 ? -1 : (ssize_t)c.len;
 }
 

@@ -256,6 +256,26 @@ static bool yield(struct shmbox *b)
 	return true;
 }
 
+/* Every CROWDED_EVERY puts and gets: if more than one in CROWDED_LOST of
+ * them lost a claim to another process, hand our CPU to a peer queued
+ * behind us, if there is one.  Two processes of the same side (two
+ * producers, or two consumers) running at once on two CPUs take turns at
+ * the tail's or the head's line on every message; a producer and a
+ * consumer running together never share those lines.  With more processes
+ * than CPUs the scheduler pairs them by chance; the yield ends a same-side
+ * pairing that it has let last.  (A test program with 4 producers and 4
+ * consumers on 2 CPUs: 14-15 M messages/s, and 22-33 M with the producers
+ * pinned to one CPU and the consumers to the other.) */
+#define CROWDED_LOST 8
+void shmbox__crowded(struct shmbox *b)
+{
+	uint32_t lost = atomic_load_explicit(&b->races_lost, memory_order_relaxed);
+
+	atomic_store_explicit(&b->races_lost, 0, memory_order_relaxed);
+	if (lost > SHMBOX__CROWDED_EVERY / CROWDED_LOST && where_peers_are(b) == SOME_HERE)
+		(void)yield(b);
+}
+
 /* One step of a bounded busy-wait: a peer that is mid-copy usually
  * finishes sooner than a sleep and a wakeup would take.  After LOOK_AFTER
  * steps we look where our peers are, and again every YIELD_EVERY steps:
