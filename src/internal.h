@@ -81,18 +81,25 @@ bool shmbox__spin(struct shmbox *b, struct shmbox__spinner *sp, struct shmbox__d
 uint32_t shmbox__note_cpu(struct shmbox *b);
 /* Counting for shmbox__crowded (wait.c).  Exactness does not matter, so a
  * load and a store, not a locked read-modify-write: with threads sharing a
- * handle a count may be lost now and then. */
-static inline void shmbox__count(_Atomic uint32_t *n)
+ * handle a count may be lost now and then.  Returns the count. */
+static inline uint32_t shmbox__count(_Atomic uint32_t *n)
 {
-	atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	uint32_t v = atomic_load_explicit(n, memory_order_relaxed) + 1;
+
+	atomic_store_explicit(n, v, memory_order_relaxed);
+	return v;
 }
 #define SHMBOX__CROWDED_EVERY 256 /* puts and gets between two looks */
 void shmbox__crowded(struct shmbox *b);
-static inline void shmbox__op_done(struct shmbox *b)
+/* At the start of a put or get on the message ring, before it claims
+ * anything: the crowded check's yield then holds no slot, and is skipped
+ * for a call that must not wait (timeout 0).  Calls (the request ring)
+ * are left out: there the server is the one to keep running. */
+static inline void shmbox__op_start(struct shmbox *b, const struct shmbox__ring *r,
+				    const struct shmbox__deadline *d)
 {
-	shmbox__count(&b->ops);
-	if (atomic_load_explicit(&b->ops, memory_order_relaxed) % SHMBOX__CROWDED_EVERY == 0)
+	if (r == &b->ring[SHMBOX__MESSAGES] &&
+	    shmbox__count(&b->counters.ops) % SHMBOX__CROWDED_EVERY == 0 && d->timeout_ms != 0)
 		shmbox__crowded(b);
 }
 /* Record the time of a put or get, to the second, for `shmbox info`.

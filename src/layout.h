@@ -197,7 +197,15 @@ struct shmbox {
 	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
 	_Atomic int64_t yield_again_ns; /* no yields before this (CLOCK_MONOTONIC ns): wait.c, yield() */
 	_Atomic int64_t cpu_noted_at;	/* second of touch's last shmbox__note_cpu */
-	_Atomic uint32_t ops, races_lost; /* puts and gets, claims lost: wait.c, shmbox__crowded */
+	/* Written on every put and get: a line of their own, so that threads
+	 * sharing the handle do not take the line the fields above are read
+	 * from (the handle comes from malloc, hence padding, not alignment). */
+	struct {
+		char before[SHMBOX__CACHELINE];
+		_Atomic uint32_t ops;	      /* puts and gets on the message ring */
+		_Atomic uint32_t races_lost; /* claims lost to others: wait.c, shmbox__crowded */
+		char after[SHMBOX__CACHELINE - 2 * sizeof(uint32_t)];
+	} counters;
 	int shmid;
 	int semid;
 	pid_t pid;

@@ -47,6 +47,14 @@ static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint6
 	       atomic_load_explicit(position, memory_order_acquire) != pos;
 }
 
+/* A claim on the message ring lost to another claimer: see wait.c,
+ * shmbox__crowded. */
+static void race_lost(struct shmbox *b, const struct shmbox__ring *r)
+{
+	if (r == &b->ring[SHMBOX__MESSAGES])
+		shmbox__count(&b->counters.races_lost);
+}
+
 static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 {
 	_Atomic uint64_t *tail = &r->h->tail;
@@ -63,7 +71,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
 				if (!cas(&s->word, w, mine)) {
-					shmbox__count(&b->races_lost);
+					race_lost(b, r);
 					continue;
 				}
 				cas(tail, pos, pos + 1);
@@ -75,7 +83,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 			/* claimed already; the tail lags */
 			__attribute__((fallthrough));
 		case LAP_NEXT:
-			shmbox__count(&b->races_lost);
+			race_lost(b, r);
 			cas(tail, pos, pos + 1);
 			continue;
 		case LAP_PREV:
@@ -121,7 +129,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 					return -1;
 				}
 				if (!cas(&s->word, w, mine)) {
-					shmbox__count(&b->races_lost);
+					race_lost(b, r);
 					continue;
 				}
 				cas(head, pos, pos + 1);
@@ -132,7 +140,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
-				shmbox__count(&b->races_lost);
+				race_lost(b, r);
 				cas(head, pos, pos + 1);
 				continue;
 			case SHMBOX__FREE:
@@ -143,7 +151,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 				return corrupt();
 			}
 		case LAP_NEXT: /* this position is done with; the head lags */
-			shmbox__count(&b->races_lost);
+			race_lost(b, r);
 			cas(head, pos, pos + 1);
 			continue;
 		case LAP_PREV:
@@ -208,6 +216,7 @@ int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 	struct shmbox__spinner sp;
 	int rc;
 
+	shmbox__op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
@@ -246,6 +255,7 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 	struct shmbox__spinner sp;
 	int rc;
 
+	shmbox__op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
@@ -287,7 +297,6 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 	} while (!shmbox__publish(b, r, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
-	shmbox__op_done(b);
 	return 0;
 }
 
@@ -306,7 +315,6 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 		if (shmbox__release(b, r, &c) && verdict != 1)
 			break;
 	}
-	shmbox__op_done(b);
 	return verdict == -1 ? -1 : (ssize_t)c.len;
 }
 

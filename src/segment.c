@@ -85,8 +85,8 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 	atomic_init(&b->spin_budget, SHMBOX__SPIN_LIMIT);
 	atomic_init(&b->yield_again_ns, 0);
 	atomic_init(&b->cpu_noted_at, 0);
-	atomic_init(&b->ops, 0);
-	atomic_init(&b->races_lost, 0);
+	atomic_init(&b->counters.ops, 0);
+	atomic_init(&b->counters.races_lost, 0);
 	return b;
 }
 

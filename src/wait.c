@@ -256,9 +256,11 @@ static bool yield(struct shmbox *b)
 	return true;
 }
 
-/* Every CROWDED_EVERY puts and gets: if more than one in CROWDED_LOST of
- * them lost a claim to another process, hand our CPU to a peer queued
- * behind us, if there is one.  Two processes of the same side (two
+/* Every CROWDED_EVERY puts and gets on the message ring (counted per
+ * handle, at their start): if more than CROWDED_EVERY / CROWDED_LOST claims
+ * were lost meanwhile to another claimer (a lost compare-and-swap, or a
+ * tail or head found lagging: about one put or get in 8 to 16), hand our
+ * CPU to a peer that may be queued behind us.  Two processes of the same side (two
  * producers, or two consumers) running at once on two CPUs take turns at
  * the tail's or the head's line on every message; a producer and a
  * consumer running together never share those lines.  With more processes
@@ -269,10 +271,10 @@ static bool yield(struct shmbox *b)
 #define CROWDED_LOST 8
 void shmbox__crowded(struct shmbox *b)
 {
-	uint32_t lost = atomic_load_explicit(&b->races_lost, memory_order_relaxed);
+	uint32_t lost = atomic_load_explicit(&b->counters.races_lost, memory_order_relaxed);
 
-	atomic_store_explicit(&b->races_lost, 0, memory_order_relaxed);
-	if (lost > SHMBOX__CROWDED_EVERY / CROWDED_LOST && where_peers_are(b) == SOME_HERE)
+	atomic_store_explicit(&b->counters.races_lost, 0, memory_order_relaxed);
+	if (lost > SHMBOX__CROWDED_EVERY / CROWDED_LOST && where_peers_are(b) != ALL_ELSEWHERE)
 		(void)yield(b);
 }
 

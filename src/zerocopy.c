@@ -72,7 +72,6 @@ int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 		return -1;
 	}
 	zc->data = NULL;
-	shmbox__op_done(b);
 	return 0;
 }
 
@@ -100,6 +99,5 @@ int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
 		return -1;
 	}
 	zc->data = NULL;
-	shmbox__op_done(b);
 	return 0;
 }
