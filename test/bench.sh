@@ -17,13 +17,19 @@ TMPDIR="$dir/keys" "$top/bench/shmbox-bench" -r 1 -t 0.02 -o "$dir/r.csv" -p "$d
 cat "$dir/out"
 
 ! grep -q FAILED "$dir/out" || fail "a figure FAILED"
-# Every figure row is measured or says why not (n/a); shmbox has all eight.
+# Every figure row is measured or says why not (n/a); shmbox has all nine.
 bad=$(awk -F, '$1 == "figure" && $18 != "ok" && $18 != "n/a"' "$dir/r.csv")
 [ -z "$bad" ] || fail "figure rows neither ok nor n/a: $bad"
 n=$(awk -F, '$1 == "figure" && $3 == "shmbox" && $18 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -eq 9 ] || fail "shmbox measured in $n figures, expected 9"
 n=$(awk -F, '$1 == "reference" && $18 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -ge 7 ] || fail "only $n references measured"
+# The two small tools run (unpinned: CPU numbers differ between machines).
+for args in "-t 0.05 - -" "-t 0.05 -T pipe - - -"; do
+	TMPDIR="$dir/keys" "$top/bench/shmbox-placement" $args >>"$dir/out" 2>&1 ||
+		fail "shmbox-placement $args exited $?"
+done
+TMPDIR="$dir/keys" "$top/bench/shmbox-mpmc" -n 40000 >>"$dir/out" 2>&1 || fail "shmbox-mpmc exited $?"
 # Key files (mkstemp in TMPDIR) are deleted; Boost's queues are removed.
 [ -z "$(ls -A "$dir/keys")" ] || fail "key files left: $(ls "$dir/keys")"
 ls /dev/shm >"$dir/shm.after" 2>/dev/null
