@@ -183,17 +183,20 @@ uint32_t shmbox__note_cpu(struct shmbox *b)
  * another handle of our own process.  Not seen at all: threads sharing our
  * handle; with no other process attached we know nothing, and say
  * SOME_HERE, yielding now and then as for any mix.  The scan stops once
- * the answer is SOME_HERE; otherwise it reads max_procs entries (64 by
- * default), at most every 16 steps of a wait. */
+ * the answer is SOME_HERE, and reads at most LOOK_PROCS entries (max_procs
+ * is 64 by default, and may be 65535: a megabyte at every look).  Tokens
+ * are taken lowest first, so with up to LOOK_PROCS processes attached they
+ * are nearly always all seen; with more, some share every CPU anyway. */
 enum peers { NOT_LOOKED, ALL_ELSEWHERE, SOME_HERE, NONE_ELSEWHERE };
+#define LOOK_PROCS 256u
 
 static enum peers where_peers_are(struct shmbox *b)
 {
 	uint32_t here = shmbox__note_cpu(b), cpu;
 	bool some_here = false, some_elsewhere = false;
-	unsigned i;
+	unsigned i, n = b->max_procs < LOOK_PROCS ? b->max_procs : LOOK_PROCS;
 
-	for (i = 0; i < b->max_procs && !(some_here && some_elsewhere); i++) {
+	for (i = 0; i < n && !(some_here && some_elsewhere); i++) {
 		if (i == b->me || atomic_load_explicit(&b->procs[i].pid, memory_order_relaxed) == 0)
 			continue;
 		cpu = atomic_load_explicit(&b->procs[i].cpu, memory_order_relaxed);
