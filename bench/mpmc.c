@@ -4,9 +4,10 @@
  * CPU 1 (README, "Where the time goes": what two
  * same-side processes running at once cost).
  *
- *   shmbox-mpmc [-n MESSAGES] [-p PRODUCERS] [-c CONSUMERS] [-s]
+ *   shmbox-mpmc [-n MESSAGES] [-p PRODUCERS] [-c CONSUMERS] [-S SLOTS] [-s]
  *
- * -s: split, producers on CPU 0 and consumers on CPU 1.  Prints M msgs/s.
+ * -s: split, producers on CPU 0 and consumers on CPU 1; -S: the ring's
+ * slots (default 16384).  Prints M msgs/s.
  */
 #include <errno.h>
 #include <sched.h>
@@ -76,16 +77,17 @@ int main(int argc, char **argv)
 	shmbox_t *box;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "n:p:c:s")) != -1) {
+	while ((opt = getopt(argc, argv, "n:p:c:S:s")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'p': np = atoi(optarg); break;
 		case 'c': nc = atoi(optarg); break;
 		case 's': split = 1; break;
+		case 'S': attr.slots = (size_t)atol(optarg); break;
 		default: goto usage;
 		}
 	}
-	if (optind != argc || n < 1 || np < 1 || nc < 1 || np > MAX_PROCS || nc > MAX_PROCS ||
+	if (optind != argc || n < 1 || np < 1 || nc < 1 || np > MAX_PROCS || nc > MAX_PROCS || attr.slots < 1 ||
 	    n % np != 0 || n % nc != 0)
 		goto usage;
 	snprintf(key, sizeof(key), "%s/shmbox-mpmc.XXXXXX",
@@ -119,7 +121,7 @@ int main(int argc, char **argv)
 	       (double)n / t0 / 1e6);
 	return 0;
 usage:
-	fprintf(stderr, "usage: shmbox-mpmc [-n MESSAGES] [-p PRODUCERS] [-c CONSUMERS] [-s]\n"
+	fprintf(stderr, "usage: shmbox-mpmc [-n MESSAGES] [-p PRODUCERS] [-c CONSUMERS] [-S SLOTS] [-s]\n"
 			"  MESSAGES a multiple of both counts, at most %d of each\n",
 		MAX_PROCS);
 	return 2;
