@@ -155,11 +155,17 @@ START_TEST(eidrm_on_every_call_through_an_older_handle)
 END_TEST
 
 /* A child blocks in get (or put, on a full box); the parent destroys the
- * mailbox under it.  The child's exit status is the errno it got. */
-static void eidrm_while_blocked(int in_put)
+ * mailbox under it, or (flag_only) only sets the destroyed flag, the
+ * semaphores still there: shmbox_destroy's window, or any process writing
+ * the flag.  Either way the child's call fails with EIDRM at its next look,
+ * instead of looking again and again until its timeout, at full CPU.  The
+ * child's exit status is the errno it got. */
+static void eidrm_while_blocked(int in_put, int flag_only)
 {
 	const char *path;
 	shmbox_t *box = tu_create(1, 8, &path);
+	int timeout = flag_only ? 10000 : -1; /* ETIMEDOUT, not a hang, if it fails */
+	struct shmbox__header *h;
 	pid_t pid;
 
 	if (in_put)
@@ -172,46 +178,29 @@ static void eidrm_while_blocked(int in_put)
 
 		if (shmbox_open(path, TU_PROJ, &mine) == -1)
 			_exit(100);
-		r = in_put ? shmbox_put(mine, "b", 1, -1) : (int)shmbox_get(mine, &c, 1, -1);
+		r = in_put ? shmbox_put(mine, "b", 1, timeout)
+			   : (int)shmbox_get(mine, &c, 1, timeout);
 		_exit(r == -1 ? errno : 101);
 	}
 	tu_wait_sleepers(path, in_put ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_GETTERS, 1);
-	ck_assert_int_eq(shmbox_destroy(box), 0);
-	ck_assert_int_eq(tu_reap(pid), EIDRM);
-}
-
-START_TEST(eidrm_for_a_get_blocked_when_destroyed) { eidrm_while_blocked(0); }
-END_TEST
-
-/* The destroyed flag set while a get sleeps, the semaphores still there
- * (shmbox_destroy's window, or any process writing the flag): the get
- * fails with EIDRM at its next look, instead of looking again and again
- * until its timeout, at full CPU. */
-START_TEST(eidrm_for_a_get_asleep_when_the_flag_is_set)
-{
-	const char *path;
-	shmbox_t *box = tu_create(1, 8, &path);
-	struct shmbox__header *h;
-	pid_t pid = tu_fork();
-
-	if (pid == 0) {
-		shmbox_t *mine;
-		char c;
-
-		if (shmbox_open(path, TU_PROJ, &mine) == -1)
-			_exit(100);
-		_exit(shmbox_get(mine, &c, 1, 10000) == -1 ? errno : 101);
+	if (flag_only) {
+		h = shmat(shmget(ftok(path, TU_PROJ), 0, 0), NULL, 0);
+		ck_assert_ptr_ne(h, (void *)-1);
+		atomic_store(&h->destroyed, 1);
+		shmdt(h);
+		ck_assert_int_eq(tu_reap(pid), EIDRM);
+		ck_assert_int_eq(shmbox_destroy(box), 0);
+	} else {
+		ck_assert_int_eq(shmbox_destroy(box), 0);
+		ck_assert_int_eq(tu_reap(pid), EIDRM);
 	}
-	tu_wait_sleepers(path, SHMBOX__SEM_GETTERS, 1);
-	h = shmat(shmget(ftok(path, TU_PROJ), 0, 0), NULL, 0);
-	ck_assert_ptr_ne(h, (void *)-1);
-	atomic_store(&h->destroyed, 1);
-	shmdt(h);
-	ck_assert_int_eq(tu_reap(pid), EIDRM);
-	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
+
+START_TEST(eidrm_for_a_get_blocked_when_destroyed) { eidrm_while_blocked(0, 0); }
 END_TEST
-START_TEST(eidrm_for_a_put_blocked_when_destroyed) { eidrm_while_blocked(1); }
+START_TEST(eidrm_for_a_get_asleep_when_the_flag_is_set) { eidrm_while_blocked(0, 1); }
+END_TEST
+START_TEST(eidrm_for_a_put_blocked_when_destroyed) { eidrm_while_blocked(1, 0); }
 END_TEST
 
 static void on_signal(int sig) { (void)sig; }
