@@ -162,7 +162,7 @@ static ssize_t take_reply(struct shmbox *b, struct shmbox__reply *rs, uint64_t w
 		return -1;
 	}
 	if (len > 0)
-		memcpy(rep, shmbox__reply_payload(rs), len);
+		shmbox__copy(rep, shmbox__reply_payload(rs), len);
 	release_reply(b, rs, w);
 	return (ssize_t)len;
 }
@@ -332,7 +332,7 @@ int shmbox_reply(shmbox_t *b, const shmbox_ticket_t *t, const void *rep, size_t 
 		return -1;
 	}
 	if (len > 0)
-		memcpy(shmbox__reply_payload(rs), rep, len);
+		shmbox__copy(shmbox__reply_payload(rs), rep, len);
 	atomic_store_explicit(&rs->len, (uint32_t)len, memory_order_relaxed);
 	caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
 	if (!cas(&rs->word, filling, shmbox__rword(t->gen, caller, SHMBOX__R_READY))) {

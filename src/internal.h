@@ -3,6 +3,7 @@
 #define SHMBOX_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 #include "layout.h"
@@ -20,6 +21,17 @@ int shmbox__token_alive(const struct shmbox *b, unsigned owner);
 /* recover.c: free what a dead process held */
 int shmbox__recover(struct shmbox *b, struct shmbox__slot *s, uint64_t w);
 void shmbox__recover_owner(struct shmbox *b, unsigned owner);
+
+/* copy.c: payloads into and out of slots, without glibc's `rep movsb` */
+#define SHMBOX__COPY_LOOP_MIN 256
+void shmbox__copy_large(void *restrict dst, const void *restrict src, size_t n);
+static inline void shmbox__copy(void *restrict dst, const void *restrict src, size_t n)
+{
+	if (n >= SHMBOX__COPY_LOOP_MIN)
+		shmbox__copy_large(dst, src, n);
+	else
+		memcpy(dst, src, n);
+}
 
 /* wait.c: deadlines, sleeping on a wake semaphore, waking one sleeper */
 struct shmbox__deadline {

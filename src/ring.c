@@ -293,7 +293,7 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 		if (shmbox__put_wait(b, r, d, &c) == -1)
 			return -1;
 		if (len > 0)
-			memcpy(shmbox__payload(c.slot), msg, len);
+			shmbox__copy(shmbox__payload(c.slot), msg, len);
 	} while (!shmbox__publish(b, r, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
@@ -311,7 +311,7 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 			return -1;
 		verdict = on_claim != NULL ? on_claim(b, c.slot, ctx) : 0;
 		if (verdict == 0 && c.len > 0)
-			memcpy(buf, shmbox__payload(c.slot), c.len);
+			shmbox__copy(buf, shmbox__payload(c.slot), c.len);
 		if (shmbox__release(b, r, &c) && verdict != 1)
 			break;
 	}

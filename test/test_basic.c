@@ -95,6 +95,33 @@ START_TEST(a_slot_holds_exactly_slot_size_bytes)
 }
 END_TEST
 
+/* Long payloads go through the library's own copy loop (src/copy.c), in
+ * steps of 128 bytes and a tail, short ones through memcpy: every length
+ * around those steps arrives whole from an odd address to an odd address,
+ * and a get writes nothing outside the message. */
+#define LONGEST 9000
+static const size_t copy_lengths[] = {1,   127, 128, 129,  255,  256,  257,
+				      383, 384, 385, 4095, 4096, 4097, LONGEST};
+
+START_TEST(every_length_arrives_whole_and_nothing_past_it)
+{
+	size_t len = copy_lengths[_i], k;
+	shmbox_t *box = tu_create(2, LONGEST, NULL);
+	static unsigned char in[LONGEST + 1], out[LONGEST + 8];
+
+	for (k = 0; k < sizeof(in); k++)
+		in[k] = (unsigned char)(k * 7 + len);
+	memset(out, 0xa5, sizeof(out));
+	ck_assert_int_eq(shmbox_put(box, in + 1, len, 0), 0);
+	ck_assert_int_eq(shmbox_get(box, out + 3, LONGEST, 0), (ssize_t)len);
+	ck_assert_mem_eq(out + 3, in + 1, len);
+	for (k = 0; k < sizeof(out); k++)
+		if (k < 3 || k >= 3 + len)
+			ck_assert_uint_eq(out[k], 0xa5);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
 static void check_mode(const char *path, int want)
 {
 	key_t key = ftok(path, TU_PROJ);
@@ -179,6 +206,8 @@ Suite *suite_basic(void)
 			    (int)(sizeof(lap_ring_slots) / sizeof(lap_ring_slots[0])));
 	tcase_add_test(tc, a_full_box_takes_exactly_its_slots);
 	tcase_add_test(tc, a_slot_holds_exactly_slot_size_bytes);
+	tcase_add_loop_test(tc, every_length_arrives_whole_and_nothing_past_it, 0,
+			    (int)(sizeof(copy_lengths) / sizeof(copy_lengths[0])));
 	tcase_add_test(tc, default_permissions_are_0600);
 	tcase_add_test(tc, mode_sets_both_objects_permissions);
 	tcase_add_test(tc, open_sees_what_create_put_and_close_leaves_it);

@@ -71,12 +71,21 @@ START_TEST(a_call_gets_its_answer)
 	const char *path;
 	shmbox_t *box = tu_create(4, SLOT_SIZE, &path);
 	pid_t srv = server(path);
+	unsigned char req[SLOT_SIZE], want[SLOT_SIZE + 1];
 	char rep[SLOT_SIZE];
+	int i;
 
 	ck_assert_int_eq(shmbox_call(box, "abc", 3, rep, sizeof(rep), 10000), 4);
 	ck_assert_mem_eq(rep, "cba!", 4);
 	ck_assert_int_eq(shmbox_call(box, NULL, 0, rep, sizeof(rep), 10000), 1);
 	ck_assert_int_eq(rep[0], '!');
+	/* The longest request the server takes, and an answer of a whole slot:
+	 * long enough for the library's own copy loop (src/copy.c). */
+	for (i = 0; i < SLOT_SIZE - 1; i++)
+		req[i] = (unsigned char)(i * 5 + 1);
+	ck_assert_int_eq(shmbox_call(box, req, SLOT_SIZE - 1, rep, sizeof(rep), 10000), SLOT_SIZE);
+	ck_assert_uint_eq(answer(req, SLOT_SIZE - 1, want), SLOT_SIZE);
+	ck_assert_mem_eq(rep, want, SLOT_SIZE);
 	stop_server(box, srv);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
