@@ -2,14 +2,17 @@
  * Copying payloads into and out of slots.
  *
  * glibc's memcpy moves a block of about 2 KiB or more with `rep movsb`.
- * On AMD Zen 3 that runs at half the speed or less when the other side of
- * the copy is a slot whose lines another CPU has just written or read,
- * which is every put and get: one process's copy of a 64 KiB buffer is as
- * fast either way, but 4 KiB messages between two processes went from
- * about 2.0 to 5 M/s with glibc's `rep movsb` turned off
+ * On AMD Zen 3 that runs at half the speed or less when the slot's lines
+ * were last written or read by another CPU, which is every put (the slot
+ * is the destination) and every get (the slot is the source).  Within one
+ * process `rep movsb` is as fast as vector moves.  4 KiB messages between
+ * two processes went from about 2.0 to 5 M/s with it turned off
  * (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold; README, Performance).
- * So large copies go through a plain loop of 32-byte moves, in AVX2 where
- * the CPU has it; short ones stay with memcpy.
+ * So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN bytes and more
+ * go through a loop of 32-byte moves.  The threshold is below glibc's
+ * (tunable, down to 256), so whatever glibc is set to, the slot copies of
+ * that size are this loop.  Shorter ones, other CPUs and other
+ * architectures use memcpy.
  */
 #include <string.h>
 
@@ -18,28 +21,42 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 typedef unsigned char v32 __attribute__((vector_size(32)));
 
-/* No loop distribution: gcc would turn the loop back into memcpy. */
-#if !defined(__clang__)
-__attribute__((target_clones("avx2", "default"), optimize("no-tree-loop-distribute-patterns")))
-#endif
+static inline __attribute__((always_inline)) void move128(unsigned char *d, const unsigned char *s)
+{
+	v32 a, b, c, e;
+
+	memcpy(&a, s, 32);
+	memcpy(&b, s + 32, 32);
+	memcpy(&c, s + 64, 32);
+	memcpy(&e, s + 96, 32);
+	memcpy(d, &a, 32);
+	memcpy(d + 32, &b, 32);
+	memcpy(d + 64, &c, 32);
+	memcpy(d + 96, &e, 32);
+}
+
+/* n >= 128: blocks of 128 bytes, then the last 128 bytes, overlapping the
+ * blocks already copied, instead of a tail that memcpy would do by
+ * `rep movsq`.  The empty asm keeps the compiler from turning the loop
+ * back into a call to memcpy. */
+__attribute__((target("avx2"))) static void copy_avx2(unsigned char *restrict d,
+						      const unsigned char *restrict s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 128 < n; i += 128) {
+		move128(d + i, s + i);
+		__asm__("" : "+r"(i));
+	}
+	move128(d + n - 128, s + n - 128);
+}
+
 void shmbox__copy_large(void *restrict dst, const void *restrict src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	for (; n >= 128; n -= 128, d += 128, s += 128) {
-		v32 a, b, c, e;
-
-		memcpy(&a, s, 32);
-		memcpy(&b, s + 32, 32);
-		memcpy(&c, s + 64, 32);
-		memcpy(&e, s + 96, 32);
-		memcpy(d, &a, 32);
-		memcpy(d + 32, &b, 32);
-		memcpy(d + 64, &c, 32);
-		memcpy(d + 96, &e, 32);
-	}
-	memcpy(d, s, n);
+	if (__builtin_cpu_supports("avx2"))
+		copy_avx2(dst, src, n);
+	else
+		memcpy(dst, src, n);
 }
 #else
 void shmbox__copy_large(void *restrict dst, const void *restrict src, size_t n)

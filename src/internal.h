@@ -23,7 +23,7 @@ int shmbox__recover(struct shmbox *b, struct shmbox__slot *s, uint64_t w);
 void shmbox__recover_owner(struct shmbox *b, unsigned owner);
 
 /* copy.c: payloads into and out of slots, without glibc's `rep movsb` */
-#define SHMBOX__COPY_LOOP_MIN 256
+#define SHMBOX__COPY_LOOP_MIN 256 /* at least 128: copy.c's last block */
 void shmbox__copy_large(void *restrict dst, const void *restrict src, size_t n);
 static inline void shmbox__copy(void *restrict dst, const void *restrict src, size_t n)
 {

@@ -96,23 +96,40 @@ START_TEST(a_slot_holds_exactly_slot_size_bytes)
 END_TEST
 
 /* Long payloads go through the library's own copy loop (src/copy.c), in
- * steps of 128 bytes and a tail, short ones through memcpy: every length
- * around those steps arrives whole from an odd address to an odd address,
- * and a get writes nothing outside the message. */
+ * blocks of 128 bytes and an overlapping last block, short ones through
+ * memcpy.  Every length around those steps, each way on its own: a put
+ * seen in place by peek, a message written in place and taken by get, from
+ * an odd address to an odd address, and a get writes nothing outside the
+ * message.  The bytes do not repeat with any short period, so a block
+ * copied from the wrong place shows. */
 #define LONGEST 9000
 static const size_t copy_lengths[] = {1,   127, 128, 129,  255,  256,  257,
 				      383, 384, 385, 4095, 4096, 4097, LONGEST};
+
+static unsigned char copy_byte(size_t k, size_t len)
+{
+	return (unsigned char)(((k + 1) * 2654435761u ^ len) >> 13);
+}
 
 START_TEST(every_length_arrives_whole_and_nothing_past_it)
 {
 	size_t len = copy_lengths[_i], k;
 	shmbox_t *box = tu_create(2, LONGEST, NULL);
 	static unsigned char in[LONGEST + 1], out[LONGEST + 8];
+	shmbox_zc_t zc;
 
 	for (k = 0; k < sizeof(in); k++)
-		in[k] = (unsigned char)(k * 7 + len);
-	memset(out, 0xa5, sizeof(out));
+		in[k] = copy_byte(k, len);
+	/* put's copy alone */
 	ck_assert_int_eq(shmbox_put(box, in + 1, len, 0), 0);
+	ck_assert_int_eq(shmbox_peek(box, &zc, 0), (ssize_t)len);
+	ck_assert_mem_eq(zc.data, in + 1, len);
+	ck_assert_int_eq(shmbox_release(box, &zc), 0);
+	/* get's copy alone */
+	ck_assert_int_eq(shmbox_reserve(box, &zc, 0), 0);
+	memcpy(zc.data, in + 1, len);
+	ck_assert_int_eq(shmbox_commit(box, &zc, len), 0);
+	memset(out, 0xa5, sizeof(out));
 	ck_assert_int_eq(shmbox_get(box, out + 3, LONGEST, 0), (ssize_t)len);
 	ck_assert_mem_eq(out + 3, in + 1, len);
 	for (k = 0; k < sizeof(out); k++)

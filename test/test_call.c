@@ -79,8 +79,9 @@ START_TEST(a_call_gets_its_answer)
 	ck_assert_mem_eq(rep, "cba!", 4);
 	ck_assert_int_eq(shmbox_call(box, NULL, 0, rep, sizeof(rep), 10000), 1);
 	ck_assert_int_eq(rep[0], '!');
-	/* The longest request the server takes, and an answer of a whole slot:
-	 * long enough for the library's own copy loop (src/copy.c). */
+	/* The longest request the server takes (255 bytes: memcpy) and an
+	 * answer of a whole slot (256: the library's own copy loop, src/copy.c,
+	 * into the reply slot and out of it). */
 	for (i = 0; i < SLOT_SIZE - 1; i++)
 		req[i] = (unsigned char)(i * 5 + 1);
 	ck_assert_int_eq(shmbox_call(box, req, SLOT_SIZE - 1, rep, sizeof(rep), 10000), SLOT_SIZE);
