@@ -335,6 +335,11 @@ static int write_csv(const char *path, const char *mach, const struct refs *r, i
 			csv_ref(f, "cacheline_handoff_min", r->handoff_min, "ns");
 			csv_ref(f, "cacheline_handoff_max", r->handoff_max, "ns");
 		}
+		if (r->bare_gbps > 0) {
+			csv_ref(f, "bare_ring_2cpu_64KiB", r->bare_gbps, "GB/s");
+			csv_ref(f, "bare_ring_2cpu_64KiB_min", r->bare_min, "GB/s");
+			csv_ref(f, "bare_ring_2cpu_64KiB_max", r->bare_max, "GB/s");
+		}
 		csv_ref(f, "reference_passes", r->passes, "passes");
 	}
 	for (int fi = 0; fi < NF; fi++) {
@@ -698,6 +703,13 @@ int main(int argc, char **argv)
 				printf("  %-46s %8.0f ns  (%.0f..%.0f over the run)\n",
 				       "a cache line from one CPU to the other",
 				       refs.handoff_ns, refs.handoff_min, refs.handoff_max);
+			if (refs.bare_gbps > 0)
+				printf("  %-46s %8.1f GB/s  (%.1f..%.1f over the run)\n",
+				       "64 KiB through a bare ring, CPU to CPU (*)", refs.bare_gbps,
+				       refs.bare_min, refs.bare_max);
+			if (refs.bare_gbps > 0)
+				printf("  (*) two pinned processes: the library's copy in, its copy out\n"
+				       "      and the receivers' check; two counters, no protocol\n");
 		}
 	}
 
@@ -736,7 +748,7 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 
-	print_targets(lookup, have_refs ? refs.ring_gbps : 0);
+	print_targets(lookup, have_refs ? refs.ring_gbps : 0, have_refs ? refs.bare_gbps : 0);
 
 	printf("\n");
 	loadavg(load1, sizeof(load1));

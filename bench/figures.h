@@ -29,10 +29,15 @@ enum { REF_MEMCPY, REF_RING, REF_CHECKSUM, REF_SEMOP, REF_SYSCALL, REF_CLOCK, NR
 /* handoff.c: ns for a cache line to go from one CPU to the other (-1: fewer
  * than two CPUs, or it failed) */
 double handoff_ns(uint64_t rounds);
+/* stream.c: GB/s of 64 KiB messages through a bare ring between two pinned
+ * processes, copied in, copied out and checked, timed after `warm` of them
+ * (-1: fewer than two CPUs, or it failed) */
+double bare_ring_gbps(uint64_t warm, uint64_t msgs);
 #define MAX_PASSES 32
 struct ref_samples {
 	double v[NREF][MAX_PASSES]; /* ns per operation */
 	double handoff[MAX_PASSES]; /* handoff_ns() of each pass */
+	double bare[MAX_PASSES];    /* bare_ring_gbps() of each pass */
 	uint64_t n[NREF];	    /* operations per pass, calibrated once */
 	int npass;
 	char err[200];
@@ -45,6 +50,7 @@ struct refs {
 	double syscall_ns;    /* an empty system call (getppid) */
 	double clock_ns;      /* clock_gettime(CLOCK_MONOTONIC) */
 	double handoff_ns, handoff_min, handoff_max; /* a cache line, CPU to CPU (0: n/a) */
+	double bare_gbps, bare_min, bare_max; /* 64 KiB, two processes, bare ring (0: n/a) */
 	int passes;
 };
 int refs_pass(struct ref_samples *s); /* 0, or -1 with s->err */

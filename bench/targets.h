@@ -10,6 +10,6 @@ typedef const struct figure *(*fig_lookup)(const char *transport, const char *fi
 
 /* Print each target whose figures this run has, with met / NOT met.
  * ring_gbps: the ring-copy reference, 0 if not measured. */
-void print_targets(fig_lookup get, double ring_gbps);
+void print_targets(fig_lookup get, double ring_gbps, double bare_gbps);
 
 #endif
