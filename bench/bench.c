@@ -703,13 +703,13 @@ int main(int argc, char **argv)
 				printf("  %-46s %8.0f ns  (%.0f..%.0f over the run)\n",
 				       "a cache line from one CPU to the other",
 				       refs.handoff_ns, refs.handoff_min, refs.handoff_max);
-			if (refs.bare_gbps > 0)
+			if (refs.bare_gbps > 0) {
 				printf("  %-46s %8.1f GB/s  (%.1f..%.1f over the run)\n",
 				       "64 KiB through a bare ring, CPU to CPU (*)", refs.bare_gbps,
 				       refs.bare_min, refs.bare_max);
-			if (refs.bare_gbps > 0)
 				printf("  (*) two pinned processes: the library's copy in, its copy out\n"
 				       "      and the receivers' check; two counters, no protocol\n");
+			}
 		}
 	}
 

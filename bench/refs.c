@@ -17,8 +17,8 @@
 #define RING_SLOTS 64
 #define RING_STRIDE (MSG + 64) /* a slot: a small header, then the payload */
 #define HANDOFF_ROUNDS 100000
-/* 2048 to warm up, then 8192 (512 MiB): 25 ms at 350 k/s, 120 ms in the
- * host's slow mode */
+/* 2048 to warm up, then 8192 (512 MiB): 30 ms at 350 k/s, about 180 ms
+ * with the warm-up in the host's slow mode (3.7 GB/s) */
 #define BARE_RING_WARM 2048
 #define BARE_RING_MSGS 8192
 

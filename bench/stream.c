@@ -1,18 +1,21 @@
 /*
- * shmbox-bench: the most a two-copy shared-memory transport can move here.
+ * shmbox-bench: what a ring with no protocol moves in the same run.
  * 64 KiB messages go through a bare ring of 64 slots between two processes
  * pinned to the first two CPUs we may use: the writer copies each message
  * in, the reader copies it out and checksums its copy, as the receivers of
  * the plain put/get rows do.  They agree through two counters and nothing
  * else: no claims, no wakes, no checks of the other side.  The copies are
- * the library's own (src/copy.c, built in here: it is not exported), so
- * what separates shmbox's plain 64 KiB row from this is the protocol.
- * Printed with the references, with its range over the run, because on a
- * virtual machine it swings with where the host runs the two vCPUs
- * (README, Performance).
+ * the library's own (src/copy.c, built in here: it is not exported).  What
+ * else separates shmbox's plain 64 KiB row from this: that row is not
+ * pinned, its senders take turns with three buffers, and its receivers
+ * check each message's header.  Printed with the references, with its
+ * range over the run, because on a virtual machine it swings with where
+ * the host runs the two vCPUs (README, Performance).
  */
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -35,19 +38,37 @@ struct bare_ring {
 	_Alignas(64) unsigned char slot[SLOTS][STRIDE];
 };
 
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Has the child exited?  Without reaping it: its pid stays ours to kill
+ * and to wait for. */
+static bool exited(pid_t child)
+{
+	siginfo_t si = {0};
+
+	return waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == child;
+}
+
 /* Wait until *x >= want, with *seen the last value read: the other side's
  * line is read only when what was seen last time is not enough.  -1 if the
- * other side is gone or we are stopped. */
+ * other side is gone (after one last look) or we are stopped. */
 static int wait_for(_Atomic uint64_t *x, uint64_t *seen, uint64_t want, pid_t child)
 {
 	for (uint64_t spins = 0; *seen < want;) {
 		*seen = atomic_load_explicit(x, memory_order_acquire);
 		if (*seen >= want)
 			break;
-		__builtin_ia32_pause();
-		if (++spins % (1u << 22) == 0 &&
-		    ((child > 0 && waitpid(child, NULL, WNOHANG) != 0) || g_interrupted))
-			return -1;
+		relax();
+		if (++spins % (1u << 22) == 0 && (g_interrupted || (child > 0 && exited(child)))) {
+			*seen = atomic_load_explicit(x, memory_order_acquire);
+			return *seen >= want && !g_interrupted ? 0 : -1;
+		}
 	}
 	return 0;
 }
@@ -73,7 +94,8 @@ static int reader(struct bare_ring *r, uint64_t msgs)
 	return 0;
 }
 
-/* The clock starts after `warm` messages: the first thousands run slower. */
+/* The clock starts after `warm` messages have been read (the first
+ * thousands run slower), and stops when the reader has read the rest. */
 static int writer(struct bare_ring *r, uint64_t warm, uint64_t msgs, pid_t child, uint64_t *t0)
 {
 	unsigned char *src = buf_alloc(MSG);
@@ -84,8 +106,13 @@ static int writer(struct bare_ring *r, uint64_t warm, uint64_t msgs, pid_t child
 	for (size_t i = 0; i < MSG; i++)
 		src[i] = (unsigned char)(i * 131 + 7);
 	for (uint64_t i = 0; i < warm + msgs; i++) {
-		if (i == warm)
+		if (i == warm) {
+			if (wait_for(&r->head, &read, warm, child) == -1) {
+				buf_free(src);
+				return -1;
+			}
 			*t0 = now_ns();
+		}
 		if (i >= SLOTS && wait_for(&r->head, &read, i - SLOTS + 1, child) == -1) {
 			buf_free(src);
 			return -1;
@@ -102,10 +129,10 @@ double bare_ring_gbps(uint64_t warm, uint64_t msgs)
 {
 	cpu_set_t allowed;
 	struct bare_ring *r;
-	pid_t pid, parent = getpid();
+	pid_t pid, w, parent = getpid();
 	uint64_t t = 0, ready = 0;
 	double gbps = -1;
-	int st;
+	int st = 0;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == -1 || CPU_COUNT(&allowed) < 2)
 		return -1;
@@ -128,7 +155,9 @@ double bare_ring_gbps(uint64_t warm, uint64_t msgs)
 			gbps = (double)msgs * MSG / (double)(now_ns() - t);
 		else
 			kill(pid, SIGKILL);
-		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		while ((w = waitpid(pid, &st, 0)) == -1 && errno == EINTR)
+			;
+		if (w != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			gbps = -1;
 		(void)sched_setaffinity(0, sizeof(allowed), &allowed);
 	}

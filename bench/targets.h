@@ -9,7 +9,8 @@
 typedef const struct figure *(*fig_lookup)(const char *transport, const char *fig);
 
 /* Print each target whose figures this run has, with met / NOT met.
- * ring_gbps: the ring-copy reference, 0 if not measured. */
+ * ring_gbps, bare_gbps: the ring-copy and bare-ring references, 0 if not
+ * measured (the bare ring is shown against shmbox as a reference only). */
 void print_targets(fig_lookup get, double ring_gbps, double bare_gbps);
 
 #endif
