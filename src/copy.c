@@ -8,10 +8,10 @@
  * process `rep movsb` is as fast as vector moves.  4 KiB messages between
  * two processes went from about 2.0 to 5 M/s with it turned off
  * (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold; README, Performance).
- * So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN bytes and more
- * go through a loop of 32-byte moves.  The threshold is below glibc's
- * (tunable, down to 256), so whatever glibc is set to, the slot copies of
- * that size are this loop.  Shorter ones, other CPUs and other
+ * So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN (256) bytes and
+ * more go through a loop of 32-byte moves.  256 is the lowest glibc's own
+ * threshold can be tuned to, so no slot copy that glibc might do with
+ * `rep movsb` is left to it.  Shorter ones, other CPUs and other
  * architectures use memcpy.
  */
 #include <string.h>
