@@ -43,7 +43,7 @@ static int bounce(_Atomic uint64_t *x, uint64_t first, uint64_t rounds, pid_t ch
 	for (uint64_t v = first; v < 2 * rounds; v += 2) {
 		for (uint64_t spins = 0; atomic_load_explicit(x, memory_order_acquire) != v;)
 			if (++spins % (1u << 24) == 0 &&
-			    ((child > 0 && waitpid(child, NULL, WNOHANG) != 0) || g_interrupted))
+			    ((child > 0 && child_exited(child)) || g_interrupted))
 				return -1;
 		atomic_store_explicit(x, v + 1, memory_order_release);
 	}

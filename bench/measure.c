@@ -249,6 +249,14 @@ void child_go(struct child_res *res)
 	res->t_start = now_ns();
 }
 
+bool child_exited(pid_t child)
+{
+	siginfo_t si = {0};
+
+	return waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == child;
+}
+
 void pin_to(int i)
 {
 	cpu_set_t all, one;

@@ -6,6 +6,7 @@
 #define BENCH_MEASURE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -101,6 +102,9 @@ extern volatile sig_atomic_t g_interrupted;
 enum { PIN_NONE, PIN_SPREAD, PIN_ONE };
 extern int g_pin;
 void pin_to(int i); /* this process on the i-th allowed CPU (round robin) */
+/* Has this child exited?  Without reaping it: its pid stays ours to kill and
+ * to wait for. */
+bool child_exited(pid_t child);
 void measure_init(void);
 
 /* ---- repetitions ---- */

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -45,16 +44,6 @@ static void relax(void)
 #endif
 }
 
-/* Has the child exited?  Without reaping it: its pid stays ours to kill
- * and to wait for. */
-static bool exited(pid_t child)
-{
-	siginfo_t si = {0};
-
-	return waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	       si.si_pid == child;
-}
-
 /* Wait until *x >= want, with *seen the last value read: the other side's
  * line is read only when what was seen last time is not enough.  -1 if the
  * other side is gone (after one last look) or we are stopped. */
@@ -65,7 +54,7 @@ static int wait_for(_Atomic uint64_t *x, uint64_t *seen, uint64_t want, pid_t ch
 		if (*seen >= want)
 			break;
 		relax();
-		if (++spins % (1u << 22) == 0 && (g_interrupted || (child > 0 && exited(child)))) {
+		if (++spins % (1u << 22) == 0 && (g_interrupted || (child > 0 && child_exited(child)))) {
 			*seen = atomic_load_explicit(x, memory_order_acquire);
 			return *seen >= want && !g_interrupted ? 0 : -1;
 		}
