@@ -17,10 +17,21 @@ struct fig_entry {
 	struct figure *f;	   /* the result */
 };
 #define FIG_MAX_ENTRIES 16
-/* One figure for ne transports (at most FIG_MAX_ENTRIES): those that can
- * carry it take part, their repetitions interleaved (measure_interleaved);
- * the others are n/a. */
-void fig_run(enum fig_kind kind, size_t size, int np, int nc, struct fig_entry *e, int ne);
+/* One figure for ne transports (at most FIG_MAX_ENTRIES). */
+struct fig_spec {
+	enum fig_kind kind;
+	size_t size;
+	int np, nc;
+	struct fig_entry *e;
+	int ne;
+};
+/* nspec figures (at most FIG_MAX_TOGETHER), measured together: the
+ * transports that can carry a figure take part, the others are n/a; the
+ * repetitions of all are interleaved (measure_interleaved), a transport's
+ * series in the figures next to each other.  Figures that a target compares
+ * with each other are measured together. */
+#define FIG_MAX_TOGETHER 2
+void fig_run(const struct fig_spec *spec, int nspec);
 
 /* References measured in this process (refs.c).  One pass measures each
  * once; passes are spread over the run, and each figure is the median of
