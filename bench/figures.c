@@ -398,26 +398,21 @@ static void prepare(const struct fig_entry *e, enum fig_kind kind, size_t size, 
 	}
 }
 
-void fig_run(const struct fig_spec *spec, int nspec)
+void fig_run(const struct fig_spec *spec, int nspec, struct fig_entry *e, int ne)
 {
-	struct work w[FIG_MAX_TOGETHER][FIG_MAX_ENTRIES];
+	struct work w[FIG_MAX_TOGETHER * FIG_MAX_ENTRIES];
 	struct series s[FIG_MAX_TOGETHER * FIG_MAX_ENTRIES];
-	int ns = 0, most = 0;
+	int ns = 0, n = ne < FIG_MAX_ENTRIES ? ne : FIG_MAX_ENTRIES;
 
 	if (nspec > FIG_MAX_TOGETHER)
 		nspec = FIG_MAX_TOGETHER;
-	for (int k = 0; k < nspec; k++)
-		if (spec[k].ne > most)
-			most = spec[k].ne < FIG_MAX_ENTRIES ? spec[k].ne : FIG_MAX_ENTRIES;
-	/* Transport by transport: the series a target compares (one
-	 * transport's part in two figures) run one after the other. */
-	for (int i = 0; i < most; i++)
-		for (int k = 0; k < nspec; k++)
-			if (i < spec[k].ne)
-				prepare(&spec[k].e[i], spec[k].kind, spec[k].size, spec[k].np,
-					spec[k].nc, &w[k][i], &s[ns++]);
-	measure_interleaved(s, ns);
-	for (int k = 0; k < nspec; k++)
-		for (int i = 0; i < spec[k].ne && i < FIG_MAX_ENTRIES; i++)
-			msgset_free(&w[k][i].m); /* nothing to free if it did not take part */
+	/* Transport by transport: a transport's series in the figures form a
+	 * group, which measure_interleaved runs one after the other. */
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < nspec; k++, ns++)
+			prepare(&e[k * ne + i], spec[k].kind, spec[k].size, spec[k].np, spec[k].nc,
+				&w[ns], &s[ns]);
+	measure_interleaved(s, ns, nspec);
+	for (int i = 0; i < ns; i++)
+		msgset_free(&w[i].m); /* nothing to free if it did not take part */
 }

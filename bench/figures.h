@@ -17,21 +17,20 @@ struct fig_entry {
 	struct figure *f;	   /* the result */
 };
 #define FIG_MAX_ENTRIES 16
-/* One figure for ne transports (at most FIG_MAX_ENTRIES). */
+/* What a figure measures. */
 struct fig_spec {
 	enum fig_kind kind;
 	size_t size;
 	int np, nc;
-	struct fig_entry *e;
-	int ne;
 };
-/* nspec figures (at most FIG_MAX_TOGETHER), measured together: the
- * transports that can carry a figure take part, the others are n/a; the
- * repetitions of all are interleaved (measure_interleaved), a transport's
- * series in the figures next to each other.  Figures that a target compares
- * with each other are measured together. */
+/* nspec figures (at most FIG_MAX_TOGETHER) for ne transports (at most
+ * FIG_MAX_ENTRIES), measured together; e[k * ne + i] is transport i's part
+ * in figure k.  The transports that can carry a figure take part, the others
+ * are n/a; the repetitions of all are interleaved (measure_interleaved),
+ * each transport's series in the figures one after the other.  Figures that
+ * a target compares with each other are measured together. */
 #define FIG_MAX_TOGETHER 2
-void fig_run(const struct fig_spec *spec, int nspec);
+void fig_run(const struct fig_spec *spec, int nspec, struct fig_entry *e, int ne);
 
 /* References measured in this process (refs.c).  One pass measures each
  * once; passes are spread over the run, and each figure is the median of

@@ -560,19 +560,29 @@ static int taking_part(const struct series *s)
 	return s->f->status == FIG_NONE;
 }
 
-/* Round r: one repetition of every series still taking part, starting with
- * the (r mod their number)-th of them, so that none is always first. */
-static void series_round(struct series *s, int ns, int r)
+/* Does group g (series g*group .. g*group+group-1) still take part? */
+static bool group_taking_part(const struct series *s, int ns, int group, int g)
 {
-	int m = 0, first = 0;
+	for (int i = g * group; i < (g + 1) * group && i < ns; i++)
+		if (taking_part(&s[i]))
+			return true;
+	return false;
+}
 
-	for (int i = 0; i < ns; i++)
-		m += taking_part(&s[i]);
+/* Round r: one repetition of every series still taking part, starting with
+ * the (r mod their number)-th group of them, so that none is always first
+ * and a group's series always run one after the other. */
+static void series_round(struct series *s, int ns, int group, int r)
+{
+	int ngroups = (ns + group - 1) / group, m = 0, first = 0;
+
+	for (int g = 0; g < ngroups; g++)
+		m += group_taking_part(s, ns, group, g);
 	if (m == 0)
 		return;
-	for (int i = 0, k = r % m; i < ns; i++) {
-		if (taking_part(&s[i]) && k-- == 0) {
-			first = i;
+	for (int g = 0, k = r % m; g < ngroups; g++) {
+		if (group_taking_part(s, ns, group, g) && k-- == 0) {
+			first = g * group;
 			break;
 		}
 	}
@@ -584,7 +594,7 @@ static void series_round(struct series *s, int ns, int r)
 	}
 }
 
-void measure_interleaved(struct series *s, int ns)
+void measure_interleaved(struct series *s, int ns, int group)
 {
 	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
 
@@ -594,7 +604,7 @@ void measure_interleaved(struct series *s, int ns)
 		if (taking_part(&s[i]))
 			series_calibrate(&s[i]);
 	for (int r = 0; r < reps && !g_interrupted; r++)
-		series_round(s, ns, r);
+		series_round(s, ns, group < 1 ? 1 : group, r);
 	for (int i = 0; i < ns; i++) {
 		if (!taking_part(&s[i]))
 			continue; /* n/a, or failed */

@@ -145,9 +145,10 @@ struct series {
 /* The repetitions of several transports, taking turns: calibrate n for
  * every series whose figure has no status yet (so that one repetition takes
  * about g_target_s), then g_reps rounds of one repetition each, a different
- * series first in each round; medians into each figure.  A series that
- * fails stops only itself; an interrupt stops them all. */
-void measure_interleaved(struct series *s, int ns);
+ * group of `group` series (one transport's) first in each round; medians
+ * into each figure.  A series that fails stops only itself; an interrupt
+ * stops them all. */
+void measure_interleaved(struct series *s, int ns, int group);
 
 double median(double *v, int n);
 
