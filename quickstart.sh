@@ -35,6 +35,7 @@ demo() {
 	./demos/sender -f "$dir/key" -w 10 "hello" "from another process" "through shared memory"
 	wait $!
 	echo "== done. Try it in two terminals:  ./demos/receiver   and   ./demos/sender hi there"
+	echo "   and watch the slots from a third:  ./shmbox watch /tmp/shmbox-demo"
 }
 
 tests() {
