@@ -136,7 +136,16 @@ shared memory" "recv -c 2"
 run "$shmbox" recv -t 0 "$a"; status 0 "recv -t 0 (one empty message)"; out_is "" "recv empty"
 run "$shmbox" recv -t 0 "$a"; status $EX_TEMPFAIL "recv -t 0 on an empty mailbox"
 run "$shmbox" recv -c 1 -t 100 "$a"; status $EX_TEMPFAIL "recv -t 100 on an empty mailbox"
-err_has "Timed out" "recv -t 100"
+err_has "Timed out: no message came" "recv -t 100"
+
+# a full mailbox (4 slots): the error first, then how many went in
+run "$shmbox" send -t 0 "$a" 1 2 3 4 5; status $EX_TEMPFAIL "send -t 0 to a full mailbox"
+sed -n 1p "$dir/err" | grep -q "The mailbox is full" || fail "send -t 0: the first line is not the error"
+err_has "4 messages had been sent before it" "send -t 0"
+run "$shmbox" recv -c 4 "$a"; status 0 "recv the four"; out_is "1
+2
+3
+4" "recv the four"
 
 printf 'one\ntwo\n' >"$dir/in"
 run "$shmbox" send "$a" <"$dir/in"; status 0 "send lines"

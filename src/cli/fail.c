@@ -3,7 +3,9 @@
  * mapping is documented in shmbox(1), EXIT STATUS. */
 #include <err.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
@@ -32,14 +34,30 @@ int cli_exit_code(int err)
 	}
 }
 
+/* The library cannot tell a put's wait from a get's; the command can. */
+static const char *words(int e, const char *verb)
+{
+	bool send = strcmp(verb, "send") == 0, recv = strcmp(verb, "recv") == 0;
+
+	if (e == EAGAIN && send)
+		return "The mailbox is full, and -t 0 says not to wait";
+	if (e == EAGAIN && recv)
+		return "No message is queued, and -t 0 says not to wait";
+	if (e == ETIMEDOUT && send)
+		return "Timed out: the mailbox stayed full";
+	if (e == ETIMEDOUT && recv)
+		return "Timed out: no message came";
+	return shmbox_strerror(e);
+}
+
 static void report(int e, const char *verb, const char *path)
 {
 	const char *hint = cli_hint(e, verb, path, cli_proj);
 
 	if (hint != NULL)
-		warnx("%s %s: %s; %s", verb, path, shmbox_strerror(e), hint);
+		warnx("%s %s: %s; %s", verb, path, words(e, verb), hint);
 	else
-		warnx("%s %s: %s", verb, path, shmbox_strerror(e));
+		warnx("%s %s: %s", verb, path, words(e, verb));
 }
 
 void cli_warn(const char *verb, const char *path)
@@ -87,7 +105,7 @@ int cli_stopped(const char *verb, const char *path, long long n, long long count
 	if ((e == ETIMEDOUT || e == EAGAIN) && count == 0 && n > 0)
 		return EX_OK;
 	if ((e == ETIMEDOUT || e == EAGAIN) && count > 0)
-		warnx("%s %s: %s, after %lld of %lld", verb, path, shmbox_strerror(e), n, count);
+		warnx("%s %s: %s, after %lld of %lld", verb, path, words(e, verb), n, count);
 	else
 		report(e, verb, path);
 	return cli_exit_code(e);

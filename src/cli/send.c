@@ -32,6 +32,7 @@ static ssize_t put(void *arg, int timeout_ms)
 static void send_one(struct sender *s, const void *msg, size_t len)
 {
 	struct message m = {s->box, msg, len};
+	int e;
 
 	if (cli_wait(put, &m, s->timeout_ms) == 0) {
 		s->n++;
@@ -40,10 +41,12 @@ static void send_one(struct sender *s, const void *msg, size_t len)
 	if (errno == EMSGSIZE)
 		errx(EX_DATAERR, "send %s: message %llu is %zu bytes; the slot size is %zu",
 		     s->path, s->n + 1, len, s->slot_size);
+	e = errno;
+	cli_warn("send", s->path);
 	if (s->n > 0)
-		warnx("send %s: %llu message%s sent before this error", s->path, s->n,
+		warnx("send %s: %llu message%s had been sent before it", s->path, s->n,
 		      s->n == 1 ? "" : "s");
-	cli_fail("send", s->path);
+	exit(cli_exit_code(e));
 }
 
 /* Read standard input whole; one byte more than a slot is enough to know
