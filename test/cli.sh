@@ -100,6 +100,10 @@ for args in "create -n abc $b" "create -n 0 $b" "create -s 99999999999 $b" \
 done
 run "$shmbox" create -m 888 "$b"; status $EX_USAGE "create -m 888"; err_has "create: -m 888: " "-m 888"
 run "$shmbox" recv -r -c 2 "$a"; status $EX_USAGE "recv -r -c 2"
+# numbers fine one by one but too large together; the key file it made goes again
+run "$shmbox" create -n 4294967295 -s 4294967295 "$dir/big"; status $EX_USAGE "create too large"
+err_has "more than one segment can hold" "create too large"
+[ ! -e "$dir/big" ] || fail "a failed create left the key file it made"
 
 # send and recv: arguments, an empty message, lines, NUL-ended, raw bytes
 run "$shmbox" send "$a" hello "shared memory" ""; status 0 "send"
@@ -189,6 +193,12 @@ run "$shmbox" send "$b" x; status $EX_NOINPUT "send without a mailbox"
 err_has "no mailbox at this file yet; make one with: shmbox create $b" "send without a mailbox"
 run "$shmbox" send -p 2 "$a" x; status $EX_NOINPUT "send to project 2"
 err_has "make one with: shmbox create -p 2 $a" "send to project 2"
+# no create suggested where it cannot work
+run "$shmbox" send "$dir/none/x" x; status $EX_NOINPUT "send without a directory"
+err_has "nor the directory it would be in" "send without a directory"
+! grep -q "make one with" "$dir/err" || fail "send without a directory: suggests create"
+run "$shmbox" info "$dir"; status $EX_NOINPUT "info on a directory"
+err_has "a key file is an ordinary file" "info on a directory"
 
 # call: no server times out; the echo server and a command answer
 run "$shmbox" call -t 200 "$a" ping; status $EX_TEMPFAIL "call without a server"

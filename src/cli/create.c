@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -9,14 +10,19 @@
 
 #include "cli.h"
 
-/* ftok needs a file that exists; its contents do not matter. */
-static void touch(const char *path)
+/* ftok needs a file that exists; its contents do not matter.  True if
+ * this call made it (a failed create then removes it again). */
+static bool touch(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CREAT, 0644);
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL, 0644);
+	bool made = fd != -1;
 
+	if (fd == -1 && errno == EEXIST)
+		fd = open(path, O_RDONLY | O_CREAT, 0644);
 	if (fd == -1)
 		err(errno == EACCES ? EX_NOPERM : EX_CANTCREAT, "create %s", path);
 	close(fd);
+	return made;
 }
 
 /* The mode is octal, as chmod takes it: 600, 0660. */
@@ -45,6 +51,7 @@ int cli_create(const struct cli_cmd *cmd, int argc, char **argv)
 	shmbox_attr_t attr = {.slots = CLI_SLOTS, .slot_size = CLI_SLOT_SIZE};
 	const char *path;
 	shmbox_t *box;
+	bool made;
 	int c;
 
 	while ((c = cli_getopt(cmd, argc, argv, ":hVp:n:s:m:P:", longopts)) != -1) {
@@ -67,9 +74,19 @@ int cli_create(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	path = cli_path(cmd, argc, argv);
 	cli_no_more(cmd, argc, argv);
-	touch(path);
-	if (shmbox_create(path, cli_proj, &attr, &box) == -1)
+	made = touch(path);
+	if (shmbox_create(path, cli_proj, &attr, &box) == -1) {
+		int e = errno;
+
+		if (made)
+			(void)unlink(path);
+		/* -n and -s were checked one by one: EINVAL is the two together */
+		if (e == EINVAL)
+			errx(EX_USAGE, "create %s: %zu slots of %zu bytes are more than one segment "
+				       "can hold", path, attr.slots, attr.slot_size);
+		errno = e;
 		cli_fail("create", path);
+	}
 	shmbox_close(box);
 	return EX_OK;
 }

@@ -4,12 +4,15 @@
  * remove (a half-made segment, a semaphore set left alone at the key).
  */
 #include <errno.h>
+#include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -135,11 +138,29 @@ static const char *proj_opt(int proj)
 	return opt;
 }
 
-/* ENOENT: which is missing, the key file or the mailbox at it. */
+/* Is the directory a new file at path would go into there? */
+static bool parent_exists(const char *path)
+{
+	char dir[4096];
+	struct stat st;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return true; /* cannot tell: say nothing about it */
+	return stat(dirname(dir), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ENOENT: which is missing, the key file or the mailbox at it; suggest
+ * `shmbox create` only where it can work. */
 static const char *missing(const char *verb, const char *path, int proj)
 {
+	struct stat st;
+
 	if (path == NULL || strcmp(verb, "rm") == 0 || strcmp(verb, "create") == 0)
 		return NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return "a key file is an ordinary file, and this is not one";
+	if (stat(path, &st) != 0 && !parent_exists(path))
+		return "there is no such file, nor the directory it would be in";
 	snprintf(hint, sizeof(hint), "%s; make one with: shmbox create%s %s",
 		 access(path, F_OK) != 0 ? "there is no such file" : "no mailbox at this file yet",
 		 proj_opt(proj), path);
