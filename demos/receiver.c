@@ -59,8 +59,12 @@ int main(int argc, char **argv)
 		usage();
 	demo_catch_signals();
 	box = create_or_open(path, &created);
-	printf("receiver: %s mailbox %s; waiting for messages (Ctrl-C to stop)\n",
-	       created ? "created" : "opened", path);
+	if (count > 0)
+		printf("receiver: %s mailbox %s; waiting for messages (%lld, then it stops)\n",
+		       created ? "created" : "opened", path, count);
+	else
+		printf("receiver: %s mailbox %s; waiting for messages (Ctrl-C to stop)\n",
+		       created ? "created" : "opened", path);
 	fflush(stdout);
 	while (count == 0 || n < count) {
 		len = shmbox_get(box, buf, sizeof(buf), -1);
