@@ -70,7 +70,7 @@ await() {
 }
 
 # sysexits(3)
-EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_OSERR=71 EX_CANTCREAT=73
+EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_UNAVAILABLE=69 EX_OSERR=71 EX_CANTCREAT=73
 EX_TEMPFAIL=75 EX_NOPERM=77
 
 # --help and --version, on the command and each subcommand
@@ -211,6 +211,9 @@ wait "$spid"; st=$?; status 0 "serve -c 1"
 spid=$!; pids="$pids $spid"
 run "$shmbox" call -t 5000 "$a" ping; status 0 "call tr"; out_is "PING" "tr"
 wait "$spid"; st=$?; status 0 "serve -c 1 tr"
+# a command that is not there ends serve at once, not every call with nothing
+run "$shmbox" serve -c 1 "$a" "$dir/no-such-command"; status $EX_UNAVAILABLE "serve a missing command"
+err_has "no such command" "serve a missing command"
 
 # permissions: another user may not open a 0600 mailbox (EX_NOPERM is 77,
 # which must not leak out as this test's status)

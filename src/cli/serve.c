@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -123,6 +124,28 @@ static size_t run(struct server *s, size_t len)
 	return got;
 }
 
+/* Can execvp run this?  Looked for once, at the start, so that a typo in
+ * the command fails there instead of answering every call with nothing. */
+static bool runnable(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char file[PATH_MAX];
+
+	if (strchr(name, '/') != NULL)
+		return access(name, X_OK) == 0;
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = end + 1) {
+		end = strchrnul(p, ':');
+		if (snprintf(file, sizeof(file), "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "",
+			     name) < (int)sizeof(file) &&
+		    access(file, X_OK) == 0)
+			return true;
+		if (*end == '\0')
+			return false;
+	}
+}
+
 /* One request: 0 answered (or its caller gave up), -1 errno. */
 static int serve_one(struct server *s, int timeout_ms)
 {
@@ -170,8 +193,12 @@ int cli_serve(const struct cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	s.path = cli_path(cmd, argc, argv);
-	if (optind < argc)
+	if (optind < argc) {
 		s.command = argv + optind;
+		if (!runnable(s.command[0]))
+			errx(EX_UNAVAILABLE, "serve %s: %s: no such command, or not executable",
+			     s.path, s.command[0]);
+	}
 	cli_catch_signals();
 	signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */
 	s.box = cli_open("serve", s.path, 0);
