@@ -16,8 +16,8 @@ void cli_usage(const struct cli_cmd *cmd)
 
 static void __attribute__((noreturn)) help(const struct cli_cmd *cmd)
 {
-	printf("usage: %s %s\n", getprogname(), cmd->synopsis);
-	printf("See shmbox(1) for what it does and its options.\n");
+	printf("usage: %s %s\n%s", getprogname(), cmd->synopsis, cmd->help);
+	printf("See shmbox(1) for more.\n");
 	exit(EX_OK);
 }
 

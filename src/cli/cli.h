@@ -21,6 +21,7 @@ struct cli_cmd {
 	const char *name;
 	const char *synopsis;
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
+	const char *help; /* --help: what it does, and its options */
 };
 
 int cli_create(const struct cli_cmd *cmd, int argc, char **argv);

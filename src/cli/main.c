@@ -14,18 +14,55 @@
 
 #include "cli.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PROJ_HELP "  -p proj         ftok project number, 1 to 255 (default " STR(CLI_PROJ) ")\n"
+#define WAIT_HELP(what)                                                                    \
+	"  -t timeout_ms   wait at most this long " what ";\n"                             \
+	"                  0 never waits, -1 (the default) waits for ever\n"
+
+/* --help: what it does, then its options; shmbox(1) has the rest. */
 static const struct cli_cmd commands[] = {
 	{"create", "create [-p proj] [-n slots] [-s slot_size] [-m mode] [-P max_procs] path",
-	 cli_create},
-	{"rm", "rm [-f] [-p proj] path", cli_rm},
-	{"send", "send [-0r] [-p proj] [-t timeout_ms] path [message ...]", cli_send},
-	{"recv", "recv [-0r] [-p proj] [-c count] [-t timeout_ms] path", cli_recv},
-	{"call", "call [-r] [-p proj] [-t timeout_ms] path request", cli_call},
+	 cli_create,
+	 "Make a new mailbox, and the key file path if there is none.\n"
+	 "  -n slots        message slots (default " STR(CLI_SLOTS) ")\n"
+	 "  -s slot_size    largest message, in bytes (default " STR(CLI_SLOT_SIZE) ")\n"
+	 "  -m mode         permissions, octal as for chmod (default 600)\n"
+	 "  -P max_procs    processes that may have it open at once (default "
+	 STR(SHMBOX_DEFAULT_MAX_PROCS) ")\n" PROJ_HELP},
+	{"rm", "rm [-f] [-p proj] path", cli_rm,
+	 "Remove the mailbox for every process that uses it; the key file stays.\n"
+	 "  -f              even if it was made for another key file\n" PROJ_HELP},
+	{"send", "send [-0r] [-p proj] [-t timeout_ms] path [message ...]", cli_send,
+	 "Put each message; without any, each line of standard input is one.\n"
+	 "  -0              standard input holds NUL-ended messages\n"
+	 "  -r              all of standard input is one message\n" WAIT_HELP("for room") PROJ_HELP},
+	{"recv", "recv [-0r] [-p proj] [-c count] [-t timeout_ms] path", cli_recv,
+	 "Take messages, oldest first, and print each followed by a newline.\n"
+	 "  -0              end each with a NUL byte instead\n"
+	 "  -r              take one message and write its bytes only\n"
+	 "  -c count        stop after count messages (default: until Ctrl-C)\n"
+	 WAIT_HELP("for each message") PROJ_HELP},
+	{"call", "call [-r] [-p proj] [-t timeout_ms] path request", cli_call,
+	 "Send a request, wait for a server's reply (shmbox serve), and print it.\n"
+	 "  -r              write the reply's bytes only, no newline\n"
+	 WAIT_HELP("for the whole call") PROJ_HELP},
 	{"serve", "serve [-p proj] [-c count] [-t timeout_ms] path [command [argument ...]]",
-	 cli_serve},
-	{"info", "info [--json] [-p proj] path", cli_info},
-	{"ls", "ls [--json]", cli_ls},
-	{"watch", "watch [--once] [-i interval_ms] [-p proj] path", cli_watch},
+	 cli_serve,
+	 "Answer calls: with the request itself, or with what command prints\n"
+	 "when given the request on its standard input.\n"
+	 "  -c count        stop after count requests\n" WAIT_HELP("for each request") PROJ_HELP},
+	{"info", "info [--json] [-p proj] path", cli_info,
+	 "Describe one mailbox: geometry, queue, sleepers, owner, attached processes.\n"
+	 "  --json          one JSON object instead\n" PROJ_HELP},
+	{"ls", "ls [--json]", cli_ls,
+	 "List every mailbox on the host.\n"
+	 "  --json          a JSON array instead\n"},
+	{"watch", "watch [--once] [-i interval_ms] [-p proj] path", cli_watch,
+	 "Show the ring's slots as they change, read-only, until Ctrl-C.\n"
+	 "  -i interval_ms  time between frames (default 250)\n"
+	 "  --once          print one frame and exit\n" PROJ_HELP},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
