@@ -80,6 +80,7 @@ for c in create rm send recv call serve info ls watch; do
 	run "$shmbox" "$c" --help; status 0 "$c --help"; out_has "usage: .*$c" "$c --help"
 	run "$shmbox" "$c" --version; status 0 "$c --version"
 done
+run "$shmbox" create --help; out_has "slots (default 16)" "create --help names the defaults"
 run "$shmbox"; status $EX_USAGE "no subcommand"
 run "$shmbox" frobnicate; status $EX_USAGE "unknown subcommand"
 err_has "frobnicate: no such command" "unknown subcommand"
