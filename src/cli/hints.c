@@ -154,16 +154,18 @@ static bool parent_exists(const char *path)
 static const char *missing(const char *verb, const char *path, int proj)
 {
 	struct stat st;
+	bool there;
 
 	if (path == NULL || strcmp(verb, "rm") == 0 || strcmp(verb, "create") == 0)
 		return NULL;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	there = stat(path, &st) == 0;
+	if (there && !S_ISREG(st.st_mode))
 		return "a key file is an ordinary file, and this is not one";
-	if (stat(path, &st) != 0 && !parent_exists(path))
+	if (!there && !parent_exists(path))
 		return "there is no such file, nor the directory it would be in";
 	snprintf(hint, sizeof(hint), "%s; make one with: shmbox create%s %s",
-		 access(path, F_OK) != 0 ? "there is no such file" : "no mailbox at this file yet",
-		 proj_opt(proj), path);
+		 there ? "no mailbox at this file yet" : "there is no such file", proj_opt(proj),
+		 path);
 	return hint;
 }
 

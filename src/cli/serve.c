@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -124,6 +125,13 @@ static size_t run(struct server *s, size_t len)
 	return got;
 }
 
+static bool executable(const char *file)
+{
+	struct stat st;
+
+	return stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
+}
+
 /* Can execvp run this?  Looked for once, at the start, so that a typo in
  * the command fails there instead of answering every call with nothing. */
 static bool runnable(const char *name)
@@ -132,14 +140,14 @@ static bool runnable(const char *name)
 	char file[PATH_MAX];
 
 	if (strchr(name, '/') != NULL)
-		return access(name, X_OK) == 0;
+		return executable(name);
 	if (path == NULL)
 		path = "/bin:/usr/bin";
 	for (p = path;; p = end + 1) {
 		end = strchrnul(p, ':');
 		if (snprintf(file, sizeof(file), "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "",
 			     name) < (int)sizeof(file) &&
-		    access(file, X_OK) == 0)
+		    executable(file))
 			return true;
 		if (*end == '\0')
 			return false;
