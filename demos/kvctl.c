@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kv.h"
+#include "options.h"
 #include "shmbox.h"
 
 #define EXIT_OK 0
@@ -36,13 +37,13 @@ static const struct command commands[] = {
 	{"del", KV_DEL, 1},
 };
 
-_Noreturn static void usage(void)
+_Noreturn static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 		"usage: %s [-k KEYFILE] [-t TIMEOUT_MS] set KEY VALUE | get KEY | del KEY\n"
 		"exit status: 0 done or found, 1 not found, 2 error\n",
 		getprogname());
-	exit(EXIT_TROUBLE);
+	exit(status);
 }
 
 static const struct command *lookup(int argc, char **argv)
@@ -50,11 +51,11 @@ static const struct command *lookup(int argc, char **argv)
 	size_t i;
 
 	if (argc < 1)
-		usage();
+		usage(EXIT_TROUBLE);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0 && argc == 1 + commands[i].nargs)
 			return &commands[i];
-	usage();
+	usage(EXIT_TROUBLE);
 }
 
 /* The request for the command line (after the options): "C KEY[ VALUE]". */
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 	size_t len, n;
 
 	/* "+": options end at the command, so a value may start with '-' */
-	while ((ch = getopt(argc, argv, "+k:t:")) != -1) {
+	while ((ch = demo_getopt(argc, argv, "+hk:t:", usage)) != -1) {
 		switch (ch) {
 		case 'k': keyfile = optarg; break;
 		case 't':
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(EXIT_TROUBLE, "-t %s: timeout is %s", optarg, errstr);
 			break;
-		default: usage();
+		default: usage(EXIT_TROUBLE);
 		}
 	}
 	c = lookup(argc - optind, argv + optind);

@@ -21,6 +21,7 @@
 
 #include "kv.h"
 #include "kvd.h"
+#include "options.h"
 
 #define MAX_WORKERS 32
 
@@ -41,11 +42,16 @@ void kvd_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-_Noreturn static void usage(void)
+_Noreturn static void usage(int status)
 {
-	fprintf(stderr, "usage: %s [-f] [-k KEYFILE] [-p PIDFILE] [-w WORKERS]\n",
+	fprintf(status == 0 ? stdout : stderr,
+		"usage: %s [-f] [-k KEYFILE] [-p PIDFILE] [-w WORKERS]\n"
+		"  -f          stay in the foreground\n"
+		"  -k KEYFILE  the mailbox's key file (default " KV_KEYFILE ")\n"
+		"  -p PIDFILE  default /run/kvd.pid as root, /tmp/kvd.pid otherwise\n"
+		"  -w WORKERS  worker processes answering requests (default 4)\n",
 		getprogname());
-	exit(2);
+	exit(status);
 }
 
 /* The daemon runs in /: keep paths that still name the same files there. */
@@ -71,7 +77,7 @@ static void parse_args(int argc, char **argv, struct kvd *d)
 	int c;
 
 	d->workers = 4;
-	while ((c = getopt(argc, argv, "fk:p:w:")) != -1) {
+	while ((c = demo_getopt(argc, argv, "hfk:p:w:", usage)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'k': keyfile = optarg; break;
@@ -82,11 +88,11 @@ static void parse_args(int argc, char **argv, struct kvd *d)
 				errx(2, "-w %s: number of workers is %s (1 to %d)", optarg, errstr,
 				     MAX_WORKERS);
 			break;
-		default: usage();
+		default: usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	d->keyfile = absolute(keyfile);
 	d->pidpath = absolute(pidpath);
 }

@@ -13,14 +13,19 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "options.h"
 
 #define SLOTS 16
 #define SLOT_SIZE 4096
 
-static void usage(void)
+_Noreturn static void usage(int status)
 {
-	fprintf(stderr, "usage: %s [-f PATH] [-c COUNT]\n", getprogname());
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+		"usage: %s [-f PATH] [-c COUNT]\n"
+		"  -f PATH   the mailbox's key file (default " DEMO_PATH ")\n"
+		"  -c COUNT  stop after COUNT messages (default: until Ctrl-C)\n",
+		getprogname());
+	exit(status);
 }
 
 static shmbox_t *create_or_open(const char *path, int *created)
@@ -44,7 +49,7 @@ int main(int argc, char **argv)
 	int c, created;
 	ssize_t len;
 
-	while ((c = getopt(argc, argv, "f:c:")) != -1) {
+	while ((c = demo_getopt(argc, argv, "hf:c:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'c':
@@ -52,11 +57,11 @@ int main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(2, "-c %s: count is %s", optarg, errstr);
 			break;
-		default: usage();
+		default: usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	demo_catch_signals();
 	box = create_or_open(path, &created);
 	if (count > 0)

@@ -13,11 +13,17 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "options.h"
 
-static void usage(void)
+_Noreturn static void usage(int status)
 {
-	fprintf(stderr, "usage: %s [-f PATH] [-w SECONDS] [MESSAGE...]\n", getprogname());
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+		"usage: %s [-f PATH] [-w SECONDS] [MESSAGE...]\n"
+		"  -f PATH     the mailbox's key file (default " DEMO_PATH ")\n"
+		"  -w SECONDS  wait up to this long for a receiver to create the mailbox\n"
+		"  MESSAGE     each is one message; with none, each line of standard input\n",
+		getprogname());
+	exit(status);
 }
 
 /* Open, waiting up to `wait_s` seconds for a receiver to create it. */
@@ -60,7 +66,7 @@ int main(int argc, char **argv)
 	shmbox_t *box;
 	int c, i, status = 0;
 
-	while ((c = getopt(argc, argv, "f:w:")) != -1) {
+	while ((c = demo_getopt(argc, argv, "hf:w:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'w':
@@ -68,7 +74,7 @@ int main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(2, "-w %s: seconds is %s", optarg, errstr);
 			break;
-		default: usage();
+		default: usage(2);
 		}
 	}
 	demo_catch_signals();
