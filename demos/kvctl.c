@@ -24,6 +24,7 @@
 #define EXIT_OK 0
 #define EXIT_NOT_FOUND 1
 #define EXIT_TROUBLE 2
+#define TIMEOUT_MS 5000 /* -t default */
 
 struct command {
 	const char *name;
@@ -41,6 +42,9 @@ _Noreturn static void usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 		"usage: %s [-k KEYFILE] [-t TIMEOUT_MS] set KEY VALUE | get KEY | del KEY\n"
+		"  -k KEYFILE     kvd's key file (default " KV_KEYFILE ")\n"
+		"  -t TIMEOUT_MS  give up on kvd's answer after this long (default "
+		STR(TIMEOUT_MS) ")\n"
 		"exit status: 0 done or found, 1 not found, 2 error\n",
 		getprogname());
 	exit(status);
@@ -154,12 +158,12 @@ int main(int argc, char **argv)
 	const char *keyfile = KV_KEYFILE, *errstr;
 	static char req[KV_SLOT_SIZE], rep[KV_SLOT_SIZE];
 	const struct command *c;
-	int ch, timeout_ms = 5000;
+	int ch, timeout_ms = TIMEOUT_MS;
 	shmbox_t *box;
 	size_t len, n;
 
 	/* "+": options end at the command, so a value may start with '-' */
-	while ((ch = demo_getopt(argc, argv, "+hk:t:", usage)) != -1) {
+	while ((ch = demo_getopt(argc, argv, "+:hk:t:", usage)) != -1) {
 		switch (ch) {
 		case 'k': keyfile = optarg; break;
 		case 't':

@@ -24,6 +24,7 @@
 #include "options.h"
 
 #define MAX_WORKERS 32
+#define WORKERS 4 /* -w default */
 
 static bool to_syslog;
 
@@ -49,7 +50,7 @@ _Noreturn static void usage(int status)
 		"  -f          stay in the foreground\n"
 		"  -k KEYFILE  the mailbox's key file (default " KV_KEYFILE ")\n"
 		"  -p PIDFILE  default /run/kvd.pid as root, /tmp/kvd.pid otherwise\n"
-		"  -w WORKERS  worker processes answering requests (default 4)\n",
+		"  -w WORKERS  worker processes answering requests (default " STR(WORKERS) ")\n",
 		getprogname());
 	exit(status);
 }
@@ -76,8 +77,8 @@ static void parse_args(int argc, char **argv, struct kvd *d)
 	const char *pidpath = geteuid() == 0 ? "/run/kvd.pid" : "/tmp/kvd.pid";
 	int c;
 
-	d->workers = 4;
-	while ((c = demo_getopt(argc, argv, "hfk:p:w:", usage)) != -1) {
+	d->workers = WORKERS;
+	while ((c = demo_getopt(argc, argv, ":hfk:p:w:", usage)) != -1) {
 		switch (c) {
 		case 'f': d->foreground = true; break;
 		case 'k': keyfile = optarg; break;

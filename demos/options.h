@@ -7,12 +7,16 @@
 
 #include <err.h>
 #include <getopt.h>
-#include <string.h>
+
+/* A number's digits, for usage texts that name a default. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* usage(0): to standard output, exit 0; usage(2): to standard error. */
 typedef void (*demo_usage_fn)(int status);
 
-/* getopt for optstring, which must list 'h'. */
+/* getopt for optstring, which must start with ':' (after a '+', if any)
+ * and list 'h'. */
 static inline int demo_getopt(int argc, char **argv, const char *optstring, demo_usage_fn usage)
 {
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
@@ -23,12 +27,14 @@ static inline int demo_getopt(int argc, char **argv, const char *optstring, demo
 	c = getopt_long(argc, argv, optstring, longopts, NULL);
 	if (c == 'h')
 		usage(0);
-	if (c == '?') {
-		if (optopt != 0 && strchr(optstring, optopt) != NULL)
+	if (c == ':' || c == '?') {
+		if (c == ':')
 			warnx("-%c needs a value", optopt);
+		else if (optopt == 'h') /* -h is known: this was --help=... */
+			warnx("--help takes no value");
 		else if (optopt != 0)
 			warnx("-%c: no such option", optopt);
-		else
+		else /* an unknown long option */
 			warnx("%s: no such option", argv[optind - 1]);
 		usage(2);
 	}

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "shmbox.h"
 
 #define MSG 256
@@ -32,10 +33,17 @@ struct counts {
 	_Atomic int stop;
 };
 
-static void usage(void)
+#define WRITERS 3 /* -w default */
+#define MS 1000	  /* -t default */
+
+_Noreturn static void usage(int status)
 {
-	fprintf(stderr, "usage: %s [-w WRITERS] [-t MILLISECONDS]\n", getprogname());
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+		"usage: %s [-w WRITERS] [-t MILLISECONDS]\n"
+		"  -w WRITERS       writer processes, 1 to 64 (default " STR(WRITERS) ")\n"
+		"  -t MILLISECONDS  how long each round runs (default " STR(MS) ")\n",
+		getprogname());
+	exit(status);
 }
 
 /* A message: writer id, sequence, checksum, then filler from both. */
@@ -155,7 +163,7 @@ static void round_of(int writers, long ms, struct counts *c, unsigned char *seg,
 
 int main(int argc, char **argv)
 {
-	long long writers = 3, ms = 1000;
+	long long writers = WRITERS, ms = MS;
 	const char *errstr;
 	char path[] = "/tmp/shmbox-race.XXXXXX";
 	shmbox_attr_t attr = {.slots = 16, .slot_size = MSG};
@@ -164,7 +172,7 @@ int main(int argc, char **argv)
 	unsigned char *seg;
 	int ch, id, fd;
 
-	while ((ch = getopt(argc, argv, "w:t:")) != -1) {
+	while ((ch = demo_getopt(argc, argv, ":hw:t:", usage)) != -1) {
 		switch (ch) {
 		case 'w':
 			writers = strtonum(optarg, 1, 64, &errstr);
@@ -176,7 +184,7 @@ int main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(2, "-t %s: milliseconds is %s", optarg, errstr);
 			break;
-		default: usage();
+		default: usage(2);
 		}
 	}
 	c = mmap(NULL, 2 * sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	int c, created;
 	ssize_t len;
 
-	while ((c = demo_getopt(argc, argv, "hf:c:", usage)) != -1) {
+	while ((c = demo_getopt(argc, argv, ":hf:c:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'c':

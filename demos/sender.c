@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	shmbox_t *box;
 	int c, i, status = 0;
 
-	while ((c = demo_getopt(argc, argv, "hf:w:", usage)) != -1) {
+	while ((c = demo_getopt(argc, argv, ":hf:w:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'w':

@@ -196,10 +196,10 @@ run "$shmbox" send -p 2 "$a" x; status $EX_NOINPUT "send to project 2"
 err_has "make one with: shmbox create -p 2 $a" "send to project 2"
 # no create suggested where it cannot work
 run "$shmbox" send "$dir/none/x" x; status $EX_NOINPUT "send without a directory"
-err_has "nor the directory it would be in" "send without a directory"
+err_has "none can be made there" "send without a directory"
 ! grep -q "make one with" "$dir/err" || fail "send without a directory: suggests create"
 run "$shmbox" info "$dir"; status $EX_NOINPUT "info on a directory"
-err_has "a key file is an ordinary file" "info on a directory"
+err_has "a key file is a file, not a directory" "info on a directory"
 
 # call: no server times out; the echo server and a command answer
 run "$shmbox" call -t 200 "$a" ping; status $EX_TEMPFAIL "call without a server"
@@ -213,7 +213,7 @@ spid=$!; pids="$pids $spid"
 run "$shmbox" call -t 5000 "$a" ping; status 0 "call tr"; out_is "PING" "tr"
 wait "$spid"; st=$?; status 0 "serve -c 1 tr"
 # a command that is not there ends serve at once, not every call with nothing
-run "$shmbox" serve -c 1 "$a" "$dir/no-such-command"; status $EX_UNAVAILABLE "serve a missing command"
+run "$shmbox" serve -c 1 -t 100 "$a" "$dir/no-such-command"; status $EX_UNAVAILABLE "serve a missing command"
 err_has "no such command" "serve a missing command"
 
 # permissions: another user may not open a 0600 mailbox (EX_NOPERM is 77,

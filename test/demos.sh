@@ -54,12 +54,14 @@ grep -q 'start the receiver first' "$dir/out" || fail "unclear error without a r
 # 5. The race demo: through shmbox, no torn message (the raw count varies).
 "$top/demos/race" -w 2 -t 200 >"$dir/out" 2>&1 || fail "race found torn messages through shmbox"
 grep -Eq '^shmbox +[0-9]+ +0$' "$dir/out" || fail "race did not report shmbox's count"
-# 6. --help answers on standard output with status 0; a bad option is status 2.
-for p in receiver sender; do
-	"$top/demos/$p" --help >"$dir/out" 2>&1 || fail "$p --help exited $?"
-	grep -q "^usage: .*$p .*-f PATH" "$dir/out" || fail "$p --help printed no usage"
-	"$top/demos/$p" --bogus >"$dir/out" 2>&1; st=$?
+# 6. --help answers on standard output with status 0; a bad option is named
+# on standard error, with the usage, and status 2.
+for p in receiver sender race; do
+	"$top/demos/$p" --help >"$dir/out" 2>/dev/null || fail "$p --help exited $?"
+	grep -q "^usage: .*$p " "$dir/out" || fail "$p --help printed no usage on stdout"
+	"$top/demos/$p" --bogus >"$dir/out" 2>"$dir/err"; st=$?
 	[ "$st" -eq 2 ] || fail "$p --bogus exited $st, not 2"
-	grep -q -- "--bogus: no such option" "$dir/out" || fail "$p --bogus: no message naming it"
+	[ -s "$dir/out" ] && fail "$p --bogus wrote to stdout"
+	grep -q -- "$p: --bogus: no such option" "$dir/err" || fail "$p --bogus: no message naming it"
 done
 echo "demos: all passed"

@@ -15,6 +15,10 @@
 #define CLI_PROJ 1	  /* -p default: the same everywhere */
 #define CLI_SLOTS 16	  /* create -n default */
 #define CLI_SLOT_SIZE 4096 /* create -s default */
+#define CLI_WATCH_INTERVAL 250 /* watch -i default, ms */
+/* A number's digits, for help texts that name a default. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* One subcommand: its name, its SYNOPSIS line (as in shmbox.1), its job. */
 struct cli_cmd {

@@ -5,24 +5,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-/* ftok needs a file that exists; its contents do not matter.  True if
- * this call made it (a failed create then removes it again). */
+/* ftok needs a file that exists; its contents do not matter, and it need
+ * not be readable.  True if this call made it (a failed create then
+ * removes it again). */
 static bool touch(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL, 0644);
-	bool made = fd != -1;
+	struct stat st;
 
-	if (fd == -1 && errno == EEXIST)
-		fd = open(path, O_RDONLY | O_CREAT, 0644);
-	if (fd == -1)
+	if (fd != -1) {
+		close(fd);
+		return true;
+	}
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		errno = EISDIR; /* a directory is no key file */
+	if (errno != EEXIST)
 		err(errno == EACCES ? EX_NOPERM : EX_CANTCREAT, "create %s", path);
-	close(fd);
-	return made;
+	return false;
 }
 
 /* The mode is octal, as chmod takes it: 600, 0660. */
@@ -78,14 +83,18 @@ int cli_create(const struct cli_cmd *cmd, int argc, char **argv)
 	if (shmbox_create(path, cli_proj, &attr, &box) == -1) {
 		int e = errno;
 
-		if (made)
-			(void)unlink(path);
 		/* -n and -s were checked one by one: EINVAL is the two together */
 		if (e == EINVAL)
-			errx(EX_USAGE, "create %s: %zu slots of %zu bytes are more than one segment "
-				       "can hold", path, attr.slots, attr.slot_size);
-		errno = e;
-		cli_fail("create", path);
+			warnx("create %s: %zu slots of %zu bytes are more than one segment can hold",
+			      path, attr.slots, attr.slot_size);
+		else
+			cli_warn("create", path); /* before the unlink: its hint needs the key */
+		/* Not after EEXIST: another create may have made its mailbox on
+		 * our file since.  (After other errors, a create racing ours on
+		 * the same new file may still find it gone.) */
+		if (made && e != EEXIST)
+			(void)unlink(path);
+		exit(e == EINVAL ? EX_USAGE : cli_exit_code(e));
 	}
 	shmbox_close(box);
 	return EX_OK;

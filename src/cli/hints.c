@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,15 +139,15 @@ static const char *proj_opt(int proj)
 	return opt;
 }
 
-/* Is the directory a new file at path would go into there? */
-static bool parent_exists(const char *path)
+/* Could we make a file at path: is its directory there, and ours to
+ * write in? */
+static bool can_make(const char *path)
 {
-	char dir[4096];
-	struct stat st;
+	char dir[PATH_MAX];
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
 		return true; /* cannot tell: say nothing about it */
-	return stat(dirname(dir), &st) == 0 && S_ISDIR(st.st_mode);
+	return access(dirname(dir), W_OK | X_OK) == 0;
 }
 
 /* ENOENT: which is missing, the key file or the mailbox at it; suggest
@@ -159,10 +160,11 @@ static const char *missing(const char *verb, const char *path, int proj)
 	if (path == NULL || strcmp(verb, "rm") == 0 || strcmp(verb, "create") == 0)
 		return NULL;
 	there = stat(path, &st) == 0;
-	if (there && !S_ISREG(st.st_mode))
-		return "a key file is an ordinary file, and this is not one";
-	if (!there && !parent_exists(path))
-		return "there is no such file, nor the directory it would be in";
+	if ((there && S_ISDIR(st.st_mode)) || (*path != '\0' && path[strlen(path) - 1] == '/'))
+		return "a key file is a file, not a directory";
+	if (!there && !can_make(path))
+		return "there is no such file, and none can be made there (no such directory, "
+		       "or no permission)";
 	snprintf(hint, sizeof(hint), "%s; make one with: shmbox create%s %s",
 		 there ? "no mailbox at this file yet" : "there is no such file", proj_opt(proj),
 		 path);

@@ -14,8 +14,6 @@
 
 #include "cli.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define PROJ_HELP "  -p proj         ftok project number, 1 to 255 (default " STR(CLI_PROJ) ")\n"
 #define WAIT_HELP(what)                                                                    \
 	"  -t timeout_ms   wait at most this long " what ";\n"                             \
@@ -61,7 +59,7 @@ static const struct cli_cmd commands[] = {
 	 "  --json          a JSON array instead\n"},
 	{"watch", "watch [--once] [-i interval_ms] [-p proj] path", cli_watch,
 	 "Show the ring's slots as they change, read-only, until Ctrl-C.\n"
-	 "  -i interval_ms  time between frames (default 250)\n"
+	 "  -i interval_ms  time between frames (default " STR(CLI_WATCH_INTERVAL) ")\n"
 	 "  --once          print one frame and exit\n" PROJ_HELP},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

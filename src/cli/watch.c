@@ -278,7 +278,7 @@ int cli_watch(const struct cli_cmd *cmd, int argc, char **argv)
 		{"once", no_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct watcher w = {.fr = {.interval_ms = 250}}; /* static: see fail.c */
+	static struct watcher w = {.fr = {.interval_ms = CLI_WATCH_INTERVAL}}; /* static: see fail.c */
 	int c, once = 0, status;
 
 	while ((c = cli_getopt(cmd, argc, argv, ":hVp:i:", longopts)) != -1) {
