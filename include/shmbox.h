@@ -6,14 +6,15 @@
  * token so that the kernel releases whatever a killed process held.  Both
  * are found from ftok(path, proj_id).
  *
- * Every call returns -1 (or NULL) and sets errno on error, like the system
- * calls it wraps; shmbox_strerror() explains the library's own codes.
+ * A call that fails returns -1 and sets errno, like the system calls it
+ * wraps; shmbox_strerror() explains the library's own codes.
  */
 #ifndef SHMBOX_H
 #define SHMBOX_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ipc.h> /* key_t, which <sys/types.h> has only with XSI or _DEFAULT_SOURCE */
 #include <sys/types.h>
 #include <time.h>
 

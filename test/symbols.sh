@@ -1,6 +1,7 @@
 #!/bin/sh
 # The library exports exactly the functions shmbox.h declares: no internal
-# shmbox__ helper, no stray global, and nothing declared but missing.
+# shmbox__ helper, no stray global, and nothing declared but missing.  And
+# the header compiles on its own in strict ISO C, without feature macros.
 set -u
 top=$(dirname "$0")/..
 lib=$(ls "$top"/.libs/libshmbox.so 2>/dev/null || ls .libs/libshmbox.so 2>/dev/null)
@@ -15,4 +16,12 @@ if ! cmp -s "$tmp/exported" "$tmp/declared"; then
 	diff "$tmp/exported" "$tmp/declared"
 	exit 1
 fi
-echo "symbols: $(wc -l <"$tmp/exported") exported, all declared in shmbox.h"
+printf '#include <shmbox.h>\nint main(void) { return 0; }\n' >"$tmp/alone.c"
+for std in c99 c11; do
+	if ! ${CC:-cc} -std=$std -pedantic -Wall -Wextra -Werror -I"$top/include" -c "$tmp/alone.c" \
+		-o "$tmp/alone.o"; then
+		echo "shmbox.h does not compile alone with -std=$std"
+		exit 1
+	fi
+done
+echo "symbols: $(wc -l <"$tmp/exported") exported, all declared in shmbox.h; it compiles alone with -std=c99 and c11"
