@@ -10,7 +10,8 @@
 	X(ESTALE, "Mailbox belongs to another key file (the file was re-created, or ftok collided)") \
 	X(EIDRM, "Mailbox was removed")                                                    \
 	X(ECONNRESET, "The server died before replying to the call")                       \
-	X(ECANCELED, "The caller gave up on this call (timed out, interrupted or died)")   \
+	X(ECANCELED, "Too late: the caller gave up on this call, or the claim was already " \
+		     "committed, released or taken back")                                  \
 	X(ENOENT, "No such mailbox (or no such key file)")                                 \
 	X(EEXIST, "Mailbox already exists")                                                \
 	X(EMSGSIZE, "Message does not fit (slot size, or the caller's buffer)")            \

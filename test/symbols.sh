@@ -1,7 +1,8 @@
 #!/bin/sh
 # The library exports exactly the functions shmbox.h declares: no internal
 # shmbox__ helper, no stray global, and nothing declared but missing.  And
-# the header compiles on its own in strict ISO C, without feature macros.
+# the header compiles on its own in strict ISO C, without feature macros,
+# and so does the README's example program.
 set -u
 top=$(dirname "$0")/..
 lib=$(ls "$top"/.libs/libshmbox.so 2>/dev/null || ls .libs/libshmbox.so 2>/dev/null)
@@ -24,4 +25,10 @@ for std in c99 c11; do
 		exit 1
 	fi
 done
-echo "symbols: $(wc -l <"$tmp/exported") exported, all declared in shmbox.h; it compiles alone with -std=c99 and c11"
+# The README's example is a whole program: it compiles as it stands.
+awk '/^```c$/ { inside = 1; next } /^```$/ && inside { exit } inside' "$top/README.md" >"$tmp/readme.c"
+if ! ${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$top/include" -c "$tmp/readme.c" -o "$tmp/readme.o"; then
+	echo "the README's example does not compile"
+	exit 1
+fi
+echo "symbols: $(wc -l <"$tmp/exported") exported, all declared in shmbox.h; it compiles alone with -std=c99 and c11, and so does the README's example"
