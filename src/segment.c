@@ -388,6 +388,8 @@ static void mark_destroyed(struct shmbox *b)
 
 int shmbox_destroy(shmbox_t *b)
 {
+	int saved = errno; /* a success leaves errno as it found it */
+
 	if (b == NULL) {
 		errno = EINVAL;
 		return -1;
@@ -400,5 +402,6 @@ int shmbox_destroy(shmbox_t *b)
 	mark_destroyed(b);
 	semctl(b->semid, 0, IPC_RMID);
 	detach(b);
+	errno = saved;
 	return 0;
 }
