@@ -89,6 +89,7 @@ typedef struct shmbox_ticket {
 	uint32_t gen;
 } shmbox_ticket_t;
 
+/* Defined when this header has the request/reply calls (shmbox_call(3)). */
 #define SHMBOX_HAS_CALL 1
 
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr,
