@@ -13,7 +13,14 @@
  * holding the slot it waits behind). */
 #define SHMBOX__RECOVERY_MS 50
 
-/* token.c: each attached process holds one token semaphore (+1, SEM_UNDO) */
+/* token.c: each attached process holds one token semaphore (+1, SEM_UNDO),
+ * good only in that process: shmbox__forks counts the forks since. */
+extern _Atomic unsigned shmbox__forks __attribute__((visibility("hidden")));
+int shmbox__fork_count(unsigned *count); /* 0, or -1 with errno */
+static inline bool shmbox__inherited(const struct shmbox *b)
+{
+	return b->forks != atomic_load_explicit(&shmbox__forks, memory_order_relaxed);
+}
 int shmbox__token_take(struct shmbox *b);
 void shmbox__token_drop(struct shmbox *b);
 int shmbox__token_alive(const struct shmbox *b, unsigned owner);

@@ -194,6 +194,7 @@ struct shmbox {
 	unsigned max_procs;
 	unsigned me; /* our token index */
 	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
+	unsigned forks; /* shmbox__forks when made: another value, a child's copy */
 	_Atomic unsigned spin_budget; /* see struct shmbox__spinner */
 	_Atomic int64_t yield_again_ns; /* no yields before this (CLOCK_MONOTONIC ns): wait.c, yield() */
 	_Atomic int64_t cpu_noted_at;	/* second of touch's last shmbox__note_cpu */

@@ -199,7 +199,7 @@ int shmbox__check_handle(struct shmbox *b, int timeout_ms)
 		errno = EINVAL;
 		return -1;
 	}
-	if (b->rdonly) {
+	if (b->rdonly || shmbox__inherited(b)) { /* an observer, or its parent's handle */
 		errno = EBADF;
 		return -1;
 	}

@@ -60,6 +60,10 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 
 	if (b == NULL)
 		return NULL;
+	if (shmbox__fork_count(&b->forks) == -1) {
+		free(b);
+		return NULL;
+	}
 	b->hdr = addr;
 	b->procs = (struct shmbox__proc *)(base + g->procs_offset);
 	for (k = 0; k < 2; k++) {
@@ -354,7 +358,7 @@ static void detach(struct shmbox *b)
 	struct shmbox__proc *p = &b->procs[b->me];
 	int32_t pid = b->pid;
 
-	if (!b->rdonly) {
+	if (!b->rdonly && !shmbox__inherited(b)) { /* a child's copy holds nothing */
 		atomic_compare_exchange_strong(&p->pid, &pid, 0);
 		shmbox__token_drop(b);
 	}

@@ -24,7 +24,8 @@
 		 "/proc/sys/kernel/shmmax, or use fewer or smaller slots")                 \
 	X(ERANGE, "Mailbox needs more semaphores than one set may have: raise SEMMSL, "    \
 		  "the first number in /proc/sys/kernel/sem, or use fewer slots or max_procs") \
-	X(EBADF, "Handle is read-only (an observer)")                                      \
+	X(EBADF, "Handle is read-only (an observer), or its parent's from before fork(): "  \
+		 "open one of your own")                                                   \
 	X(EINVAL, "Invalid argument")
 
 const char *shmbox_strerror(int err)

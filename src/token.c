@@ -9,10 +9,43 @@
  * puts and gets add nothing to it, so it never grows toward SEMVMX.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/sem.h>
 
 #include "internal.h"
+
+/* A token is its process's: the kernel undoes the +1 when that process
+ * exits, not when a child of fork() that inherited the handle does.  A
+ * child that claimed a slot through its parent's handle and was killed
+ * would hold the slot for as long as the parent lives.  So every child of
+ * fork() bumps a count (pthread_atfork, set up at the first attach), and
+ * a handle made before the fork refuses to claim anything there (EBADF:
+ * ring.c, shmbox__check_handle); closed there, it is only unmapped. */
+_Atomic unsigned shmbox__forks;
+static pthread_once_t fork_watch = PTHREAD_ONCE_INIT;
+static int fork_watch_error;
+
+static void forked(void)
+{
+	atomic_fetch_add_explicit(&shmbox__forks, 1, memory_order_relaxed);
+}
+
+static void watch_forks(void)
+{
+	fork_watch_error = pthread_atfork(NULL, NULL, forked);
+}
+
+int shmbox__fork_count(unsigned *count)
+{
+	pthread_once(&fork_watch, watch_forks);
+	if (fork_watch_error != 0) {
+		errno = fork_watch_error;
+		return -1;
+	}
+	*count = atomic_load_explicit(&shmbox__forks, memory_order_relaxed);
+	return 0;
+}
 
 int shmbox__token_take(struct shmbox *b)
 {

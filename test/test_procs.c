@@ -165,6 +165,56 @@ START_TEST(threads_sharing_one_handle)
 }
 END_TEST
 
+/* A child of fork() that uses its parent's handle gets EBADF: its claims
+ * would carry the parent's token, and a child killed mid-claim would hold
+ * the slot for as long as the parent lives.  Its close only unmaps: the
+ * parent's token and handle are untouched.  A handle of its own works. */
+static int child_with_parents_handle(shmbox_t *box, const char *path)
+{
+	char buf[SLOT_SIZE];
+	struct shmbox_stat st;
+	shmbox_zc_t zc;
+	shmbox_t *own;
+
+	if (shmbox_put(box, "x", 1, 0) != -1 || errno != EBADF)
+		return 1;
+	if (shmbox_get(box, buf, sizeof(buf), 0) != -1 || errno != EBADF)
+		return 2;
+	if (shmbox_reserve(box, &zc, 0) != -1 || errno != EBADF)
+		return 3;
+	if (shmbox_stat(box, &st) != 0 || st.queued != 1) /* looking is fine */
+		return 4;
+	if (shmbox_close(box) != 0)
+		return 5;
+	if (shmbox_open(path, TU_PROJ, &own) != 0 || shmbox_put(own, "b", 1, 0) != 0)
+		return 6;
+	return shmbox_close(own) == 0 ? 0 : 7;
+}
+
+START_TEST(parents_handle_in_a_child)
+{
+	const char *path;
+	shmbox_t *box = tu_create(4, SLOT_SIZE, &path);
+	struct shmbox_stat st;
+	char buf[SLOT_SIZE];
+	pid_t pid;
+
+	ck_assert_int_eq(shmbox_put(box, "a", 1, 0), 0);
+	pid = tu_fork();
+	if (pid == 0)
+		_exit(child_with_parents_handle(box, path));
+	ck_assert_int_eq(tu_reap(pid), 0);
+	ck_assert_int_eq(shmbox_stat(box, &st), 0);
+	ck_assert_uint_eq(st.attached, 1); /* our token was not dropped */
+	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
+	ck_assert_int_eq(buf[0], 'a');
+	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
+	ck_assert_int_eq(buf[0], 'b');
+	ck_assert_int_eq(shmbox_put(box, "c", 1, 0), 0);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
 Suite *suite_procs(void)
 {
 	Suite *s = suite_create("procs");
@@ -176,6 +226,7 @@ Suite *suite_procs(void)
 	tcase_add_test(tc, eight_producers_two_consumers_one_slot);
 	tcase_add_test(tc, crowded_on_one_cpu_with_a_hog);
 	tcase_add_test(tc, threads_sharing_one_handle);
+	tcase_add_test(tc, parents_handle_in_a_child);
 	suite_add_tcase(s, tc);
 	return s;
 }
