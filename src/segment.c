@@ -358,7 +358,9 @@ static void detach(struct shmbox *b)
 	struct shmbox__proc *p = &b->procs[b->me];
 	int32_t pid = b->pid;
 
-	if (!b->rdonly && !shmbox__inherited(b)) { /* a child's copy holds nothing */
+	/* A child's copy holds nothing.  getpid() too: a child made by a call
+	 * that runs no atfork handlers (_Fork, clone) is not counted. */
+	if (!b->rdonly && !shmbox__inherited(b) && b->pid == getpid()) {
 		atomic_compare_exchange_strong(&p->pid, &pid, 0);
 		shmbox__token_drop(b);
 	}

@@ -23,24 +23,30 @@
  * a handle made before the fork refuses to claim anything there (EBADF:
  * ring.c, shmbox__check_handle); closed there, it is only unmapped. */
 _Atomic unsigned shmbox__forks;
-static pthread_once_t fork_watch = PTHREAD_ONCE_INIT;
-static int fork_watch_error;
+static _Atomic bool watching;
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void forked(void)
 {
 	atomic_fetch_add_explicit(&shmbox__forks, 1, memory_order_relaxed);
 }
 
-static void watch_forks(void)
-{
-	fork_watch_error = pthread_atfork(NULL, NULL, forked);
-}
-
+/* Not pthread_once: a failed registration (ENOMEM) is tried again. */
 int shmbox__fork_count(unsigned *count)
 {
-	pthread_once(&fork_watch, watch_forks);
-	if (fork_watch_error != 0) {
-		errno = fork_watch_error;
+	int e = 0;
+
+	if (!atomic_load_explicit(&watching, memory_order_acquire)) {
+		pthread_mutex_lock(&watch_lock);
+		if (!atomic_load_explicit(&watching, memory_order_relaxed)) {
+			e = pthread_atfork(NULL, NULL, forked);
+			if (e == 0)
+				atomic_store_explicit(&watching, true, memory_order_release);
+		}
+		pthread_mutex_unlock(&watch_lock);
+	}
+	if (e != 0) {
+		errno = e;
 		return -1;
 	}
 	*count = atomic_load_explicit(&shmbox__forks, memory_order_relaxed);

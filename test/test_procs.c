@@ -196,6 +196,7 @@ START_TEST(parents_handle_in_a_child)
 	const char *path;
 	shmbox_t *box = tu_create(4, SLOT_SIZE, &path);
 	struct shmbox_stat st;
+	struct shmbox_proc procs[4];
 	char buf[SLOT_SIZE];
 	pid_t pid;
 
@@ -206,6 +207,10 @@ START_TEST(parents_handle_in_a_child)
 	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_int_eq(shmbox_stat(box, &st), 0);
 	ck_assert_uint_eq(st.attached, 1); /* our token was not dropped */
+	/* nor our proc-table entry (the token alone would not show it: the
+	 * child's undo record was its own, and its exit gave the +1 back) */
+	ck_assert_int_eq(shmbox_procs(box, procs, 4), 1);
+	ck_assert_int_eq(procs[0].pid, getpid());
 	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
 	ck_assert_int_eq(buf[0], 'a');
 	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
