@@ -12,7 +12,11 @@
 
 extern volatile sig_atomic_t demo_interrupted;
 
-/* SIGINT and SIGTERM set demo_interrupted; blocked calls return EINTR. */
+/* SIGINT and SIGTERM set demo_interrupted; blocked calls return EINTR.
+ * They also return EINTR, with the flag clear, after the process was
+ * stopped and continued (Ctrl-Z, fg; kill -STOP, -CONT): Linux ends
+ * semtimedop so, handler or not (signal(7)).  Then the call is repeated:
+ * nothing was taken or added. */
 void demo_catch_signals(void);
 /* Make sure the key file exists (ftok needs a file). */
 void demo_touch(const char *path);

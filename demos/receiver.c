@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	static char buf[SLOT_SIZE];
 	shmbox_t *box;
 	int c, created;
-	ssize_t len;
+	ssize_t len = 0;
 
 	while ((c = demo_getopt(argc, argv, ":hf:c:", usage)) != -1) {
 		switch (c) {
@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 	while (count == 0 || n < count) {
 		len = shmbox_get(box, buf, sizeof(buf), -1);
 		if (len == -1) {
-			if (errno == EINTR && demo_interrupted)
+			if (errno == EINTR && !demo_interrupted)
+				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */
+			if (errno == EINTR)
 				break;
 			warnx("get %s: %s", path, shmbox_strerror(errno));
 			break;

@@ -47,7 +47,12 @@ static shmbox_t *open_box(const char *path, long long wait_s)
 
 static int send_one(shmbox_t *box, const char *path, const char *msg, size_t len)
 {
-	if (shmbox_put(box, msg, len, -1) == 0) {
+	int r;
+
+	/* EINTR without Ctrl-C: stopped and continued (see demo.h); put again */
+	while ((r = shmbox_put(box, msg, len, -1)) == -1 && errno == EINTR && !demo_interrupted)
+		;
+	if (r == 0) {
 		printf("sent %zu bytes\n", len);
 		return 0;
 	}

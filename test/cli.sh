@@ -152,6 +152,19 @@ run "$shmbox" recv -c 4 "$a"; status 0 "recv the four"; out_is "1
 3
 4" "recv the four"
 
+# stopped and continued while asleep (Ctrl-Z, fg): Linux ends the sleep with
+# EINTR, and recv waits on
+"$shmbox" recv -c 1 "$a" >"$dir/stop.out" 2>&1 &
+rpid=$!; pids="$pids $rpid"
+i=0
+until "$shmbox" info "$a" 2>/dev/null | grep -q 'asleep *1 in get'; do
+	i=$((i + 1)); [ $i -lt 500 ] || fail "recv did not go to sleep"; sleep 0.01
+done
+kill -STOP "$rpid"; kill -CONT "$rpid"
+run "$shmbox" send "$a" "after the stop"; status 0 "send after the stop"
+wait "$rpid"; st=$?; status 0 "recv after a stop and continue"
+grep -qx "after the stop" "$dir/stop.out" || fail "recv after a stop: $(cat "$dir/stop.out")"
+
 printf 'one\ntwo\n' >"$dir/in"
 run "$shmbox" send "$a" <"$dir/in"; status 0 "send lines"
 run "$shmbox" recv -c 2 "$a"; status 0 "recv lines"; out_is "one

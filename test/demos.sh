@@ -48,6 +48,21 @@ done
 wait "$rpid" || fail "receiver exited $? on SIGINT"
 rpid=
 
+# 3b. Stopped and continued while asleep in get (Ctrl-Z, then fg): Linux
+# ends the sleep with EINTR, and the receiver waits on for its message.
+"$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 &
+rpid=$!
+i=0
+until "$top/shmbox" info "$key" 2>/dev/null | grep -q 'asleep *1 in get'; do
+	i=$((i + 1)); [ $i -lt 1000 ] || fail "receiver did not go to sleep"; sleep 0.01
+done
+kill -STOP "$rpid"
+kill -CONT "$rpid"
+"$top/demos/sender" -f "$key" "after the stop" >/dev/null || fail "sender after the stop failed"
+wait "$rpid" || fail "receiver exited $? after a stop and continue"
+rpid=
+grep -qx 'received 14 bytes: after the stop' "$dir/out" || fail "no message after the stop"
+
 # 4. A sender with no receiver says what to do.
 "$top/demos/sender" -f "$key" hi >"$dir/out" 2>&1 && fail "sender succeeded without a mailbox"
 grep -q 'start the receiver first' "$dir/out" || fail "unclear error without a receiver"

@@ -41,7 +41,10 @@ static long long now_ms(void)
  * library's last look and before it sleeps in semtimedop wakes nothing:
  * sliced, that Ctrl-C is seen within a slice, not at the next message.
  * Right for put, get and accept, which add or take nothing when they time
- * out; not for call, which would send its request again. */
+ * out; not for call, which would send its request again.  An EINTR with
+ * no Ctrl-C behind it is a stop and continue (Ctrl-Z, then fg): Linux
+ * ends semtimedop with EINTR then, handler or not (signal(7)), and the
+ * wait goes on. */
 ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeout_ms)
 {
 	long long end = now_ms() + timeout_ms, left;
@@ -60,7 +63,7 @@ ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeou
 			return -1;
 		}
 		r = op(arg, (int)(left < SLICE_MS ? left : SLICE_MS));
-		if (r != -1 || errno != ETIMEDOUT)
+		if (r != -1 || (errno != ETIMEDOUT && errno != EINTR))
 			return r;
 	}
 }
