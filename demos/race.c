@@ -190,8 +190,8 @@ int main(int argc, char **argv)
 	c = mmap(NULL, 2 * sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (c == MAP_FAILED)
 		err(1, "mmap");
-	printf("%lld writers and 1 reader, %lld ms each way, %d-byte messages with a checksum\n",
-	       writers, ms, MSG);
+	printf("%lld writer%s and 1 reader, %lld ms each way, %d-byte messages with a checksum\n",
+	       writers, writers == 1 ? "" : "s", ms, MSG);
 	fflush(stdout);
 
 	id = shmget(IPC_PRIVATE, MSG, IPC_CREAT | 0600);
