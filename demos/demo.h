@@ -18,6 +18,8 @@ extern volatile sig_atomic_t demo_interrupted;
  * semtimedop so, handler or not (signal(7)).  Then the call is repeated:
  * nothing was taken or added. */
 void demo_catch_signals(void);
+/* Sleep ms milliseconds, or until Ctrl-C (-H: a claim held on purpose). */
+void demo_hold(long long ms);
 /* Make sure the key file exists (ftok needs a file). */
 void demo_touch(const char *path);
 /* Exit with "PROG: WHAT PATH: message" for a library error. */

@@ -3,7 +3,11 @@
  * message with its length.  Ctrl-C ends it; a mailbox it created, it
  * removes.
  *
- *   receiver [-f PATH] [-c COUNT]
+ *   receiver [-f PATH] [-c COUNT] [-H MS]
+ *
+ * -H holds each message's slot claimed for MS milliseconds before freeing
+ * it, so that `shmbox watch` shows it being read ([R]), and a kill -9 then
+ * lands inside the claim.
  */
 #include <err.h>
 #include <errno.h>
@@ -21,9 +25,10 @@
 _Noreturn static void usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-		"usage: %s [-f PATH] [-c COUNT]\n"
+		"usage: %s [-f PATH] [-c COUNT] [-H MS]\n"
 		"  -f PATH   the mailbox's key file (default " DEMO_PATH ")\n"
-		"  -c COUNT  stop after COUNT messages (default: until Ctrl-C)\n",
+		"  -c COUNT  stop after COUNT messages (default: until Ctrl-C)\n"
+		"  -H MS     hold each message's slot claimed (being read) this long\n",
 		getprogname());
 	exit(status);
 }
@@ -40,6 +45,28 @@ static shmbox_t *create_or_open(const char *path, int *created)
 	return box;
 }
 
+static long long hold_ms; /* -H */
+
+/* A get that prints the message, or with -H the same cut in two with a
+ * pause between: peek (the message is read in its slot), hold, release. */
+static ssize_t take(shmbox_t *box, char *buf, size_t size)
+{
+	shmbox_zc_t zc;
+	ssize_t len;
+
+	len = hold_ms == 0 ? shmbox_get(box, buf, size, -1) : shmbox_peek(box, &zc, -1);
+	if (len == -1)
+		return -1;
+	printf("received %zd bytes: %.*s\n", len, (int)len, hold_ms == 0 ? buf : (char *)zc.data);
+	fflush(stdout);
+	if (hold_ms > 0) {
+		demo_hold(hold_ms);
+		if (shmbox_release(box, &zc) == -1)
+			return -1;
+	}
+	return len;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = DEMO_PATH, *errstr;
@@ -49,13 +76,18 @@ int main(int argc, char **argv)
 	int c, created;
 	ssize_t len = 0;
 
-	while ((c = demo_getopt(argc, argv, ":hf:c:", usage)) != -1) {
+	while ((c = demo_getopt(argc, argv, ":hf:c:H:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'c':
 			count = strtonum(optarg, 1, LLONG_MAX, &errstr);
 			if (errstr != NULL)
 				errx(2, "-c %s: count is %s", optarg, errstr);
+			break;
+		case 'H':
+			hold_ms = strtonum(optarg, 0, 3600000, &errstr);
+			if (errstr != NULL)
+				errx(2, "-H %s: milliseconds is %s", optarg, errstr);
 			break;
 		default: usage(2);
 		}
@@ -72,7 +104,7 @@ int main(int argc, char **argv)
 		       created ? "created" : "opened", path);
 	fflush(stdout);
 	while (count == 0 || n < count) {
-		len = shmbox_get(box, buf, sizeof(buf), -1);
+		len = take(box, buf, sizeof(buf));
 		if (len == -1) {
 			if (errno == EINTR && !demo_interrupted)
 				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */
@@ -82,8 +114,6 @@ int main(int argc, char **argv)
 			break;
 		}
 		n++;
-		printf("received %zd bytes: %.*s\n", len, (int)len, buf);
-		fflush(stdout);
 	}
 	if (created) {
 		if (shmbox_destroy(box) == 0)

@@ -2,7 +2,11 @@
  * sender: opens the mailbox and sends each argument as one message, or,
  * with no arguments, each line of standard input.  Ctrl-C ends it.
  *
- *   sender [-f PATH] [-w SECONDS] [MESSAGE...]
+ *   sender [-f PATH] [-w SECONDS] [-H MS] [MESSAGE...]
+ *
+ * -H holds each slot claimed for MS milliseconds before publishing it, so
+ * that `shmbox watch` shows it being written ([W]), and a kill -9 then
+ * lands inside the claim.
  */
 #include <err.h>
 #include <errno.h>
@@ -18,9 +22,10 @@
 _Noreturn static void usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-		"usage: %s [-f PATH] [-w SECONDS] [MESSAGE...]\n"
+		"usage: %s [-f PATH] [-w SECONDS] [-H MS] [MESSAGE...]\n"
 		"  -f PATH     the mailbox's key file (default " DEMO_PATH ")\n"
 		"  -w SECONDS  wait up to this long for a receiver to create the mailbox\n"
+		"  -H MS       hold each slot claimed (being written) this long\n"
 		"  MESSAGE     each is one message; with none, each line of standard input\n",
 		getprogname());
 	exit(status);
@@ -45,12 +50,34 @@ static shmbox_t *open_box(const char *path, long long wait_s)
 	return box;
 }
 
+static long long hold_ms;  /* -H */
+static size_t slot_size; /* the mailbox's */
+
+/* A put, or with -H the same cut in two with a pause between: reserve the
+ * slot, write the message into it, hold, commit. */
+static int put(shmbox_t *box, const char *msg, size_t len)
+{
+	shmbox_zc_t zc;
+
+	if (hold_ms == 0)
+		return shmbox_put(box, msg, len, -1);
+	if (len > slot_size) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (shmbox_reserve(box, &zc, -1) == -1)
+		return -1;
+	memcpy(zc.data, msg, len);
+	demo_hold(hold_ms);
+	return shmbox_commit(box, &zc, len);
+}
+
 static int send_one(shmbox_t *box, const char *path, const char *msg, size_t len)
 {
 	int r;
 
 	/* EINTR without Ctrl-C: stopped and continued (see demo.h); put again */
-	while ((r = shmbox_put(box, msg, len, -1)) == -1 && errno == EINTR && !demo_interrupted)
+	while ((r = put(box, msg, len)) == -1 && errno == EINTR && !demo_interrupted)
 		;
 	if (r == 0) {
 		printf("sent %zu bytes\n", len);
@@ -68,10 +95,11 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	struct shmbox_stat st;
 	shmbox_t *box;
 	int c, i, status = 0;
 
-	while ((c = demo_getopt(argc, argv, ":hf:w:", usage)) != -1) {
+	while ((c = demo_getopt(argc, argv, ":hf:w:H:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'w':
@@ -79,11 +107,19 @@ int main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(2, "-w %s: seconds is %s", optarg, errstr);
 			break;
+		case 'H':
+			hold_ms = strtonum(optarg, 0, 3600000, &errstr);
+			if (errstr != NULL)
+				errx(2, "-H %s: milliseconds is %s", optarg, errstr);
+			break;
 		default: usage(2);
 		}
 	}
 	demo_catch_signals();
 	box = open_box(path, wait_s);
+	if (shmbox_stat(box, &st) == -1)
+		demo_fail("stat", path);
+	slot_size = st.slot_size;
 	if (optind < argc) {
 		for (i = optind; i < argc && status == 0; i++)
 			status = send_one(box, path, argv[i], strlen(argv[i]));

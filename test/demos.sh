@@ -7,6 +7,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-demos.XXXXXX")
 key="$dir/key"
 cleanup() {
 	[ -n "${rpid:-}" ] && kill -9 "$rpid" 2>/dev/null
+	[ -e "$key" ] && "$top/shmbox" rm "$key" >/dev/null 2>&1
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -69,6 +70,33 @@ grep -q 'start the receiver first' "$dir/out" || fail "unclear error without a r
 # 5. The race demo: through shmbox, no torn message (the raw count varies).
 "$top/demos/race" -w 2 -t 200 >"$dir/out" 2>&1 || fail "race found torn messages through shmbox"
 grep -Eq '^shmbox +[0-9]+ +0$' "$dir/out" || fail "race did not report shmbox's count"
+# 5b. Killed inside a claim (-H holds it, `watch --once` shows it): a
+# writer's slot is skipped and the next message goes through; a reader's
+# message goes with it, and the next one goes through.
+"$top/shmbox" create -n 4 -s 64 "$key" || fail "create for the held claims"
+await_cell() { # CELL: until watch shows it, 10 s at most
+	i=0
+	until "$top/shmbox" watch --once "$key" 2>/dev/null | grep '^slot ' | grep -qF "[$1]"; do
+		i=$((i + 1)); [ $i -lt 1000 ] || fail "watch never showed [$1]"; sleep 0.01
+	done
+}
+"$top/demos/sender" -f "$key" -H 60000 held >/dev/null 2>&1 &
+rpid=$!
+await_cell W
+kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
+"$top/demos/sender" -f "$key" after >/dev/null || fail "sender after a killed writer"
+"$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed writer"
+grep -qx 'received 5 bytes: after' "$dir/out" || fail "the killed writer's slot was not skipped"
+"$top/demos/sender" -f "$key" taken >/dev/null || fail "sender before a killed reader"
+"$top/demos/receiver" -f "$key" -c 1 -H 60000 >/dev/null 2>&1 &
+rpid=$!
+await_cell R
+kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
+"$top/demos/sender" -f "$key" next >/dev/null || fail "sender after a killed reader"
+"$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed reader"
+grep -qx 'received 4 bytes: next' "$dir/out" || fail "no message after a killed reader"
+"$top/shmbox" rm "$key" || fail "rm after the held claims"
+
 # 6. --help answers on standard output with status 0; a bad option is named
 # on standard error, with the usage, and status 2.
 for p in receiver sender race; do
