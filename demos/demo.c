@@ -27,7 +27,7 @@ void demo_hold(long long ms)
 {
 	struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
-	while (nanosleep(&left, &left) == -1 && errno == EINTR && !demo_interrupted)
+	while (!demo_interrupted && nanosleep(&left, &left) == -1 && errno == EINTR)
 		;
 }
 

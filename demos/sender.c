@@ -121,10 +121,10 @@ int main(int argc, char **argv)
 		demo_fail("stat", path);
 	slot_size = st.slot_size;
 	if (optind < argc) {
-		for (i = optind; i < argc && status == 0; i++)
+		for (i = optind; i < argc && status == 0 && !demo_interrupted; i++)
 			status = send_one(box, path, argv[i], strlen(argv[i]));
 	} else {
-		while (status == 0 && (len = getline(&line, &cap, stdin)) != -1) {
+		while (status == 0 && !demo_interrupted && (len = getline(&line, &cap, stdin)) != -1) {
 			if (len > 0 && line[len - 1] == '\n')
 				len--;
 			status = send_one(box, path, line, (size_t)len);

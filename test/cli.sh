@@ -154,7 +154,7 @@ run "$shmbox" recv -c 4 "$a"; status 0 "recv the four"; out_is "1
 
 # stopped and continued while asleep (Ctrl-Z, fg): Linux ends the sleep with
 # EINTR, and recv waits on
-"$shmbox" recv -c 1 "$a" >"$dir/stop.out" 2>&1 &
+"$shmbox" recv -c 1 -t 20000 "$a" >"$dir/stop.out" 2>&1 &
 rpid=$!; pids="$pids $rpid"
 i=0
 until "$shmbox" info "$a" 2>/dev/null | grep -q 'asleep *1 in get'; do

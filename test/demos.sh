@@ -11,13 +11,25 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
 fail() { echo "FAIL: $*"; cat "$dir/out" 2>/dev/null; exit 1; }
+# reap PID WHAT: wait for a background child; a broken build fails the test
+# after 20 s instead of hanging it
+reap() {
+	i=0
+	while st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]; do
+		i=$((i + 1))
+		[ $i -lt 2000 ] || { kill -9 "$1"; fail "$2: still running after 20 s"; }
+		sleep 0.01
+	done
+	wait "$1"
+}
 
 # 1. Three messages go through, each printed with its length.
 "$top/demos/receiver" -f "$key" -c 3 >"$dir/out" 2>&1 &
 rpid=$!
 "$top/demos/sender" -f "$key" -w 10 hello "shared memory" "" >/dev/null || fail "sender failed"
-wait "$rpid" || fail "receiver exited $?"
+reap "$rpid" receiver || fail "receiver exited $?"
 rpid=
 grep -qx 'received 5 bytes: hello' "$dir/out" || fail "no hello"
 grep -qx 'received 13 bytes: shared memory' "$dir/out" || fail "no second message"
@@ -28,7 +40,7 @@ grep -q 'removed mailbox' "$dir/out" || fail "receiver did not remove its mailbo
 "$top/demos/receiver" -f "$key" -c 2 >"$dir/out" 2>&1 &
 rpid=$!
 printf 'one\ntwo\n' | "$top/demos/sender" -f "$key" -w 10 >/dev/null || fail "sender (stdin) failed"
-wait "$rpid" || fail "receiver exited $?"
+reap "$rpid" receiver || fail "receiver exited $?"
 rpid=
 grep -qx 'received 3 bytes: two' "$dir/out" || fail "no stdin line"
 
@@ -60,7 +72,7 @@ done
 kill -STOP "$rpid"
 kill -CONT "$rpid"
 "$top/demos/sender" -f "$key" "after the stop" >/dev/null || fail "sender after the stop failed"
-wait "$rpid" || fail "receiver exited $? after a stop and continue"
+reap "$rpid" "receiver after a stop" || fail "receiver exited $? after a stop and continue"
 rpid=
 grep -qx 'received 14 bytes: after the stop' "$dir/out" || fail "no message after the stop"
 
@@ -85,7 +97,7 @@ rpid=$!
 await_cell W
 kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
 "$top/demos/sender" -f "$key" after >/dev/null || fail "sender after a killed writer"
-"$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed writer"
+timeout 20 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed writer"
 grep -qx 'received 5 bytes: after' "$dir/out" || fail "the killed writer's slot was not skipped"
 "$top/demos/sender" -f "$key" taken >/dev/null || fail "sender before a killed reader"
 "$top/demos/receiver" -f "$key" -c 1 -H 60000 >/dev/null 2>&1 &
@@ -93,7 +105,7 @@ rpid=$!
 await_cell R
 kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
 "$top/demos/sender" -f "$key" next >/dev/null || fail "sender after a killed reader"
-"$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed reader"
+timeout 20 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed reader"
 grep -qx 'received 4 bytes: next' "$dir/out" || fail "no message after a killed reader"
 "$top/shmbox" rm "$key" || fail "rm after the held claims"
 
