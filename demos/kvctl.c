@@ -155,7 +155,7 @@ static int outcome(const struct command *c, const char *rep, size_t n)
 
 int main(int argc, char **argv)
 {
-	const char *keyfile = KV_KEYFILE, *errstr;
+	const char *keyfile = KV_KEYFILE;
 	static char req[KV_SLOT_SIZE], rep[KV_SLOT_SIZE];
 	const struct command *c;
 	int ch, timeout_ms = TIMEOUT_MS;
@@ -167,9 +167,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'k': keyfile = optarg; break;
 		case 't':
-			timeout_ms = (int)strtonum(optarg, 1, INT_MAX, &errstr);
-			if (errstr != NULL)
-				errx(EXIT_TROUBLE, "-t %s: timeout is %s", optarg, errstr);
+			timeout_ms = (int)demo_number('t', optarg, "the timeout", 1, INT_MAX);
 			break;
 		default: usage(EXIT_TROUBLE);
 		}

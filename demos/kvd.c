@@ -73,7 +73,7 @@ static char *absolute(const char *path)
 
 static void parse_args(int argc, char **argv, struct kvd *d)
 {
-	const char *keyfile = KV_KEYFILE, *errstr;
+	const char *keyfile = KV_KEYFILE;
 	const char *pidpath = geteuid() == 0 ? "/run/kvd.pid" : "/tmp/kvd.pid";
 	int c;
 
@@ -84,10 +84,8 @@ static void parse_args(int argc, char **argv, struct kvd *d)
 		case 'k': keyfile = optarg; break;
 		case 'p': pidpath = optarg; break;
 		case 'w':
-			d->workers = (unsigned)strtonum(optarg, 1, MAX_WORKERS, &errstr);
-			if (errstr != NULL)
-				errx(2, "-w %s: number of workers is %s (1 to %d)", optarg, errstr,
-				     MAX_WORKERS);
+			d->workers =
+				(unsigned)demo_number('w', optarg, "the number of workers", 1, MAX_WORKERS);
 			break;
 		default: usage(2);
 		}

@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <getopt.h>
+#include <stdlib.h>
 
 /* A number's digits, for usage texts that name a default. */
 #define STR_(x) #x
@@ -14,6 +15,19 @@
 
 /* usage(0): to standard output, exit 0; usage(2): to standard error. */
 typedef void (*demo_usage_fn)(int status);
+
+/* The number in option -opt's argument, min to max, or exit with status 2
+ * and "-opt ARG: WHAT is too large (MIN to MAX)" (strtonum, libbsd). */
+static inline long long demo_number(char opt, const char *arg, const char *what, long long min,
+				    long long max)
+{
+	const char *errstr;
+	long long v = strtonum(arg, min, max, &errstr);
+
+	if (errstr != NULL)
+		errx(2, "-%c %s: %s is %s (%lld to %lld)", opt, arg, what, errstr, min, max);
+	return v;
+}
 
 /* getopt for optstring, which must start with ':' (after a '+', if any)
  * and list 'h'. */

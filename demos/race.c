@@ -164,7 +164,6 @@ static void round_of(int writers, long ms, struct counts *c, unsigned char *seg,
 int main(int argc, char **argv)
 {
 	long long writers = WRITERS, ms = MS;
-	const char *errstr;
 	char path[] = "/tmp/shmbox-race.XXXXXX";
 	shmbox_attr_t attr = {.slots = 16, .slot_size = MSG};
 	struct counts *c;
@@ -174,16 +173,8 @@ int main(int argc, char **argv)
 
 	while ((ch = demo_getopt(argc, argv, ":hw:t:", usage)) != -1) {
 		switch (ch) {
-		case 'w':
-			writers = strtonum(optarg, 1, 64, &errstr);
-			if (errstr != NULL)
-				errx(2, "-w %s: number of writers is %s", optarg, errstr);
-			break;
-		case 't':
-			ms = strtonum(optarg, 10, 600000, &errstr);
-			if (errstr != NULL)
-				errx(2, "-t %s: milliseconds is %s", optarg, errstr);
-			break;
+		case 'w': writers = demo_number('w', optarg, "the number of writers", 1, 64); break;
+		case 't': ms = demo_number('t', optarg, "milliseconds", 10, 600000); break;
 		default: usage(2);
 		}
 	}

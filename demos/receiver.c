@@ -69,7 +69,7 @@ static ssize_t take(shmbox_t *box, char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
-	const char *path = DEMO_PATH, *errstr;
+	const char *path = DEMO_PATH;
 	long long count = 0, n = 0;
 	static char *buf; /* a slot's worth; static: still reachable if errx() ends us (LSan) */
 	struct shmbox_stat st;
@@ -81,15 +81,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f': path = optarg; break;
 		case 'c':
-			count = strtonum(optarg, 1, LLONG_MAX, &errstr);
-			if (errstr != NULL)
-				errx(2, "-c %s: count is %s", optarg, errstr);
+			count = demo_number('c', optarg, "the count", 1, LLONG_MAX);
 			break;
-		case 'H':
-			hold_ms = strtonum(optarg, 0, 3600000, &errstr);
-			if (errstr != NULL)
-				errx(2, "-H %s: milliseconds is %s", optarg, errstr);
-			break;
+		case 'H': hold_ms = demo_number('H', optarg, "milliseconds", 0, 3600000); break;
 		default: usage(2);
 		}
 	}

@@ -90,7 +90,7 @@ static int send_one(shmbox_t *box, const char *path, const char *msg, size_t len
 
 int main(int argc, char **argv)
 {
-	const char *path = DEMO_PATH, *errstr;
+	const char *path = DEMO_PATH;
 	long long wait_s = 0;
 	char *line = NULL;
 	size_t cap = 0;
@@ -102,16 +102,8 @@ int main(int argc, char **argv)
 	while ((c = demo_getopt(argc, argv, ":hf:w:H:", usage)) != -1) {
 		switch (c) {
 		case 'f': path = optarg; break;
-		case 'w':
-			wait_s = strtonum(optarg, 0, 3600, &errstr);
-			if (errstr != NULL)
-				errx(2, "-w %s: seconds is %s", optarg, errstr);
-			break;
-		case 'H':
-			hold_ms = strtonum(optarg, 0, 3600000, &errstr);
-			if (errstr != NULL)
-				errx(2, "-H %s: milliseconds is %s", optarg, errstr);
-			break;
+		case 'w': wait_s = demo_number('w', optarg, "seconds", 0, 3600); break;
+		case 'H': hold_ms = demo_number('H', optarg, "milliseconds", 0, 3600000); break;
 		default: usage(2);
 		}
 	}

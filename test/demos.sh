@@ -92,21 +92,25 @@ await_cell() { # CELL: until watch shows it, 10 s at most
 		i=$((i + 1)); [ $i -lt 1000 ] || fail "watch never showed [$1]"; sleep 0.01
 	done
 }
-"$top/demos/sender" -f "$key" -H 60000 held >/dev/null 2>&1 &
-rpid=$!
-await_cell W
-kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
-"$top/demos/sender" -f "$key" after >/dev/null || fail "sender after a killed writer"
-timeout 20 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed writer"
-grep -qx 'received 5 bytes: after' "$dir/out" || fail "the killed writer's slot was not skipped"
+# kill_in_claim CELL CMD...: run CMD until watch shows CELL, then kill -9 it
+kill_in_claim() {
+	cell=$1; shift
+	"$@" >/dev/null 2>&1 &
+	rpid=$!
+	await_cell "$cell"
+	kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
+}
+# next_gets MSG WHAT: a message sent now is the next one a receiver gets
+next_gets() {
+	"$top/demos/sender" -f "$key" "$1" >/dev/null || fail "sender $2"
+	timeout 20 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver $2"
+	grep -qx "received ${#1} bytes: $1" "$dir/out" || fail "no '$1' $2"
+}
+kill_in_claim W "$top/demos/sender" -f "$key" -H 60000 held
+next_gets after "after a killed writer"
 "$top/demos/sender" -f "$key" taken >/dev/null || fail "sender before a killed reader"
-"$top/demos/receiver" -f "$key" -c 1 -H 60000 >/dev/null 2>&1 &
-rpid=$!
-await_cell R
-kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
-"$top/demos/sender" -f "$key" next >/dev/null || fail "sender after a killed reader"
-timeout 20 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 || fail "receiver after a killed reader"
-grep -qx 'received 4 bytes: next' "$dir/out" || fail "no message after a killed reader"
+kill_in_claim R "$top/demos/receiver" -f "$key" -c 1 -H 60000
+next_gets next "after a killed reader"
 "$top/shmbox" rm "$key" || fail "rm after the held claims"
 
 # 6. --help answers on standard output with status 0; a bad option is named
