@@ -23,9 +23,9 @@ extern "C" {
 #endif
 
 #define SHMBOX_VERSION_MAJOR 0
-#define SHMBOX_VERSION_MINOR 1
+#define SHMBOX_VERSION_MINOR 2
 #define SHMBOX_VERSION_PATCH 0
-#define SHMBOX_VERSION_STRING "0.1.0"
+#define SHMBOX_VERSION_STRING "0.2.0"
 
 /* Default number of processes that may have the mailbox open at once. */
 #define SHMBOX_DEFAULT_MAX_PROCS 64
@@ -91,6 +91,8 @@ typedef struct shmbox_ticket {
 
 /* Defined when this header has the request/reply calls (shmbox_call(3)). */
 #define SHMBOX_HAS_CALL 1
+/* Defined when this header has shmbox_getattr and shmbox_unlink. */
+#define SHMBOX_HAS_UNLINK 1
 
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr,
 		  shmbox_t **boxp);
@@ -98,6 +100,13 @@ int shmbox_open(const char *path, int proj_id, shmbox_t **boxp);
 int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp);
 /* By segment id, as listed in /proc/sysvipc/shm; EPROTO if not a mailbox. */
 int shmbox_attach_id(int shmid, int flags, shmbox_t **boxp);
+/* The mailbox's shape, from the handle: no system call.  mode is the
+ * permission bits as they were when the handle was made. */
+int shmbox_getattr(const shmbox_t *box, shmbox_attr_t *attr);
+/* Remove the mailbox at the key, as mq_unlink does by name, also one that
+ * cannot be opened any more (its semaphore set or segment gone, marked
+ * destroyed, or never made ready).  flags: 0 or SHMBOX_ANY_FILE. */
+int shmbox_unlink(const char *path, int proj_id, int flags);
 int shmbox_close(shmbox_t *box);   /* detach, free the handle; the mailbox stays */
 int shmbox_destroy(shmbox_t *box); /* remove segment and semaphores, free handle */
 

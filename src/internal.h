@@ -166,6 +166,16 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 /* call.c: reply slots of callers that died */
 void shmbox__recover_replies(struct shmbox *b, int only_owner);
 
+/* keyfile.c: the key file's key, and who it is */
+struct shmbox__keyfile {
+	key_t key;
+	dev_t dev;
+	ino_t ino;
+	int64_t born; /* birth time in ns, 0 if unknown */
+};
+int shmbox__keyfile(const char *path, int proj_id, struct shmbox__keyfile *k);
+bool shmbox__same_keyfile(const struct shmbox__header *h, const struct shmbox__keyfile *k);
+
 /* geometry.c: sizes and offsets, computed the same way by creator and opener */
 struct shmbox__geometry {
 	uint64_t slots, slot_size, stride, procs_offset, slots_offset, requests_offset;

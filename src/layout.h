@@ -192,6 +192,7 @@ struct shmbox {
 	size_t reply_stride;
 	size_t slot_size;
 	unsigned max_procs;
+	mode_t mode; /* permission bits when attached: shmbox_getattr */
 	unsigned me; /* our token index */
 	bool rdonly; /* an observer: attached SHM_RDONLY, holds no token */
 	unsigned forks; /* shmbox__forks when made: another value, a child's copy */

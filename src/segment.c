@@ -23,34 +23,6 @@
 /* How long an opener waits for a creator that is still initialising. */
 #define READY_WAIT_MS 2000
 
-struct keyfile {
-	key_t key;
-	dev_t dev;
-	ino_t ino;
-	int64_t born;
-};
-
-static int keyfile(const char *path, int proj_id, struct keyfile *k)
-{
-	struct statx stx;
-
-	if (path == NULL || (proj_id & 0xff) == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &stx) == -1)
-		return -1;
-	k->key = ftok(path, proj_id);
-	if (k->key == -1)
-		return -1;
-	k->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	k->ino = (ino_t)stx.stx_ino;
-	k->born = (stx.stx_mask & STATX_BTIME)
-			  ? (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec
-			  : 0;
-	return 0;
-}
-
 static struct shmbox *handle_new(void *addr, int shmid, int semid,
 				 const struct shmbox__geometry *g)
 {
@@ -110,7 +82,7 @@ static int attach_token(struct shmbox *b)
 }
 
 static void init_header(struct shmbox__header *h, const struct shmbox__geometry *g,
-			int semid, const struct keyfile *k)
+			int semid, const struct shmbox__keyfile *k)
 {
 	h->layout = SHMBOX__LAYOUT;
 	h->header_size = sizeof(*h);
@@ -151,7 +123,7 @@ static int init_semaphores(int semid, unsigned nsems)
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmbox_t **boxp)
 {
 	struct shmbox__geometry g;
-	struct keyfile k;
+	struct shmbox__keyfile k;
 	struct shmbox *b = NULL;
 	mode_t mode;
 	void *addr = (void *)-1;
@@ -165,7 +137,7 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	mode = attr->mode == 0 ? 0600 : (attr->mode & 0777);
 	if (shmbox__geometry(&g, attr->slots, attr->slot_size,
 			     attr->max_procs ? attr->max_procs : SHMBOX_DEFAULT_MAX_PROCS) == -1 ||
-	    keyfile(path, proj_id, &k) == -1)
+	    shmbox__keyfile(path, proj_id, &k) == -1)
 		return -1;
 	shmid = shmget(k.key, (size_t)g.seg_size, IPC_CREAT | IPC_EXCL | (int)mode);
 	if (shmid == -1) {
@@ -186,6 +158,7 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	b = handle_new(addr, shmid, semid, &g);
 	if (b == NULL)
 		goto fail;
+	b->mode = mode;
 	for (i = 0; i < g.slots; i++) {
 		atomic_store_explicit(&shmbox__slot_at(&b->ring[0], i)->word,
 				      shmbox__word(0, 0, SHMBOX__FREE), memory_order_relaxed);
@@ -235,7 +208,7 @@ static int wait_ready(const struct shmbox__header *h, pid_t creator, int wait_ms
 /* Check the header against the segment's real size and recompute its
  * geometry: the handle keeps only what passed. */
 static int check_header(const struct shmbox__header *h, size_t seg_size,
-			const struct keyfile *k, struct shmbox__geometry *g)
+			const struct shmbox__keyfile *k, struct shmbox__geometry *g)
 {
 	if (h->layout != SHMBOX__LAYOUT || h->header_size != sizeof(*h) ||
 	    shmbox__geometry(g, h->slots, h->slot_size, h->max_procs) == -1 ||
@@ -247,11 +220,8 @@ static int check_header(const struct shmbox__header *h, size_t seg_size,
 		errno = EPROTO;
 		return -1;
 	}
-	if (k != NULL && (h->key_dev != (uint64_t)k->dev || h->key_ino != (uint64_t)k->ino ||
-			  (h->key_born != 0 && k->born != 0 && h->key_born != k->born))) {
-		errno = ESTALE; /* a mailbox made for another file with this key */
+	if (k != NULL && !shmbox__same_keyfile(h, k))
 		return -1;
-	}
 	return 0;
 }
 
@@ -281,7 +251,7 @@ static int open_semaphores(key_t key, const struct shmbox__header *h)
 
 /* Attach to segment shmid and check it is a ready, intact mailbox; k, when
  * given, is the key file it must belong to. */
-static int attach(int shmid, const struct keyfile *k, int flags, shmbox_t **boxp)
+static int attach(int shmid, const struct shmbox__keyfile *k, int flags, shmbox_t **boxp)
 {
 	struct shmbox__geometry g;
 	struct shmid_ds ds;
@@ -310,6 +280,7 @@ static int attach(int shmid, const struct keyfile *k, int flags, shmbox_t **boxp
 	if (b == NULL)
 		goto fail;
 	b->rdonly = (flags & SHMBOX_RDONLY) != 0;
+	b->mode = ds.shm_perm.mode & 0777;
 	if (!b->rdonly && attach_token(b) == -1)
 		goto fail;
 	*boxp = b;
@@ -324,14 +295,14 @@ fail:
 
 int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp)
 {
-	struct keyfile k;
+	struct shmbox__keyfile k;
 	int shmid;
 
 	if (boxp == NULL || (flags & ~(SHMBOX_RDONLY | SHMBOX_ANY_FILE)) != 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (keyfile(path, proj_id, &k) == -1)
+	if (shmbox__keyfile(path, proj_id, &k) == -1)
 		return -1;
 	shmid = shmget(k.key, 0, 0);
 	if (shmid == -1)
@@ -342,6 +313,21 @@ int shmbox_open_flags(const char *path, int proj_id, int flags, shmbox_t **boxp)
 int shmbox_open(const char *path, int proj_id, shmbox_t **boxp)
 {
 	return shmbox_open_flags(path, proj_id, 0, boxp);
+}
+
+int shmbox_getattr(const shmbox_t *b, shmbox_attr_t *attr)
+{
+	if (b == NULL || attr == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	*attr = (shmbox_attr_t){
+		.slots = b->ring[SHMBOX__MESSAGES].nslots,
+		.slot_size = b->slot_size,
+		.mode = b->mode,
+		.max_procs = b->max_procs,
+	};
+	return 0;
 }
 
 int shmbox_attach_id(int shmid, int flags, shmbox_t **boxp)
