@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "figures.h"
-#include "internal.h"
+#include "copy.h"
 
 #define MSG 65536
 #define SLOTS 64

@@ -5,10 +5,10 @@
  * On AMD Zen 3 that runs at half the speed or less when the slot's lines
  * were last written or read by another CPU, which is every put (the slot
  * is the destination) and every get (the slot is the source).  Within one
- * process `rep movsb` is as fast as vector moves.  4 KiB messages between
- * two processes went from about 2.0 to 5 M/s with it turned off
- * (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold; README, Performance).
- * So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN (256) bytes and
+ * process `rep movsb` is as fast as vector moves.  Messages of a few KiB
+ * between two processes moved at more than twice the rate with it turned
+ * off (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold; bench/README.md
+ * has the runs).  So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN (256) bytes and
  * more go through a loop of 32-byte moves.  256 is the lowest glibc's own
  * threshold can be tuned to, so no slot copy that glibc might do with
  * `rep movsb` is left to it.  Shorter ones, other CPUs and other
@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "copy.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 typedef unsigned char v32 __attribute__((vector_size(32)));

@@ -2,7 +2,8 @@
  * out and by open to check that a header describes exactly this layout. */
 #include <errno.h>
 
-#include "internal.h"
+#include "geometry.h"
+#include "sem.h"
 
 static int add_overflows(uint64_t a, uint64_t b, uint64_t *r)
 {
@@ -29,7 +30,7 @@ int shmbox__geometry(struct shmbox__geometry *g, uint64_t slots, uint64_t slot_s
 	g->slot_size = slot_size;
 	g->max_procs = (uint32_t)max_procs;
 	g->nreplies = (uint32_t)(slots < SHMBOX__MAX_REPLIES ? slots : SHMBOX__MAX_REPLIES);
-	g->nsems = (uint32_t)(SHMBOX__SEM_TOKENS + max_procs + g->nreplies);
+	g->nsems = shmbox__sem_count(g->max_procs, g->nreplies);
 	if (add_overflows(sizeof(struct shmbox__slot), slot_size, &v) ||
 	    round_up(v, SHMBOX__CACHELINE, &g->stride) ||
 	    add_overflows(sizeof(struct shmbox__reply), slot_size, &v) ||

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "internal.h"
+#include "geometry.h"
 
 int shmbox__keyfile(const char *path, int proj_id, struct shmbox__keyfile *k)
 {

@@ -1,16 +1,35 @@
 /*
- * put and get: the slot ring.  See layout.h for the slot word and its
- * states.  A put claims the slot at the tail (FREE -> WRITING), copies, and
- * publishes (WRITING -> FULL); a get claims the slot at the head (FULL ->
- * READING), copies, and releases (READING -> FREE of the next lap).  Claims
- * are compare-and-swaps on the slot word, so any number of processes and
+ * The slot ring's state machine.  See layout.h for the slot word.  A put
+ * claims the slot at the tail (FREE -> WRITING), copies, and publishes
+ * (WRITING -> FULL); a get claims the slot at the head (FULL -> READING),
+ * copies, and releases (READING -> FREE of the next lap).  Claims are
+ * compare-and-swaps on the slot word, so any number of processes and
  * threads can put and get at once; tail and head only say where to look,
  * and anyone who sees them lag behind a claimed slot moves them on.
+ *
+ * Position p of the ring is slot p % N in lap p / N.  The life of a slot:
+ *   FREE(L) -put claims-> WRITING(L,o) -put publishes-> FULL(L)
+ *   FULL(L) -get claims-> READING(L,o) -get releases-> FREE(L+1)
+ * and when the holder o of a claim is dead (its token reads 0):
+ *   WRITING(L,o) -> DEAD(L) -> FREE(L+1)   the put never returned, so
+ *                                          nothing committed is lost;
+ *                                          getters skip the slot
+ *   READING(L,o) -> FREE(L+1)              the get had claimed the message;
+ *                                          it dies with its reader, as it
+ *                                          would a moment after returning
+ * A reader copies only from a slot it moved FULL -> READING, and a slot
+ * becomes FULL only after its payload is written: no torn reads.  Every
+ * CAS is on the exact word seen, so a slot that moved on meanwhile, or was
+ * claimed again in a later lap, is never touched.
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
-#include "internal.h"
+#include "copy.h"
+#include "ring.h"
+#include "sem.h"
+#include "spin.h"
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
@@ -21,7 +40,7 @@ static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 }
 
 /* Publish and release: sequentially consistent, so the wakes after them
- * need no fence (wait.c, shmbox__wake_after_sc). */
+ * need no fence (sem.h, shmbox__wake_after_sc). */
 static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_seq_cst,
@@ -39,6 +58,13 @@ static int corrupt(void)
 #define LAP_NEXT 1
 #define LAP_PREV SHMBOX__LAP_MASK
 
+void shmbox__ring_init(struct shmbox__ring *r)
+{
+	for (size_t i = 0; i < r->nslots; i++)
+		atomic_store_explicit(&shmbox__slot_at(r, i)->word, shmbox__word(0, 0, SHMBOX__FREE),
+				      memory_order_relaxed);
+}
+
 /* A slot laps ahead of where we looked: we were slow, and the position has
  * moved on since we read it (or the segment is corrupt, if it has not). */
 static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint64_t lap)
@@ -47,15 +73,7 @@ static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint6
 	       atomic_load_explicit(position, memory_order_acquire) != pos;
 }
 
-/* A claim on the message ring lost to another claimer: see wait.c,
- * shmbox__crowded. */
-static void race_lost(struct shmbox *b, const struct shmbox__ring *r)
-{
-	if (r == &b->ring[SHMBOX__MESSAGES])
-		shmbox__count(&b->counters.races_lost);
-}
-
-static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
+static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c)
 {
 	_Atomic uint64_t *tail = &r->h->tail;
 
@@ -71,11 +89,11 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
 				if (!cas(&s->word, w, mine)) {
-					race_lost(b, r);
+					shmbox__spin_lost(b, r);
 					continue;
 				}
 				cas(tail, pos, pos + 1);
-				*c = (struct claim){.slot = s, .pos = pos, .word = mine};
+				*c = (struct shmbox__claim){.ring = r, .slot = s, .pos = pos, .word = mine};
 				return CLAIMED;
 			}
 			if (st < SHMBOX__WRITING || st > SHMBOX__DEAD)
@@ -83,7 +101,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 			/* claimed already; the tail lags */
 			__attribute__((fallthrough));
 		case LAP_NEXT:
-			race_lost(b, r);
+			shmbox__spin_lost(b, r);
 			cas(tail, pos, pos + 1);
 			continue;
 		case LAP_PREV:
@@ -93,7 +111,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 			}
 			if (st < SHMBOX__WRITING || st > SHMBOX__READING)
 				return corrupt();
-			*c = (struct claim){.slot = s, .pos = pos, .word = w};
+			*c = (struct shmbox__claim){.ring = r, .slot = s, .pos = pos, .word = w};
 			return BLOCKED; /* the ring is full here */
 		default:
 			if (moved_on(tail, pos, w, lap))
@@ -103,7 +121,8 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c)
 	}
 }
 
-static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, size_t size)
+static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c,
+		     size_t size)
 {
 	_Atomic uint64_t *head = &r->h->head;
 
@@ -129,35 +148,36 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 					return -1;
 				}
 				if (!cas(&s->word, w, mine)) {
-					race_lost(b, r);
+					shmbox__spin_lost(b, r);
 					continue;
 				}
 				cas(head, pos, pos + 1);
-				*c = (struct claim){.slot = s, .pos = pos, .word = mine, .len = len};
+				*c = (struct shmbox__claim){
+					.ring = r, .slot = s, .pos = pos, .word = mine, .len = len};
 				return CLAIMED;
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
 				if (cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
-				race_lost(b, r);
+				shmbox__spin_lost(b, r);
 				cas(head, pos, pos + 1);
 				continue;
 			case SHMBOX__FREE:
 			case SHMBOX__WRITING:
-				*c = (struct claim){.slot = s, .pos = pos, .word = w};
+				*c = (struct shmbox__claim){.ring = r, .slot = s, .pos = pos, .word = w};
 				return BLOCKED; /* empty, or the next message is still being written */
 			default:
 				return corrupt();
 			}
 		case LAP_NEXT: /* this position is done with; the head lags */
-			race_lost(b, r);
+			shmbox__spin_lost(b, r);
 			cas(head, pos, pos + 1);
 			continue;
 		case LAP_PREV:
 			if (st != SHMBOX__READING)
 				return corrupt();
-			*c = (struct claim){.slot = s, .pos = pos, .word = w};
+			*c = (struct shmbox__claim){.ring = r, .slot = s, .pos = pos, .word = w};
 			return BLOCKED; /* the last lap's reader is still copying */
 		default:
 			if (moved_on(head, pos, w, lap))
@@ -167,56 +187,107 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct claim *c, 
 	}
 }
 
+static bool in_flight(uint64_t w)
+{
+	unsigned st = shmbox__word_state(w);
+
+	return st == SHMBOX__WRITING || st == SHMBOX__READING;
+}
+
+/* Move on a claim whose holder died, and wake whoever sleeps behind it. */
+static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot *s, uint64_t w)
+{
+	uint64_t lap = shmbox__word_lap(w);
+	bool writer = shmbox__word_state(w) == SHMBOX__WRITING;
+	uint64_t next = writer ? shmbox__word(lap, 0, SHMBOX__DEAD)
+			       : shmbox__word(lap + 1, 0, SHMBOX__FREE);
+
+	if (!atomic_compare_exchange_strong_explicit(&s->word, &w, next, memory_order_acq_rel,
+						     memory_order_relaxed))
+		return;
+	if (writer)
+		shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
+	else
+		shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+}
+
+/* 1: the claim's holder is gone and the slot was moved on; 0: nothing to
+ * do (no claim, or its holder lives); -1: errno set. */
+static int revoke_if_dead(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot *s,
+			  uint64_t w)
+{
+	int alive;
+
+	if (!in_flight(w))
+		return 0;
+	alive = shmbox__token_alive(b, shmbox__word_owner(w));
+	if (alive < 0)
+		return -1;
+	if (alive)
+		return 0;
+	revoke(b, r, s, w);
+	return 1;
+}
+
+void shmbox__ring_revoke_owner(struct shmbox *b, struct shmbox__ring *r, unsigned owner)
+{
+	for (size_t i = 0; i < r->nslots; i++) {
+		struct shmbox__slot *s = shmbox__slot_at(r, i);
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+
+		if (in_flight(w) && shmbox__word_owner(w) == owner)
+			revoke(b, r, s, w);
+	}
+}
+
+bool shmbox__ring_taken(struct shmbox *b, struct shmbox__ring *r, uint64_t pos)
+{
+	struct shmbox__slot *s = shmbox__slot_at(r, pos);
+	uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+	uint64_t diff = shmbox__lap_diff(w, shmbox__pos_lap(r, pos));
+
+	if (diff == 0 && shmbox__word_state(w) == SHMBOX__READING &&
+	    revoke_if_dead(b, r, s, w) == 1)
+		return true; /* its reader died holding it */
+	return diff != 0 && diff < (SHMBOX__LAP_MASK >> 1); /* else still queued, or being read */
+}
+
 /* Wait until the slot that blocked us changes: spin a little, free it if
  * its holder died, then sleep.  0: try again; -1: errno. */
-static int wait_turn(struct shmbox *b, struct claim *c, struct shmbox__spinner *sp,
+static int wait_turn(struct shmbox *b, struct shmbox__claim *c, struct shmbox__spinner *sp,
 		     struct shmbox__deadline *d, _Atomic uint32_t *waiting, int sem)
 {
+	unsigned st = shmbox__word_state(c->word);
 	int r;
 
-	if (d->timeout_ms != 0 && sp->spins < sp->budget) {
-		if (++sp->spins % 16 == 0 && shmbox__destroyed(b)) {
+	if (shmbox__spin_again(b, sp, d)) {
+		if (sp->spins % 16 == 0 && shmbox__destroyed(b)) {
 			errno = EIDRM;
 			return -1;
 		}
-		if (shmbox__spin(b, sp, d))
-			return 0;
+		return 0;
 	}
 	sp->slept = true;
-	r = shmbox__recover(b, c->slot, c->word);
+	r = revoke_if_dead(b, c->ring, c->slot, c->word);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	if (shmbox__deadline_passed(d)) {
-		errno = d->timeout_ms == 0 ? EAGAIN : ETIMEDOUT;
+		errno = shmbox__deadline_errno(d);
 		return -1;
 	}
-	return shmbox__sleep(b, waiting, sem, &c->slot->word, c->word, d);
-}
-
-int shmbox__check_handle(struct shmbox *b, int timeout_ms)
-{
-	if (b == NULL || timeout_ms < -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (b->rdonly || shmbox__inherited(b)) { /* an observer, or its parent's handle */
-		errno = EBADF;
-		return -1;
-	}
-	if (shmbox__destroyed(b)) {
-		errno = EIDRM;
-		return -1;
-	}
-	return 0;
+	/* WRITING and READING have a holder who may die: look again soon.
+	 * FULL, between them, is treated alike (a put on a full ring). */
+	return shmbox__sleep(b, waiting, sem, &c->slot->word, c->word,
+			     st >= SHMBOX__WRITING && st <= SHMBOX__READING, d);
 }
 
 int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
-		    struct claim *c)
+		     struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
 	int rc;
 
-	shmbox__op_start(b, r, d);
+	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
@@ -225,11 +296,24 @@ int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 	return rc;
 }
 
-/* WRITING -> FULL.  A CAS, not a store: if our claim was taken from us
- * (our token read as dead), the slot is no longer ours to publish. */
-bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct claim *c,
-		    size_t len, uint32_t reply, uint32_t gen)
+/* Record the time of a put or get, to the second, for `shmbox info`.
+ * time() is the vDSO's cheapest read, and the store is made only when the
+ * second changes, so the line is not dirtied on every message. */
+static inline void touch(struct shmbox *b, _Atomic int64_t *when)
 {
+	int64_t now = (int64_t)time(NULL);
+
+	if (atomic_load_explicit(when, memory_order_relaxed) != now)
+		atomic_store_explicit(when, now, memory_order_relaxed);
+	shmbox__spin_tick(b, now);
+}
+
+/* A CAS, not a store: if our claim was taken from us (our token read as
+ * dead), the slot is no longer ours to publish. */
+bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len,
+		     uint32_t reply, uint32_t gen)
+{
+	struct shmbox__ring *r = c->ring;
 	struct shmbox__slot *s = c->slot;
 
 	/* A stale claim (committed already, or taken from us) must not touch
@@ -243,19 +327,19 @@ bool shmbox__publish(struct shmbox *b, struct shmbox__ring *r, const struct clai
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
 	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
-	shmbox__touch(b, &r->h->last_put);
+	touch(b, &r->h->last_put);
 	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
 	return true;
 }
 
 int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
-		    size_t size, struct claim *c)
+		     size_t size, struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
 	int rc;
 
-	shmbox__op_start(b, r, d);
+	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
 		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
@@ -264,14 +348,14 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 	return rc;
 }
 
-/* READING -> FREE of the next lap; false if the claim was taken from us,
- * and then what we read may be torn. */
-bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct claim *c)
+bool shmbox__release(struct shmbox *b, const struct shmbox__claim *c)
 {
+	struct shmbox__ring *r = c->ring;
+
 	if (!cas_sc(&c->slot->word, c->word,
 		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;
-	shmbox__touch(b, &r->h->last_get);
+	touch(b, &r->h->last_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was
@@ -287,14 +371,14 @@ bool shmbox__release(struct shmbox *b, struct shmbox__ring *r, const struct clai
 int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, size_t len,
 		     struct shmbox__deadline *d, uint32_t reply, uint32_t gen, uint64_t *posp)
 {
-	struct claim c;
+	struct shmbox__claim c;
 
 	do {
 		if (shmbox__put_wait(b, r, d, &c) == -1)
 			return -1;
 		if (len > 0)
 			shmbox__copy(shmbox__payload(c.slot), msg, len);
-	} while (!shmbox__publish(b, r, &c, len, reply, gen));
+	} while (!shmbox__publish(b, &c, len, reply, gen));
 	if (posp != NULL)
 		*posp = c.pos;
 	return 0;
@@ -303,7 +387,7 @@ int shmbox__ring_put(struct shmbox *b, struct shmbox__ring *r, const void *msg, 
 ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, size_t size,
 			 struct shmbox__deadline *d, shmbox__on_claim on_claim, void *ctx)
 {
-	struct claim c;
+	struct shmbox__claim c;
 	int verdict;
 
 	for (;;) {
@@ -312,40 +396,8 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 		verdict = on_claim != NULL ? on_claim(b, c.slot, ctx) : 0;
 		if (verdict == 0 && c.len > 0)
 			shmbox__copy(buf, shmbox__payload(c.slot), c.len);
-		if (shmbox__release(b, r, &c) && verdict != 1)
+		if (shmbox__release(b, &c) && verdict != 1)
 			break;
 	}
 	return verdict == -1 ? -1 : (ssize_t)c.len;
-}
-
-int shmbox_put(shmbox_t *b, const void *msg, size_t len, int timeout_ms)
-{
-	struct shmbox__deadline d;
-
-	if (shmbox__check_handle(b, timeout_ms) == -1)
-		return -1;
-	if (msg == NULL && len > 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (len > b->slot_size) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	shmbox__deadline_init(&d, timeout_ms);
-	return shmbox__ring_put(b, &b->ring[SHMBOX__MESSAGES], msg, len, &d, 0, 0, NULL);
-}
-
-ssize_t shmbox_get(shmbox_t *b, void *buf, size_t size, int timeout_ms)
-{
-	struct shmbox__deadline d;
-
-	if (shmbox__check_handle(b, timeout_ms) == -1)
-		return -1;
-	if (buf == NULL && size > 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	shmbox__deadline_init(&d, timeout_ms);
-	return shmbox__ring_get(b, &b->ring[SHMBOX__MESSAGES], buf, size, &d, NULL, NULL);
 }

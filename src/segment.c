@@ -13,12 +13,14 @@
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "geometry.h"
+#include "recover.h"
+#include "reply.h"
+#include "ring.h"
+#include "sem.h"
+#include "spin.h"
 
 /* How long an opener waits for a creator that is still initialising. */
 #define READY_WAIT_MS 2000
@@ -38,14 +40,17 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 	}
 	b->hdr = addr;
 	b->procs = (struct shmbox__proc *)(base + g->procs_offset);
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < SHMBOX__NRINGS; k++) {
+		bool messages = k == SHMBOX__MESSAGES;
+
 		b->ring[k] = (struct shmbox__ring){
 			.h = &b->hdr->ring[k],
-			.slots = base + (k == SHMBOX__MESSAGES ? g->slots_offset : g->requests_offset),
+			.slots = base + (messages ? g->slots_offset : g->requests_offset),
 			.nslots = g->slots,
 			.stride = g->stride,
-			.sem_get = k == SHMBOX__MESSAGES ? SHMBOX__SEM_GETTERS : SHMBOX__SEM_SERVERS,
-			.sem_put = k == SHMBOX__MESSAGES ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_REQ_PUTTERS,
+			.sem_get = messages ? SHMBOX__SEM_GETTERS : SHMBOX__SEM_SERVERS,
+			.sem_put = messages ? SHMBOX__SEM_PUTTERS : SHMBOX__SEM_REQ_PUTTERS,
+			.messages = messages,
 		};
 		if (g->slots > 1 && (g->slots & (g->slots - 1)) == 0) /* a power of two */
 			b->ring[k].shift = (unsigned)__builtin_ctzll(g->slots);
@@ -58,11 +63,7 @@ static struct shmbox *handle_new(void *addr, int shmid, int semid,
 	b->shmid = shmid;
 	b->semid = semid;
 	b->pid = getpid();
-	atomic_init(&b->spin_budget, SHMBOX__SPIN_LIMIT);
-	atomic_init(&b->yield_again_ns, 0);
-	atomic_init(&b->cpu_noted_at, 0);
-	atomic_init(&b->counters.ops, 0);
-	atomic_init(&b->counters.races_lost, 0);
+	shmbox__spin_init(b);
 	return b;
 }
 
@@ -106,20 +107,6 @@ static void init_header(struct shmbox__header *h, const struct shmbox__geometry 
 	h->created = (int64_t)time(NULL);
 }
 
-static int init_semaphores(int semid, unsigned nsems)
-{
-	union shmbox__semun arg;
-	unsigned short *zeros = calloc(nsems, sizeof(*zeros));
-	int r;
-
-	if (zeros == NULL)
-		return -1;
-	arg.array = zeros;
-	r = semctl(semid, 0, SETALL, arg);
-	free(zeros);
-	return r;
-}
-
 int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmbox_t **boxp)
 {
 	struct shmbox__geometry g;
@@ -128,7 +115,7 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	mode_t mode;
 	void *addr = (void *)-1;
 	int shmid, semid = -1, e;
-	uint64_t i;
+	unsigned r;
 
 	if (attr == NULL || boxp == NULL) {
 		errno = EINVAL;
@@ -149,25 +136,17 @@ int shmbox_create(const char *path, int proj_id, const shmbox_attr_t *attr, shmb
 	addr = shmat(shmid, NULL, 0);
 	if (addr == (void *)-1)
 		goto fail;
-	semid = semget(k.key, (int)g.nsems, IPC_CREAT | IPC_EXCL | (int)mode);
-	if (semid == -1 && errno == EINVAL)
-		errno = ERANGE; /* more semaphores than SEMMSL allows in one set */
-	if (semid == -1 || init_semaphores(semid, g.nsems) == -1)
+	semid = shmbox__sem_create(k.key, g.nsems, (int)mode);
+	if (semid == -1)
 		goto fail;
 	init_header(addr, &g, semid, &k);
 	b = handle_new(addr, shmid, semid, &g);
 	if (b == NULL)
 		goto fail;
 	b->mode = mode;
-	for (i = 0; i < g.slots; i++) {
-		atomic_store_explicit(&shmbox__slot_at(&b->ring[0], i)->word,
-				      shmbox__word(0, 0, SHMBOX__FREE), memory_order_relaxed);
-		atomic_store_explicit(&shmbox__slot_at(&b->ring[1], i)->word,
-				      shmbox__word(0, 0, SHMBOX__FREE), memory_order_relaxed);
-	}
-	for (i = 0; i < g.nreplies; i++)
-		atomic_store_explicit(&shmbox__reply_at(b, i)->word,
-				      shmbox__rword(0, 0, SHMBOX__R_FREE), memory_order_relaxed);
+	for (r = 0; r < SHMBOX__NRINGS; r++)
+		shmbox__ring_init(&b->ring[r]);
+	shmbox__reply_init(b);
 	if (attach_token(b) == -1)
 		goto fail;
 	atomic_store_explicit(&b->hdr->magic, SHMBOX__MAGIC, memory_order_release);
@@ -177,7 +156,7 @@ fail:
 	e = errno;
 	free(b);
 	if (semid != -1)
-		semctl(semid, 0, IPC_RMID);
+		shmbox__sem_remove(semid);
 	if (addr != (void *)-1)
 		shmdt(addr);
 	shmctl(shmid, IPC_RMID, NULL);
@@ -225,30 +204,6 @@ static int check_header(const struct shmbox__header *h, size_t seg_size,
 	return 0;
 }
 
-static int open_semaphores(key_t key, const struct shmbox__header *h)
-{
-	struct semid_ds ds;
-	union shmbox__semun arg = {.buf = &ds};
-	int semid;
-
-	if (atomic_load_explicit(&h->destroyed, memory_order_acquire)) {
-		errno = EIDRM;
-		return -1;
-	}
-	semid = semget(key, 0, 0);
-	if (semid == -1) {
-		if (errno == ENOENT)
-			errno = EIDRM; /* a segment without its set: being removed */
-		return -1;
-	}
-	if (semid != h->semid || semctl(semid, 0, IPC_STAT, arg) == -1 ||
-	    ds.sem_nsems != h->nsems) {
-		errno = errno == EACCES ? EACCES : EPROTO;
-		return -1;
-	}
-	return semid;
-}
-
 /* Attach to segment shmid and check it is a ready, intact mailbox; k, when
  * given, is the key file it must belong to. */
 static int attach(int shmid, const struct shmbox__keyfile *k, int flags, shmbox_t **boxp)
@@ -273,7 +228,7 @@ static int attach(int shmid, const struct shmbox__keyfile *k, int flags, shmbox_
 	if (wait_ready(addr, ds.shm_cpid, k != NULL ? READY_WAIT_MS : 0) == -1 ||
 	    check_header(addr, ds.shm_segsz, k, &g) == -1)
 		goto fail;
-	semid = open_semaphores(ds.shm_perm.__key, addr);
+	semid = shmbox__sem_open(ds.shm_perm.__key, addr);
 	if (semid == -1)
 		goto fail;
 	b = handle_new(addr, shmid, semid, &g);
@@ -392,7 +347,7 @@ int shmbox_destroy(shmbox_t *b)
 	/* Then say so in the segment, for handles that never enter the kernel,
 	 * and remove the set, which wakes every sleeper with EIDRM. */
 	mark_destroyed(b);
-	semctl(b->semid, 0, IPC_RMID);
+	shmbox__sem_remove(b->semid);
 	detach(b);
 	errno = saved;
 	return 0;

@@ -1,13 +1,16 @@
-/* shmbox_stat: a look at the ring and the proc table.  Not a snapshot:
- * puts and gets go on while it counts, so the counts can be a moment
- * apart, but each slot is counted once, in the state it was seen in. */
+/* shmbox_stat, shmbox_slot_states, shmbox_procs: a look at the rings and
+ * the proc table.  Not a snapshot: puts and gets go on while it counts, so
+ * the counts can be a moment apart, but each slot is counted once, in the
+ * state it was seen in.  The system calls are a fixed few, however large
+ * max_procs is: the tokens are read all at once (GETALL). */
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 
-#include "internal.h"
+#include "sem.h"
 
 static void count_slots(struct shmbox *b, struct shmbox_stat *st)
 {
@@ -43,21 +46,18 @@ static void count_calls(struct shmbox *b, struct shmbox_stat *st)
 			st->calls++;
 }
 
-static size_t count_attached(struct shmbox *b)
+static int count_attached(struct shmbox *b, struct shmbox_stat *st)
 {
-	size_t i, n = 0;
+	unsigned short *vals = shmbox__sem_values(b);
+	unsigned i;
 
+	if (vals == NULL)
+		return -1;
 	for (i = 0; i < b->max_procs; i++)
-		if (shmbox__token_alive(b, (unsigned)i) == 1)
-			n++;
-	return n;
-}
-
-static size_t sleepers(struct shmbox *b, int sem)
-{
-	int n = semctl(b->semid, sem, GETNCNT);
-
-	return n > 0 ? (size_t)n : 0;
+		if (vals[shmbox__sem_token(i)] != 0)
+			st->attached++;
+	free(vals);
+	return 0;
 }
 
 static int kernel_view(struct shmbox *b, struct shmbox_stat *st)
@@ -74,9 +74,9 @@ static int kernel_view(struct shmbox *b, struct shmbox_stat *st)
 	st->key = ds.shm_perm.__key;
 	st->shmid = b->shmid;
 	st->semid = b->semid;
-	st->getters_waiting = sleepers(b, SHMBOX__SEM_GETTERS);
-	st->putters_waiting = sleepers(b, SHMBOX__SEM_PUTTERS);
-	st->servers_waiting = sleepers(b, SHMBOX__SEM_SERVERS);
+	st->getters_waiting = shmbox__sleepers(b, SHMBOX__SEM_GETTERS);
+	st->putters_waiting = shmbox__sleepers(b, SHMBOX__SEM_PUTTERS);
+	st->servers_waiting = shmbox__sleepers(b, SHMBOX__SEM_SERVERS);
 	return 0;
 }
 
@@ -106,8 +106,7 @@ int shmbox_stat(shmbox_t *b, struct shmbox_stat *st)
 	st->gets = atomic_load_explicit(&b->hdr->ring[SHMBOX__MESSAGES].head, memory_order_relaxed);
 	count_calls(b, st);
 	count_slots(b, st);
-	st->attached = count_attached(b);
-	return 0;
+	return count_attached(b, st);
 }
 
 ssize_t shmbox_slot_states(shmbox_t *b, unsigned char *states, size_t n, uint64_t *head,
@@ -144,6 +143,7 @@ ssize_t shmbox_slot_states(shmbox_t *b, unsigned char *states, size_t n, uint64_
 
 ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
 {
+	unsigned short *tokens;
 	size_t i, k = 0;
 
 	if (b == NULL || (procs == NULL && n > 0)) {
@@ -154,17 +154,21 @@ ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
 		errno = EIDRM;
 		return -1;
 	}
+	tokens = shmbox__sem_values(b);
+	if (tokens == NULL)
+		return -1;
 	for (i = 0; i < b->max_procs && k < n; i++) {
 		struct shmbox__proc *p = &b->procs[i];
 		pid_t pid = atomic_load_explicit(&p->pid, memory_order_acquire);
 
 		/* The table is what processes wrote; the token is the truth. */
-		if (pid <= 0 || shmbox__token_alive(b, (unsigned)i) != 1)
+		if (pid <= 0 || tokens[shmbox__sem_token((unsigned)i)] == 0)
 			continue;
 		procs[k].pid = pid;
 		procs[k].since = (time_t)atomic_load_explicit(&p->since, memory_order_relaxed);
 		k++;
 	}
+	free(tokens);
 	return (ssize_t)k;
 }
 

@@ -10,7 +10,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 
-#include "internal.h"
+#include "geometry.h"
+#include "sem.h"
 
 /* Is the segment at addr (of segsz bytes, made by cpid) a mailbox that
  * may be removed for this key file?  0, or -1 with errno. */

@@ -4,12 +4,12 @@
  */
 #include <errno.h>
 
-#include "internal.h"
+#include "ring.h"
 
 /* Zero copy.  The claim travels in the caller's shmbox_zc_t: the ring
  * position and the slot word we set.  Both are checked by the CAS that
  * ends the claim, so a forged or stale one changes nothing. */
-static void zc_fill(shmbox_zc_t *zc, const struct claim *c, size_t len)
+static void zc_fill(shmbox_zc_t *zc, const struct shmbox__claim *c, size_t len)
 {
 	zc->data = shmbox__payload(c->slot);
 	zc->len = len;
@@ -17,7 +17,7 @@ static void zc_fill(shmbox_zc_t *zc, const struct claim *c, size_t len)
 	zc->priv[1] = c->word;
 }
 
-static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
+static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct shmbox__claim *c)
 {
 	if (shmbox__check_handle(b, 0) == -1)
 		return -1;
@@ -25,7 +25,8 @@ static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct claim *c)
 		errno = EINVAL;
 		return -1;
 	}
-	c->slot = shmbox__slot_at(&b->ring[SHMBOX__MESSAGES], zc->priv[0]);
+	c->ring = &b->ring[SHMBOX__MESSAGES];
+	c->slot = shmbox__slot_at(c->ring, zc->priv[0]);
 	c->pos = zc->priv[0];
 	c->word = zc->priv[1];
 	return 0;
@@ -47,7 +48,7 @@ static int zc_start(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms, struct shmbox_
 int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
 {
 	struct shmbox__deadline d;
-	struct claim c;
+	struct shmbox__claim c;
 
 	if (zc_start(b, zc, timeout_ms, &d) == -1)
 		return -1;
@@ -59,7 +60,7 @@ int shmbox_reserve(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
 
 int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 {
-	struct claim c;
+	struct shmbox__claim c;
 
 	if (zc_claim(b, zc, &c) == -1)
 		return -1;
@@ -67,7 +68,7 @@ int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (!shmbox__publish(b, &b->ring[SHMBOX__MESSAGES], &c, len, 0, 0)) {
+	if (!shmbox__publish(b, &c, len, 0, 0)) {
 		errno = ECANCELED; /* not our claim (any more) */
 		return -1;
 	}
@@ -78,7 +79,7 @@ int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
 {
 	struct shmbox__deadline d;
-	struct claim c;
+	struct shmbox__claim c;
 
 	if (zc_start(b, zc, timeout_ms, &d) == -1)
 		return -1;
@@ -90,11 +91,11 @@ ssize_t shmbox_peek(shmbox_t *b, shmbox_zc_t *zc, int timeout_ms)
 
 int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
 {
-	struct claim c;
+	struct shmbox__claim c;
 
 	if (zc_claim(b, zc, &c) == -1)
 		return -1;
-	if (!shmbox__release(b, &b->ring[SHMBOX__MESSAGES], &c)) {
+	if (!shmbox__release(b, &c)) {
 		errno = ECANCELED; /* the claim was taken from us: what was read may be torn */
 		return -1;
 	}

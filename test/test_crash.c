@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "layout.h"
+#include "sem.h"
 #include "util.h"
 
 #define SLOTS 4

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "sem.h"
 #include "util.h"
 
 static void expect_fail(int r, int err)

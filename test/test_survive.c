@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "layout.h"
+#include "sem.h"
 #include "util.h"
 
 enum { IN_PUT, IN_GET, IN_CALL, IN_ACCEPT };

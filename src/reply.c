@@ -1,0 +1,278 @@
+/*
+ * The reply slots' state machine.  A call takes a reply slot, puts its
+ * request (naming the slot and the slot's generation) into the request
+ * ring, and waits on the slot.  A server's accept takes the request from
+ * the ring and marks the reply slot ACCEPTED by itself; its reply fills
+ * the slot and marks it READY.
+ *
+ *   FREE(g) -call-> WAITING(g, caller) -accept-> ACCEPTED(g, server)
+ *   ACCEPTED(g) -reply-> FILLING(g, server) -> READY(g, caller) -call-> FREE(g+1)
+ *
+ * The generation makes every call unique: a reply to a caller that gave up
+ * finds the slot FREE or in a later generation and fails with ECANCELED, so
+ * a late reply is never handed to a later call.  Whoever gives up or
+ * finds a holder dead moves the slot to FREE(g+1), with one CAS on the word.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "copy.h"
+#include "reply.h"
+#include "ring.h"
+#include "sem.h"
+#include "spin.h"
+
+static unsigned rstate(uint64_t w)
+{
+	return shmbox__word_state(w);
+}
+
+static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
+{
+	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+void shmbox__reply_init(struct shmbox *b)
+{
+	for (size_t i = 0; i < b->nreplies; i++)
+		atomic_store_explicit(&shmbox__reply_at(b, i)->word,
+				      shmbox__rword(0, 0, SHMBOX__R_FREE), memory_order_relaxed);
+}
+
+/* Free a reply slot seen as w; false if it changed meanwhile. */
+static bool release(struct shmbox *b, struct shmbox__reply *rs, uint64_t w)
+{
+	if (!cas(&rs->word, w, shmbox__rword(shmbox__rword_gen(w) + 1, 0, SHMBOX__R_FREE)))
+		return false;
+	atomic_fetch_add_explicit(&b->hdr->replies_freed, 1, memory_order_release);
+	shmbox__wake(b, &b->hdr->callers_waiting, SHMBOX__SEM_CALLERS);
+	return true;
+}
+
+void shmbox__reply_abandon(struct shmbox *b, uint32_t idx)
+{
+	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
+
+	release(b, rs, atomic_load_explicit(&rs->word, memory_order_acquire));
+}
+
+/* Whose death ends the call in a reply slot seen as w: the caller's, or
+ * while a server fills the slot only that server's (freeing it under a
+ * live server's copy would let the copy land in the next call's reply).
+ * WAITING and READY name the caller in the word itself; rs->caller may
+ * still be the last call's if the caller died right after its claim.
+ * owner >= 0: the token whose last holder is gone; owner < 0: ask the
+ * kernel about each holder. */
+static bool holder_dead(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, int owner)
+{
+	unsigned st = rstate(w), word_owner = shmbox__word_owner(w), caller;
+
+	if (st == SHMBOX__R_ACCEPTED) {
+		caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
+		if (owner >= 0)
+			return caller == (unsigned)owner || word_owner == (unsigned)owner;
+		return shmbox__token_alive(b, caller) == 0;
+	}
+	if (st < SHMBOX__R_WAITING || st > SHMBOX__R_READY)
+		return false; /* FREE, or not a state: not ours to change */
+	if (owner >= 0)
+		return word_owner == (unsigned)owner;
+	return shmbox__token_alive(b, word_owner) == 0;
+}
+
+/* Free the reply slots whose calls died with a process: dead callers', a
+ * dead server's accepted call, and a reply a server died writing. */
+static void recover(struct shmbox *b, int owner)
+{
+	for (size_t i = 0; i < b->nreplies; i++) {
+		struct shmbox__reply *rs = shmbox__reply_at(b, i);
+		uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+
+		if (holder_dead(b, rs, w, owner))
+			release(b, rs, w);
+	}
+}
+
+void shmbox__reply_revoke_owner(struct shmbox *b, unsigned owner)
+{
+	recover(b, (int)owner);
+}
+
+int shmbox__reply_claim(struct shmbox *b, struct shmbox__deadline *d, uint32_t *idx,
+			uint32_t *gen)
+{
+	for (;;) {
+		uint64_t freed = atomic_load_explicit(&b->hdr->replies_freed, memory_order_acquire);
+		size_t k;
+
+		for (k = 0; k < b->nreplies; k++) {
+			size_t i = (b->me + k) % b->nreplies; /* start apart from the others */
+			struct shmbox__reply *rs = shmbox__reply_at(b, i);
+			uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+
+			if (rstate(w) != SHMBOX__R_FREE ||
+			    !cas(&rs->word, w,
+				 shmbox__rword(shmbox__rword_gen(w), b->me, SHMBOX__R_WAITING)))
+				continue;
+			atomic_store_explicit(&rs->caller, b->me, memory_order_relaxed);
+			*idx = (uint32_t)i;
+			*gen = shmbox__rword_gen(w);
+			return 0;
+		}
+		recover(b, -1);
+		if (atomic_load_explicit(&b->hdr->replies_freed, memory_order_acquire) != freed)
+			continue;
+		if (shmbox__deadline_passed(d)) {
+			errno = shmbox__deadline_errno(d);
+			return -1;
+		}
+		/* Every slot is held, and a holder may die: look again soon. */
+		if (shmbox__sleep(b, &b->hdr->callers_waiting, SHMBOX__SEM_CALLERS,
+				  &b->hdr->replies_freed, freed, true, d) == -1)
+			return -1;
+	}
+}
+
+/* Our request was taken from the ring but nobody accepted it: the server
+ * died between the two.  Checked only while we wait, so it may be slow. */
+static bool request_lost(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, uint64_t pos)
+{
+	if (!shmbox__ring_taken(b, &b->ring[SHMBOX__REQUESTS], pos))
+		return false;
+	/* A server marks ACCEPTED before it lets go of the request slot. */
+	return atomic_load_explicit(&rs->word, memory_order_acquire) == w;
+}
+
+static int server_dead(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, uint64_t pos)
+{
+	int alive;
+
+	if (rstate(w) == SHMBOX__R_WAITING)
+		return request_lost(b, rs, w, pos);
+	alive = shmbox__token_alive(b, shmbox__word_owner(w));
+	return alive < 0 ? -1 : !alive;
+}
+
+static ssize_t take(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, void *rep,
+		    size_t rep_size, size_t *lenp)
+{
+	uint32_t len = atomic_load_explicit(&rs->len, memory_order_relaxed);
+
+	if (len > b->slot_size) {
+		release(b, rs, w);
+		errno = EPROTO;
+		return -1;
+	}
+	*lenp = len;
+	if (len > rep_size) {
+		release(b, rs, w);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (len > 0)
+		shmbox__copy(rep, shmbox__reply_payload(rs), len);
+	release(b, rs, w);
+	return (ssize_t)len;
+}
+
+/* Give up on a call: only while no server has started its reply. */
+static int give_up(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, int err)
+{
+	unsigned st = rstate(w);
+
+	if ((st == SHMBOX__R_WAITING || st == SHMBOX__R_ACCEPTED) && release(b, rs, w)) {
+		errno = err;
+		return -1;
+	}
+	return 0; /* it moved on: look again */
+}
+
+ssize_t shmbox__reply_await(struct shmbox *b, uint32_t idx, uint32_t gen, uint64_t pos,
+			    void *rep, size_t rep_size, size_t *len, struct shmbox__deadline *d)
+{
+	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
+	struct shmbox__spinner sp;
+	ssize_t n;
+	int dead;
+
+	shmbox__spinner_start(&sp, b);
+	for (;;) {
+		uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+		unsigned st = rstate(w);
+
+		if (shmbox__rword_gen(w) != gen || st == SHMBOX__R_FREE) {
+			errno = ECONNRESET; /* freed under us: its server died */
+			return -1;
+		}
+		if (st == SHMBOX__R_READY) {
+			n = take(b, rs, w, rep, rep_size, len);
+			shmbox__spinner_learn(b, &sp);
+			return n;
+		}
+		if (st < SHMBOX__R_WAITING || st > SHMBOX__R_FILLING) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (shmbox__spin_again(b, &sp, d))
+			continue;
+		dead = server_dead(b, rs, w, pos);
+		if (dead < 0)
+			return -1;
+		if (dead) { /* the server died: the call fails, even mid-reply */
+			if (release(b, rs, w)) {
+				errno = ECONNRESET;
+				return -1;
+			}
+			continue;
+		}
+		if (shmbox__deadline_passed(d)) {
+			if (give_up(b, rs, w, shmbox__deadline_errno(d)) == -1)
+				return -1;
+			if (st == SHMBOX__R_FILLING) /* a reply is being written: take it */
+				shmbox__cpu_relax();
+			continue;
+		}
+		sp.slept = true;
+		/* WAITING, ACCEPTED, FILLING: each has a holder who may die. */
+		if (shmbox__sleep(b, &rs->waiting, shmbox__sem_reply(b, idx), &rs->word, w, true,
+				  d) == -1) {
+			if (errno != EINTR || give_up(b, rs, w, EINTR) == -1)
+				return -1;
+		}
+	}
+}
+
+bool shmbox__reply_accept(struct shmbox *b, uint32_t idx, uint32_t gen)
+{
+	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
+	uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+
+	return rstate(w) == SHMBOX__R_WAITING && shmbox__rword_gen(w) == gen &&
+	       cas(&rs->word, w, shmbox__rword(gen, b->me, SHMBOX__R_ACCEPTED));
+}
+
+int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void *rep,
+		       size_t len)
+{
+	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
+	uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+	uint64_t filling = shmbox__rword(gen, b->me, SHMBOX__R_FILLING);
+	unsigned caller;
+
+	if (rstate(w) != SHMBOX__R_ACCEPTED || shmbox__rword_gen(w) != gen ||
+	    !cas(&rs->word, w, filling)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	if (len > 0)
+		shmbox__copy(shmbox__reply_payload(rs), rep, len);
+	atomic_store_explicit(&rs->len, (uint32_t)len, memory_order_relaxed);
+	caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
+	if (!cas(&rs->word, filling, shmbox__rword(gen, caller, SHMBOX__R_READY))) {
+		errno = ECANCELED;
+		return -1;
+	}
+	shmbox__wake(b, &rs->waiting, shmbox__sem_reply(b, idx));
+	return 0;
+}
