@@ -1,23 +1,26 @@
 /*
- * shmbox.pml -- a Promela model of shmbox's put/get slot protocol:
- * src/ring.c (put_claim, get_claim, wait_turn, ring_put, ring_get),
- * src/wait.c (shmbox__sleep, shmbox__wake, unannounce), src/recover.c
- * (shmbox__recover, revoke) and src/token.c (tokens held with SEM_UNDO).
+ * shmbox.pml -- a Promela model of shmbox's put/get slot protocol: the
+ * slot ring's state machine (put_claim, get_claim, wait_turn,
+ * shmbox__publish, shmbox__release, shmbox__ring_put, shmbox__ring_get)
+ * and its dead-holder transitions (shmbox__recover, revoke), in src/ring.c
+ * and src/recover.c; sleeping and waking (shmbox__sleep, unannounce,
+ * shmbox__wake) and the tokens held with SEM_UNDO, in src/sem.c.
  * README.md in this directory says what is modelled, what is abstracted
- * away and why, and how to run it (check-model.sh).  Line numbers are those
- * of the C sources at commit 438ebbe.
+ * away and why, and how to run it (check-model.sh).  The comments name C
+ * functions, not line numbers, so that they survive the code moving.
  *
  * Granularity.  Every process is one loop of steps; each step (one option
  * of the loop, a d_step) performs exactly one access to shared memory or one
  * semaphore operation -- a load, a store, a compare-and-swap, semop,
  * semctl(GETVAL) -- together with the purely local computation that follows
  * it in the C code.  `pc` is the process's program counter; every step is
- * annotated with the C line it models.  The payload is two cells written
- * (memcpy in shmbox__ring_put) and read (shmbox__ring_get) one after the
- * other, and `slen` stands for the slot header fields (len, pid, seq)
- * stored after the payload (shmbox__publish); the get reads len before it
- * claims (get_claim).  A copy that mixes two messages shows as cells that
- * differ.  Zero copy (zerocopy.c) is the same protocol cut in two.
+ * annotated with the C function and operation it models.  The payload is
+ * two cells written (memcpy in shmbox__ring_put) and read
+ * (shmbox__ring_get) one after the other, and `slen` stands for the slot
+ * header fields (len, pid, seq) stored after the payload (shmbox__publish);
+ * the get reads len before it claims (get_claim).  A copy that mixes two
+ * messages shows as cells that differ.  Zero copy (src/zerocopy.c) is the
+ * same protocol cut in two.
  *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
@@ -55,8 +58,8 @@
  *              BROKEN_NO_BATON leaves out both).
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
- *              finds that they can: the drift wait.c:9-15 describes (use
- *              with DEATHS=0).
+ *              finds that they can: the drift that the comment on
+ *              sleeping and waking describes (use with DEATHS=0).
  *
  * Deliberately broken variants, each of which check-model.sh requires spin
  * to reject:
@@ -124,7 +127,7 @@
 #define OWN(x) (((x) / 8) % 8)
 #define ST(x) ((x) % 8)
 #define SLOT(p) ((p) % NSLOTS)
-#define PLAP(p) ((p) / NSLOTS)	/* the lap of position p: put_claim:48 */
+#define PLAP(p) ((p) / NSLOTS)	/* the lap of position p: put_claim */
 
 /* ---------------- shared memory: the segment ---------------- */
 byte word[NSLOTS];	/* shmbox__slot.word */
@@ -169,8 +172,8 @@ bit corrupt;	/* a claim returned EPROTO on a sound ring */
 
 #ifdef CHECK_WAITERS
 /* ghost: processes between announcing themselves and leaving the sleep,
- * per side; the counters may count more (wait.c:9-15: "the counter may
- * drift above the true number of sleepers") */
+ * per side; the counters may count more (the comment on sleeping and
+ * waking: "the counter may drift above the true number of sleepers") */
 byte gin, pin;
 bit phantom;
 #define IN(d) if :: isput -> pin = pin + (d) :: else -> gin = gin + (d) fi
@@ -200,46 +203,47 @@ bit epoch;		/* flips at each tick */
 #endif
 
 /* ---------------- program counters ---------------- */
-/* put: ring.c:260 shmbox__ring_put, :190 shmbox__put_wait, :42 put_claim,
- * :205 shmbox__publish.  Line numbers below are ring.c's unless named. */
+/* put: shmbox__ring_put, shmbox__put_wait, put_claim, shmbox__publish
+ * (src/ring.c).  Each step names the C function and operation it models. */
 #define P_NEXT 1	/* between two puts */
-#define P_WORD 2	/* put_claim:50 load the slot word */
-#define P_TAIL 3	/* put_claim:47 load tail */
-#define P_CLAIM 4	/* put_claim:57 CAS FREE(L) -> WRITING(L, me) */
-#define P_ADVANCE 5	/* put_claim:68 CAS tail pos -> pos+1, look again */
-#define P_ADVANCE_MINE 6 /* put_claim:59 CAS tail pos -> pos+1, claimed */
-#define P_FREEDEAD 7	/* put_claim:72 CAS DEAD(L-1) -> FREE(L) */
-#define P_MOVED 8	/* put_claim:80, moved_on:39 load tail */
-#define P_COPY0 9	/* ring_put:269 memcpy, first half */
-#define P_COPY1 10	/* ring_put:269 memcpy, second half */
-#define P_CHECK 11	/* publish:212 load the word: still our claim? */
-#define P_LEN 12	/* publish:214-218 len, pid, seq, reply, gen */
-#define P_PUBLISH 13	/* publish:219 CAS WRITING(L, me) -> FULL(L) */
+#define P_WORD 2	/* put_claim: load the slot word */
+#define P_TAIL 3	/* put_claim: load tail */
+#define P_CLAIM 4	/* put_claim: CAS FREE(L) -> WRITING(L, me) */
+#define P_ADVANCE 5	/* put_claim: CAS tail pos -> pos+1, look again */
+#define P_ADVANCE_MINE 6 /* put_claim: CAS tail pos -> pos+1, claimed */
+#define P_FREEDEAD 7	/* put_claim: CAS DEAD(L-1) -> FREE(L) */
+#define P_MOVED 8	/* put_claim, moved_on: load tail */
+#define P_COPY0 9	/* shmbox__ring_put: memcpy, first half */
+#define P_COPY1 10	/* shmbox__ring_put: memcpy, second half */
+#define P_CHECK 11	/* shmbox__publish: load the word: still our claim? */
+#define P_LEN 12	/* shmbox__publish: len, pid, seq, reply, gen */
+#define P_PUBLISH 13	/* shmbox__publish: CAS WRITING(L, me) -> FULL(L) */
 #define P_EARLY 14	/* BROKEN_WAKE_BEFORE_PUBLISH only */
-/* get: ring.c:276 shmbox__ring_get, :227 shmbox__get_wait, :87 get_claim,
- * :242 shmbox__release */
+/* get: shmbox__ring_get, shmbox__get_wait, get_claim, shmbox__release
+ * (src/ring.c) */
 #define G_NEXT 20	/* between two gets */
-#define G_HEAD 21	/* get_claim:92 load head */
-#define G_WORD 22	/* get_claim:95 load the slot word */
-#define G_LEN 23	/* get_claim:105 load len */
-#define G_CLAIM 24	/* get_claim:112 CAS FULL(L) -> READING(L, me) */
-#define G_ADVANCE 25	/* get_claim:122/132 CAS head pos -> pos+1, again */
-#define G_ADVANCE_MINE 26 /* get_claim:114 CAS head pos -> pos+1, claimed */
-#define G_FREEDEAD 27	/* get_claim:118 CAS DEAD(L) -> FREE(L+1) */
-#define G_MOVED 28	/* get_claim:140, moved_on:39 load head */
-#define G_COPY0 29	/* ring_get:287 memcpy, first half */
-#define G_COPY1 30	/* ring_get:287 memcpy, second half */
-#define G_RELEASE 31	/* release:244 CAS READING(L, me) -> FREE(L+1) */
-/* waiting: ring.c:149 wait_turn, recover.c, wait.c */
-#define W_TOKEN 40	/* recover.c:52 token_alive: semctl(GETVAL) */
-#define W_REVOKE 41	/* recover.c:28 CAS the claim away */
-#define W_ANNOUNCE 42	/* wait.c:121 fetch_add(waiting, 1) */
-#define W_RECHECK 43	/* wait.c:122 load the slot word again */
-#define W_SLEEP 44	/* wait.c:126 semtimedop(-1) */
-#define W_UNANNOUNCE 45	/* unannounce:93-98 take ourselves off the counter */
-#define W_TAKEBACK 48	/* unannounce:99 semop(-1, IPC_NOWAIT) */
-#define K_WAKE 46	/* wait.c:141-146 fence; take a sleeper off */
-#define K_POST 47	/* wait.c:148 semop(+1) */
+#define G_HEAD 21	/* get_claim: load head */
+#define G_WORD 22	/* get_claim: load the slot word */
+#define G_LEN 23	/* get_claim: load len */
+#define G_CLAIM 24	/* get_claim: CAS FULL(L) -> READING(L, me) */
+#define G_ADVANCE 25	/* get_claim: CAS head pos -> pos+1, again */
+#define G_ADVANCE_MINE 26 /* get_claim: CAS head pos -> pos+1, claimed */
+#define G_FREEDEAD 27	/* get_claim: CAS DEAD(L) -> FREE(L+1) */
+#define G_MOVED 28	/* get_claim, moved_on: load head */
+#define G_COPY0 29	/* shmbox__ring_get: memcpy, first half */
+#define G_COPY1 30	/* shmbox__ring_get: memcpy, second half */
+#define G_RELEASE 31	/* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
+/* waiting: wait_turn (src/ring.c), shmbox__recover and revoke (recovery),
+ * shmbox__sleep, unannounce and shmbox__wake (sleep and wake) */
+#define W_TOKEN 40	/* shmbox__recover: the holder's token, semctl(GETVAL) */
+#define W_REVOKE 41	/* revoke: CAS the claim away */
+#define W_ANNOUNCE 42	/* shmbox__sleep: fetch_add(waiting, 1) */
+#define W_RECHECK 43	/* shmbox__sleep: load the slot word again */
+#define W_SLEEP 44	/* shmbox__sleep: semtimedop(-1) */
+#define W_UNANNOUNCE 45	/* unannounce: take ourselves off the counter */
+#define W_TAKEBACK 48	/* unannounce: semop(-1, IPC_NOWAIT) */
+#define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
+#define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
@@ -249,9 +253,9 @@ bit epoch;		/* flips at each tick */
 #define GETTERS 0
 #define PUTTERS 1
 
-/* The baton (ring.c:223, :249-256): after its own wake, a completed put
- * also wakes a putter (BATON_PUT), a completed get also wakes a getter
- * (BATON_GET).  BROKEN_NO_BATON is the code before commit d8502ba. */
+/* The baton (shmbox__publish, shmbox__release): after its own wake, a
+ * completed put also wakes a putter (BATON_PUT), a completed get also wakes
+ * a getter (BATON_GET).  BROKEN_NO_BATON is the code before commit d8502ba. */
 #if defined(BROKEN_NO_BATON) || defined(NO_BATON_PUT)
 #define BATON_PUT false
 #else
@@ -266,16 +270,16 @@ bit epoch;		/* flips at each tick */
 /* Where a blocked claim looks again: the start of put_claim or get_claim. */
 #define RETRY (isput -> P_TAIL : G_HEAD)
 
-/* put_wait:196-198 / get_wait:232-234: the claim returned BLOCKED with cw,
- * the word that stopped us, at cpos; wait_turn (:149) starts.  Local. */
+/* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
+ * cw, the word that stopped us, at cpos; wait_turn starts.  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if								\
-	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* :154-161 */ \
+	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
-		if /* recover.c:50 in_flight(w)? */			\
+		if /* shmbox__recover: in_flight(w)? */			\
 		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
-		:: else -> pc = W_ANNOUNCE /* :166 no deadline */ \
+		:: else -> pc = W_ANNOUNCE /* no deadline */ \
 		fi							\
 	fi
 
@@ -298,7 +302,7 @@ proctype agent(byte me; bit isput)
 	{
 	do
 	/* ================= put ================= */
-	:: d_step { /* shmbox_put: next message; put_claim:47 load tail */
+	:: d_step { /* shmbox_put: next message; put_claim: load tail */
 		pc == P_NEXT &&
 		((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS));
 		id = (me - 1) * P1MSGS + k + 1; k++; spins = 0;
@@ -307,28 +311,28 @@ proctype agent(byte me; bit isput)
 	:: pc == P_NEXT &&
 	   !((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS)) ->
 		pc = X_END; break
-	:: d_step { /* put_claim:47 load tail */
+	:: d_step { /* put_claim: load tail */
 		pc == P_TAIL;
 		pos = tail; assert(pos < MAXPOS); pc = P_WORD
 	   }
-	:: d_step { /* put_claim:50 load the slot word; :54 switch */
+	:: d_step { /* put_claim: load the slot word; switch */
 		pc == P_WORD;
 		w = word[SLOT(pos)];
 		if
-		:: LAP(w) == PLAP(pos) && ST(w) == FREE -> pc = P_CLAIM /* :56 */
+		:: LAP(w) == PLAP(pos) && ST(w) == FREE -> pc = P_CLAIM
 		:: LAP(w) == PLAP(pos) && ST(w) >= WRITING && ST(w) <= DEAD ->
-			pc = P_ADVANCE /* :65-69 claimed already; tail lags */
-		:: LAP(w) == PLAP(pos) + 1 -> pc = P_ADVANCE /* :67-69 */
+			pc = P_ADVANCE /* claimed already; tail lags */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = P_ADVANCE
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) == DEAD ->
-			pc = P_FREEDEAD /* :71 */
+			pc = P_FREEDEAD
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) >= WRITING && ST(w) <= READING ->
-			BLOCK() /* :77-78 the ring is full here */
-		:: LAP(w) > PLAP(pos) + 1 -> pc = P_MOVED /* :79-80 */
-		:: else -> corrupt = 1 /* :64, :76, :82 */
+			BLOCK() /* the ring is full here */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = P_MOVED
+		:: else -> corrupt = 1
 		fi;
 		assert(!corrupt)
 	   }
-	:: d_step { /* put_claim:57 claim: CAS FREE(L) -> WRITING(L, me) */
+	:: d_step { /* put_claim: claim: CAS FREE(L) -> WRITING(L, me) */
 		pc == P_CLAIM;
 		if
 		:: word[SLOT(pos)] == w ->
@@ -338,11 +342,11 @@ proctype agent(byte me; bit isput)
 			assert(!overwrite);
 			cpos = pos; cw = W(PLAP(pos), me, WRITING);
 			pc = P_ADVANCE_MINE
-		:: else -> pc = P_TAIL /* :58 continue */
+		:: else -> pc = P_TAIL /* continue */
 		fi;
 		w = 0
 	   }
-	:: d_step { /* put_claim:59 and :68: CAS tail pos -> pos+1 */
+	:: d_step { /* put_claim: CAS tail pos -> pos+1 */
 		pc == P_ADVANCE || pc == P_ADVANCE_MINE;
 		if
 		:: tail == pos ->
@@ -355,30 +359,30 @@ proctype agent(byte me; bit isput)
 		:: else -> skip
 		fi;
 		if
-		:: pc == P_ADVANCE -> pc = P_TAIL /* :69 continue */
+		:: pc == P_ADVANCE -> pc = P_TAIL /* continue */
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
 		:: else -> pc = P_CHECK /* broken: publish first */
 #else
-		:: else -> pc = P_COPY0 /* :61 return CLAIMED; ring_put :259 */
+		:: else -> pc = P_COPY0 /* return CLAIMED; shmbox__ring_put copies */
 #endif
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* put_claim:72 CAS DEAD(L-1) -> FREE(L); no wake */
+	:: d_step { /* put_claim: CAS DEAD(L-1) -> FREE(L); no wake */
 		pc == P_FREEDEAD;
 		if
 		:: word[SLOT(pos)] == w -> word[SLOT(pos)] = W(PLAP(pos), 0, FREE)
 		:: else -> skip
 		fi;
-		pos = 0; w = 0; pc = P_TAIL /* :73 continue */
+		pos = 0; w = 0; pc = P_TAIL /* continue */
 	   }
-	:: d_step { /* put_claim:80, moved_on:39: load tail */
+	:: d_step { /* put_claim, moved_on: load tail */
 		pc == P_MOVED;
 		corrupt = (tail == pos);
 		assert(!corrupt);
-		pos = 0; w = 0; pc = P_TAIL /* :81 continue */
+		pos = 0; w = 0; pc = P_TAIL /* continue */
 	   }
-	/* shmbox__ring_put :259-260 memcpy, in two halves */
+	/* shmbox__ring_put: memcpy, in two halves */
 	:: d_step { pc == P_COPY0; d0[SLOT(cpos)] = id; pc = P_COPY1 }
 	:: d_step {
 		pc == P_COPY1;
@@ -386,18 +390,18 @@ proctype agent(byte me; bit isput)
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
 		WAKE(GETTERS, P_NEXT)
 #else
-		pc = P_CHECK /* :261 shmbox__publish */
+		pc = P_CHECK /* shmbox__publish */
 #endif
 	   }
-	:: d_step { /* shmbox__publish :212-213: is the claim still ours? */
+	:: d_step { /* shmbox__publish: is the claim still ours? */
 		pc == P_CHECK;
 		if
 		:: word[SLOT(cpos)] == cw -> pc = P_LEN
-		:: else -> /* :213 return false; :261 put it again */
+		:: else -> /* return false; shmbox__ring_put puts it again */
 			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
 		fi
 	   }
-	:: d_step { /* shmbox__publish :214-218 len, pid, seq, reply, gen */
+	:: d_step { /* shmbox__publish: len, pid, seq, reply, gen */
 		pc == P_LEN;
 		slen[SLOT(cpos)] = id;
 #ifdef BROKEN_WAKE_BEFORE_PUBLISH
@@ -416,7 +420,7 @@ proctype agent(byte me; bit isput)
 		pc = P_PUBLISH
 	   }
 #endif
-	:: d_step { /* shmbox__publish :219 CAS WRITING(L, me) -> FULL(L) */
+	:: d_step { /* shmbox__publish: CAS WRITING(L, me) -> FULL(L) */
 		pc == P_PUBLISH;
 		if
 		:: word[SLOT(cpos)] == cw ->
@@ -432,15 +436,15 @@ proctype agent(byte me; bit isput)
 			fi
 #else
 			cpos = 0; cw = 0;
-			WAKE(GETTERS, P_NEXT) /* :222 wake getters, :223 baton */
+			WAKE(GETTERS, P_NEXT) /* wake getters, then the baton */
 #endif
-		:: else -> /* :220 return false; :261 put it again */
+		:: else -> /* return false; shmbox__ring_put puts it again */
 			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
 		fi
 	   }
 
 	/* ================= get ================= */
-	:: d_step { /* shmbox_get; get_claim:92 load head */
+	:: d_step { /* shmbox_get: next message; get_claim: load head */
 		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
 		k = k + (me == C2); spins = 0;
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
@@ -449,30 +453,30 @@ proctype agent(byte me; bit isput)
 #if NCONS >= 2
 	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
 #endif
-	:: d_step { /* get_claim:92 load head */
+	:: d_step { /* get_claim: load head */
 		pc == G_HEAD;
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
 	   }
-	:: d_step { /* get_claim:95 load the slot word; :100 switch */
+	:: d_step { /* get_claim: load the slot word; switch */
 		pc == G_WORD;
 		w = word[SLOT(pos)];
 		if
-		:: LAP(w) == PLAP(pos) && ST(w) == FULL -> pc = G_LEN /* :103 */
-		:: LAP(w) == PLAP(pos) && ST(w) == DEAD -> pc = G_FREEDEAD /* :117 */
+		:: LAP(w) == PLAP(pos) && ST(w) == FULL -> pc = G_LEN
+		:: LAP(w) == PLAP(pos) && ST(w) == DEAD -> pc = G_FREEDEAD
 		:: LAP(w) == PLAP(pos) && ST(w) == READING ->
-			pc = G_ADVANCE /* :121-123 taken; head lags */
+			pc = G_ADVANCE /* taken; head lags */
 		:: LAP(w) == PLAP(pos) && (ST(w) == FREE || ST(w) == WRITING) ->
-			BLOCK() /* :124-127 empty, or still being written */
-		:: LAP(w) == PLAP(pos) + 1 -> pc = G_ADVANCE /* :131-133 */
+			BLOCK() /* empty, or still being written */
+		:: LAP(w) == PLAP(pos) + 1 -> pc = G_ADVANCE
 		:: LAP(w) + 1 == PLAP(pos) && ST(w) == READING ->
-			BLOCK() /* :134-138 last lap's reader still copying */
-		:: LAP(w) > PLAP(pos) + 1 -> pc = G_MOVED /* :139-140 */
-		:: else -> corrupt = 1 /* :129, :136, :142 */
+			BLOCK() /* last lap's reader still copying */
+		:: LAP(w) > PLAP(pos) + 1 -> pc = G_MOVED
+		:: else -> corrupt = 1
 		fi;
 		assert(!corrupt)
 	   }
-	:: d_step { pc == G_LEN; rl = slen[SLOT(pos)]; pc = G_CLAIM } /* :105 */
-	:: d_step { /* get_claim:112 claim: CAS FULL(L) -> READING(L, me) */
+	:: d_step { pc == G_LEN; rl = slen[SLOT(pos)]; pc = G_CLAIM }
+	:: d_step { /* get_claim: claim: CAS FULL(L) -> READING(L, me) */
 		pc == G_CLAIM;
 		if
 		:: word[SLOT(pos)] == w ->
@@ -486,11 +490,11 @@ proctype agent(byte me; bit isput)
 			assert(!order);
 			cpos = pos; cw = W(PLAP(pos), me, READING);
 			pc = G_ADVANCE_MINE
-		:: else -> rl = 0; pc = G_HEAD /* :113 continue */
+		:: else -> rl = 0; pc = G_HEAD /* continue */
 		fi;
 		w = 0
 	   }
-	:: d_step { /* get_claim:114, :122, :132: CAS head pos -> pos+1 */
+	:: d_step { /* get_claim: CAS head pos -> pos+1 */
 		pc == G_ADVANCE || pc == G_ADVANCE_MINE;
 		if
 		:: head == pos ->
@@ -505,42 +509,42 @@ proctype agent(byte me; bit isput)
 		fi;
 		if
 		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
-		:: else -> pc = G_COPY0 /* :116 return CLAIMED */
+		:: else -> pc = G_COPY0 /* return CLAIMED */
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* get_claim:118 CAS DEAD(L) -> FREE(L+1) */
+	:: d_step { /* get_claim: CAS DEAD(L) -> FREE(L+1) */
 		pc == G_FREEDEAD;
 		if
 		:: word[SLOT(pos)] == w ->
 			word[SLOT(pos)] = W(PLAP(pos) + 1, 0, FREE);
-			WAKE(PUTTERS, G_HEAD) /* :119 wake putters; :120 continue */
-		:: else -> pc = G_HEAD /* :120 continue */
+			WAKE(PUTTERS, G_HEAD) /* wake putters; continue */
+		:: else -> pc = G_HEAD /* continue */
 		fi;
 		pos = 0; w = 0
 	   }
-	:: d_step { /* get_claim:140, moved_on:39: load head */
+	:: d_step { /* get_claim, moved_on: load head */
 		pc == G_MOVED;
 		corrupt = (head == pos);
 		assert(!corrupt);
-		pos = 0; w = 0; pc = G_HEAD /* :141 continue */
+		pos = 0; w = 0; pc = G_HEAD /* continue */
 	   }
-	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get:287 */
-	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get:287 */
-	:: d_step { /* shmbox__release:244 CAS READING(L, me) -> FREE(L+1) */
+	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get */
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get */
+	:: d_step { /* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
 		:: word[SLOT(cpos)] == cw ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
-			/* the get returns what it copied (ring_get:288-291) */
+			/* the get returns what it copied (shmbox__ring_get) */
 			torn = !(r0 == r1 && r1 == rl && r0 >= 1 && r0 <= NMSG);
 			assert(!torn);
 			dup = recvd[r0];
 			assert(!dup);
 			recvd[r0] = 1;
-			WAKE(PUTTERS, G_NEXT) /* release:248 wake putters, :256 baton */
+			WAKE(PUTTERS, G_NEXT) /* shmbox__release: wake putters, then the baton */
 		:: else ->
-			/* ring_get:288-290: the claim was taken from us, so we
+			/* shmbox__ring_get: the claim was taken from us, so we
 			 * drop the copy and take the next message: the one we
 			 * claimed is gone, and we are alive */
 			lost = 1;
@@ -549,33 +553,33 @@ proctype agent(byte me; bit isput)
 		r0 = 0; r1 = 0; rl = 0; cpos = 0; cw = 0
 	   }
 
-	/* ============ waiting: ring.c:149 wait_turn ============ */
-	:: d_step { /* recover.c:52 token_alive(owner): semctl(GETVAL) */
+	/* ============ waiting: wait_turn ============ */
+	:: d_step { /* shmbox__recover: token_alive(owner), semctl(GETVAL) */
 		pc == W_TOKEN;
 		if
 		:: HOLDER_GONE(cw) -> pc = W_REVOKE
-		:: else -> pc = W_ANNOUNCE /* recover.c:55-56 alive: sleep */
+		:: else -> pc = W_ANNOUNCE /* shmbox__recover: alive, so sleep */
 		fi
 	   }
-	:: d_step { /* recover.c:28 revoke: CAS the exact word seen */
+	:: d_step { /* revoke: CAS the exact word seen */
 		pc == W_REVOKE;
 		if
 		:: word[SLOT(cpos)] == cw && ST(cw) == WRITING ->
 			word[SLOT(cpos)] = W(LAP(cw), 0, DEAD);
-			WAKE(GETTERS, RETRY) /* recover.c:38 */
+			WAKE(GETTERS, RETRY) /* revoke: wake getters */
 		:: word[SLOT(cpos)] == cw && ST(cw) == READING ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
-			WAKE(PUTTERS, RETRY) /* recover.c:40 */
-		:: else -> pc = RETRY /* recover.c:30 */
+			WAKE(PUTTERS, RETRY) /* revoke: wake putters */
+		:: else -> pc = RETRY /* revoke: the word changed, look again */
 		fi;
-		cpos = 0; cw = 0 /* wait_turn:165 return 0: look again */
+		cpos = 0; cw = 0 /* wait_turn returns 0: look again */
 	   }
 #if NCONS >= 2
-	/* wait_turn:166-169: consumer 2's deadline may have passed: its get
+	/* wait_turn: consumer 2's deadline may have passed: its get
 	 * returns ETIMEDOUT, holding nothing */
 	:: pc == W_ANNOUNCE && me == C2 -> pc = X_END; break
 #endif
-	:: d_step { /* shmbox__sleep, wait.c:121 fetch_add(waiting, 1) */
+	:: d_step { /* shmbox__sleep: fetch_add(waiting, 1) */
 		pc == W_ANNOUNCE;
 		if
 		:: isput -> pw++
@@ -588,14 +592,14 @@ proctype agent(byte me; bit isput)
 		pc = W_RECHECK
 #endif
 	   }
-	:: d_step { /* wait.c:122 load the slot word once more */
+	:: d_step { /* shmbox__sleep: load the slot word once more */
 		pc == W_RECHECK;
 		if
-		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE /* :123 */
+		:: word[SLOT(cpos)] != cw -> pc = W_UNANNOUNCE
 		:: else -> pc = W_SLEEP; slept = epoch
 		fi
 	   }
-	:: d_step { /* wait.c:126 semtimedop: a post woke us */
+	:: d_step { /* shmbox__sleep: semtimedop, a post woke us */
 		pc == W_SLEEP && !IDLE &&
 		((isput && psem > 0) || (!isput && gsem > 0));
 		if
@@ -603,15 +607,15 @@ proctype agent(byte me; bit isput)
 		:: else -> gsem--
 		fi;
 		IN(-1); CHECKW();
-		cpos = 0; cw = 0; pc = RETRY /* wait.c:127 return 0 */
+		cpos = 0; cw = 0; pc = RETRY /* shmbox__sleep returns 0 */
 	   }
-	:: d_step { /* wait.c:126, :128-131 semtimedop: EAGAIN, slice over */
+	:: d_step { /* shmbox__sleep: semtimedop, EAGAIN, slice over */
 		pc == W_SLEEP && !IDLE && SLICE_OVER;
 		pc = W_UNANNOUNCE
 	   }
 	:: pc == W_SLEEP && IDLE -> /* ghost: nothing left to get */
 		pc = X_END; break
-	:: d_step { /* wait.c:96-101 unannounce: CAS n -> n-1 while n > 0 */
+	:: d_step { /* unannounce: CAS n -> n-1 while n > 0 */
 		pc == W_UNANNOUNCE;
 		if
 		:: isput && pw > 0 -> pw--; IN(-1); CHECKW(); cpos = 0; cw = 0; pc = RETRY
@@ -619,7 +623,7 @@ proctype agent(byte me; bit isput)
 		:: else -> pc = W_TAKEBACK /* a waker took us off already */
 		fi
 	   }
-	:: d_step { /* wait.c:102 unannounce: semop(-1, IPC_NOWAIT), take the post */
+	:: d_step { /* unannounce: semop(-1, IPC_NOWAIT), take the post */
 		pc == W_TAKEBACK;
 		if
 		:: isput && psem > 0 -> psem--
@@ -627,11 +631,11 @@ proctype agent(byte me; bit isput)
 		:: else -> skip /* not arrived yet: left for a later sleeper */
 		fi;
 		IN(-1); CHECKW();
-		cpos = 0; cw = 0; pc = RETRY /* sleep :121 / :128 return 0 */
+		cpos = 0; cw = 0; pc = RETRY /* shmbox__sleep returns 0 */
 	   }
 
-	/* ============ wait.c:136 shmbox__wake ============ */
-	:: d_step { /* wait.c:141-146 fence; load; CAS n -> n-1 while n > 0 */
+	/* ============ shmbox__wake ============ */
+	:: d_step { /* shmbox__wake: fence; load; CAS n -> n-1 while n > 0 */
 		pc == K_WAKE;
 		if
 		:: wsel == GETTERS && gw > 0 -> gw--; pc = K_POST
@@ -644,7 +648,7 @@ proctype agent(byte me; bit isput)
 			fi
 		fi
 	   }
-	:: d_step { /* wait.c:148 semop(+1) */
+	:: d_step { /* shmbox__wake_one: semop(+1) */
 		pc == K_POST;
 		if
 		:: wsel == GETTERS -> gsem++
@@ -664,7 +668,7 @@ proctype agent(byte me; bit isput)
 			token[me] = 0;
 			dead[me] = 1;
 			/* ghost: a get that dies holding its claim takes the
-			 * message with it (recover.c:7-8) */
+			 * message with it (revoke) */
 			if
 			:: !isput && (pc == G_ADVANCE_MINE || pc == G_COPY0 ||
 				      pc == G_COPY1 || pc == G_RELEASE) ->
