@@ -2,8 +2,8 @@
  * shmbox.pml -- a Promela model of shmbox's put/get slot protocol: the
  * slot ring's state machine (put_claim, get_claim, wait_turn,
  * shmbox__publish, shmbox__release, shmbox__ring_put, shmbox__ring_get)
- * and its dead-holder transitions (shmbox__recover, revoke), in src/ring.c
- * and src/recover.c; sleeping and waking (shmbox__sleep, unannounce,
+ * and its dead-holder transitions (revoke_if_dead, revoke), in src/ring.c
+ * (src/recover.c calls it for a token taken over); sleeping and waking (shmbox__sleep, unannounce,
  * shmbox__wake) and the tokens held with SEM_UNDO, in src/sem.c.
  * README.md in this directory says what is modelled, what is abstracted
  * away and why, and how to run it (check-model.sh).  The comments name C
@@ -233,9 +233,9 @@ bit epoch;		/* flips at each tick */
 #define G_COPY0 29	/* shmbox__ring_get: memcpy, first half */
 #define G_COPY1 30	/* shmbox__ring_get: memcpy, second half */
 #define G_RELEASE 31	/* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
-/* waiting: wait_turn (src/ring.c), shmbox__recover and revoke (recovery),
+/* waiting: wait_turn (src/ring.c), revoke_if_dead and revoke (recovery),
  * shmbox__sleep, unannounce and shmbox__wake (sleep and wake) */
-#define W_TOKEN 40	/* shmbox__recover: the holder's token, semctl(GETVAL) */
+#define W_TOKEN 40	/* revoke_if_dead: the holder's token, semctl(GETVAL) */
 #define W_REVOKE 41	/* revoke: CAS the claim away */
 #define W_ANNOUNCE 42	/* shmbox__sleep: fetch_add(waiting, 1) */
 #define W_RECHECK 43	/* shmbox__sleep: load the slot word again */
@@ -277,7 +277,7 @@ bit epoch;		/* flips at each tick */
 	if								\
 	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
-		if /* shmbox__recover: in_flight(w)? */			\
+		if /* revoke_if_dead: in_flight(w)? */			\
 		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
 		:: else -> pc = W_ANNOUNCE /* no deadline */ \
 		fi							\
@@ -554,11 +554,11 @@ proctype agent(byte me; bit isput)
 	   }
 
 	/* ============ waiting: wait_turn ============ */
-	:: d_step { /* shmbox__recover: token_alive(owner), semctl(GETVAL) */
+	:: d_step { /* revoke_if_dead: token_alive(owner), semctl(GETVAL) */
 		pc == W_TOKEN;
 		if
 		:: HOLDER_GONE(cw) -> pc = W_REVOKE
-		:: else -> pc = W_ANNOUNCE /* shmbox__recover: alive, so sleep */
+		:: else -> pc = W_ANNOUNCE /* revoke_if_dead: alive, so sleep */
 		fi
 	   }
 	:: d_step { /* revoke: CAS the exact word seen */
