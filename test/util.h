@@ -58,5 +58,6 @@ Suite *suite_zerocopy(void);
 Suite *suite_hostile(void);
 Suite *suite_limits(void);
 Suite *suite_survive(void);
+Suite *suite_unlink(void);
 
 #endif
