@@ -14,6 +14,7 @@
 		     "committed, released or taken back")                                  \
 	X(ENOENT, "No such mailbox (or no such key file)")                                 \
 	X(EEXIST, "Mailbox already exists")                                                \
+	X(EBUSY, "Mailbox is still being set up by its creator")                           \
 	X(EMSGSIZE, "Message does not fit (slot size, or the caller's buffer)")            \
 	X(EAGAIN, "Mailbox is full or empty, and the call was not to wait")                \
 	X(ETIMEDOUT, "Timed out waiting for the mailbox")                                  \

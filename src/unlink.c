@@ -28,7 +28,7 @@ static int removable(const struct shmbox__header *h, size_t segsz, pid_t cpid,
 	if (magic == 0) { /* not ready: a leftover only if its creator is gone */
 		if (kill(cpid, 0) == -1 && errno == ESRCH)
 			return 0;
-		errno = EAGAIN;
+		errno = EBUSY;
 		return -1;
 	}
 	if (magic != SHMBOX__MAGIC) {
