@@ -79,6 +79,14 @@ static inline uint64_t shmbox__rword(uint32_t gen, unsigned owner, unsigned stat
 }
 static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32); }
 
+/* Every change of a state word: a compare-and-swap on the exact word seen,
+ * so a word that moved on meanwhile is never touched. */
+static inline bool shmbox__cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
+{
+	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
 /* A slot's header has a cache line to itself, and its payload starts on
  * the next: a process spinning on the word does not take the line the
  * writer is copying into, and copies run on aligned lines. */

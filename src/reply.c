@@ -27,12 +27,6 @@ static unsigned rstate(uint64_t w)
 	return shmbox__word_state(w);
 }
 
-static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
-{
-	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
-						       memory_order_acquire);
-}
-
 void shmbox__reply_init(struct shmbox *b)
 {
 	for (size_t i = 0; i < b->nreplies; i++)
@@ -43,7 +37,7 @@ void shmbox__reply_init(struct shmbox *b)
 /* Free a reply slot seen as w; false if it changed meanwhile. */
 static bool release(struct shmbox *b, struct shmbox__reply *rs, uint64_t w)
 {
-	if (!cas(&rs->word, w, shmbox__rword(shmbox__rword_gen(w) + 1, 0, SHMBOX__R_FREE)))
+	if (!shmbox__cas(&rs->word, w, shmbox__rword(shmbox__rword_gen(w) + 1, 0, SHMBOX__R_FREE)))
 		return false;
 	atomic_fetch_add_explicit(&b->hdr->replies_freed, 1, memory_order_release);
 	shmbox__wake(b, &b->hdr->callers_waiting, SHMBOX__SEM_CALLERS);
@@ -112,7 +106,7 @@ int shmbox__reply_claim(struct shmbox *b, struct shmbox__deadline *d, uint32_t *
 			uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
 
 			if (rstate(w) != SHMBOX__R_FREE ||
-			    !cas(&rs->word, w,
+			    !shmbox__cas(&rs->word, w,
 				 shmbox__rword(shmbox__rword_gen(w), b->me, SHMBOX__R_WAITING)))
 				continue;
 			atomic_store_explicit(&rs->caller, b->me, memory_order_relaxed);
@@ -249,7 +243,7 @@ bool shmbox__reply_accept(struct shmbox *b, uint32_t idx, uint32_t gen)
 	uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
 
 	return rstate(w) == SHMBOX__R_WAITING && shmbox__rword_gen(w) == gen &&
-	       cas(&rs->word, w, shmbox__rword(gen, b->me, SHMBOX__R_ACCEPTED));
+	       shmbox__cas(&rs->word, w, shmbox__rword(gen, b->me, SHMBOX__R_ACCEPTED));
 }
 
 int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void *rep,
@@ -261,7 +255,7 @@ int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void 
 	unsigned caller;
 
 	if (rstate(w) != SHMBOX__R_ACCEPTED || shmbox__rword_gen(w) != gen ||
-	    !cas(&rs->word, w, filling)) {
+	    !shmbox__cas(&rs->word, w, filling)) {
 		errno = ECANCELED;
 		return -1;
 	}
@@ -269,7 +263,7 @@ int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void 
 		shmbox__copy(shmbox__reply_payload(rs), rep, len);
 	atomic_store_explicit(&rs->len, (uint32_t)len, memory_order_relaxed);
 	caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
-	if (!cas(&rs->word, filling, shmbox__rword(gen, caller, SHMBOX__R_READY))) {
+	if (!shmbox__cas(&rs->word, filling, shmbox__rword(gen, caller, SHMBOX__R_READY))) {
 		errno = ECANCELED;
 		return -1;
 	}

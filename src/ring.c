@@ -33,12 +33,6 @@
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
-static bool cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
-{
-	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,
-						       memory_order_acquire);
-}
-
 /* Publish and release: sequentially consistent, so the wakes after them
  * need no fence (sem.h, shmbox__wake_after_sc). */
 static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
@@ -88,11 +82,11 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 		switch (lap_diff(w, lap)) {
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
-				if (!cas(&s->word, w, mine)) {
+				if (!shmbox__cas(&s->word, w, mine)) {
 					shmbox__spin_lost(b, r);
 					continue;
 				}
-				cas(tail, pos, pos + 1);
+				shmbox__cas(tail, pos, pos + 1);
 				*c = (struct shmbox__claim){.ring = r, .slot = s, .pos = pos, .word = mine};
 				return CLAIMED;
 			}
@@ -102,11 +96,11 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 			__attribute__((fallthrough));
 		case LAP_NEXT:
 			shmbox__spin_lost(b, r);
-			cas(tail, pos, pos + 1);
+			shmbox__cas(tail, pos, pos + 1);
 			continue;
 		case LAP_PREV:
 			if (st == SHMBOX__DEAD) { /* a dead put's slot: skip it for the getters */
-				cas(&s->word, w, shmbox__word(lap, 0, SHMBOX__FREE));
+				shmbox__cas(&s->word, w, shmbox__word(lap, 0, SHMBOX__FREE));
 				continue;
 			}
 			if (st < SHMBOX__WRITING || st > SHMBOX__READING)
@@ -147,21 +141,21 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 					errno = EMSGSIZE; /* it stays queued */
 					return -1;
 				}
-				if (!cas(&s->word, w, mine)) {
+				if (!shmbox__cas(&s->word, w, mine)) {
 					shmbox__spin_lost(b, r);
 					continue;
 				}
-				cas(head, pos, pos + 1);
+				shmbox__cas(head, pos, pos + 1);
 				*c = (struct shmbox__claim){
 					.ring = r, .slot = s, .pos = pos, .word = mine, .len = len};
 				return CLAIMED;
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
-				if (cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
+				if (shmbox__cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
 				shmbox__spin_lost(b, r);
-				cas(head, pos, pos + 1);
+				shmbox__cas(head, pos, pos + 1);
 				continue;
 			case SHMBOX__FREE:
 			case SHMBOX__WRITING:
@@ -172,7 +166,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 			}
 		case LAP_NEXT: /* this position is done with; the head lags */
 			shmbox__spin_lost(b, r);
-			cas(head, pos, pos + 1);
+			shmbox__cas(head, pos, pos + 1);
 			continue;
 		case LAP_PREV:
 			if (st != SHMBOX__READING)
