@@ -12,13 +12,6 @@
 #include "sem.h"
 #include "util.h"
 
-static void expect_fail(int r, int err)
-{
-	ck_assert_int_eq(r, -1);
-	ck_assert_msg(errno == err, "errno %d (%s), wanted %d (%s)", errno, strerror(errno), err,
-		      strerror(err));
-}
-
 START_TEST(einval_for_null_pointers_and_bad_geometry)
 {
 	const char *path = tu_keyfile();
@@ -30,25 +23,25 @@ START_TEST(einval_for_null_pointers_and_bad_geometry)
 	shmbox_t *box = NULL;
 	char c;
 
-	expect_fail(shmbox_create(NULL, TU_PROJ, &ok, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, NULL, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, &ok, NULL), EINVAL);
-	expect_fail(shmbox_create(path, 0, &ok, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, &no_slots, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, &no_size, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, &huge, &box), EINVAL);
-	expect_fail(shmbox_create(path, TU_PROJ, &wide, &box), EINVAL);
-	expect_fail(shmbox_open(path, TU_PROJ, NULL), EINVAL);
-	expect_fail(shmbox_put(NULL, "x", 1, 0), EINVAL);
-	expect_fail((int)shmbox_get(NULL, &c, 1, 0), EINVAL);
-	expect_fail(shmbox_stat(NULL, NULL), EINVAL);
-	expect_fail(shmbox_close(NULL), EINVAL);
-	expect_fail(shmbox_destroy(NULL), EINVAL);
+	tu_expect_fail(shmbox_create(NULL, TU_PROJ, &ok, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, NULL, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &ok, NULL), EINVAL);
+	tu_expect_fail(shmbox_create(path, 0, &ok, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &no_slots, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &no_size, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &huge, &box), EINVAL);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &wide, &box), EINVAL);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, NULL), EINVAL);
+	tu_expect_fail(shmbox_put(NULL, "x", 1, 0), EINVAL);
+	tu_expect_fail((int)shmbox_get(NULL, &c, 1, 0), EINVAL);
+	tu_expect_fail(shmbox_stat(NULL, NULL), EINVAL);
+	tu_expect_fail(shmbox_close(NULL), EINVAL);
+	tu_expect_fail(shmbox_destroy(NULL), EINVAL);
 
 	box = tu_create(1, 8, NULL);
-	expect_fail(shmbox_put(box, NULL, 1, 0), EINVAL);
-	expect_fail((int)shmbox_get(box, NULL, 1, 0), EINVAL);
-	expect_fail(shmbox_put(box, "x", 1, -2), EINVAL);
+	tu_expect_fail(shmbox_put(box, NULL, 1, 0), EINVAL);
+	tu_expect_fail((int)shmbox_get(box, NULL, 1, 0), EINVAL);
+	tu_expect_fail(shmbox_put(box, "x", 1, -2), EINVAL);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 END_TEST
@@ -58,9 +51,9 @@ START_TEST(enoent_for_a_missing_file_or_mailbox)
 	shmbox_attr_t attr = {.slots = 1, .slot_size = 8};
 	shmbox_t *box;
 
-	expect_fail(shmbox_open("/nonexistent/shmbox-key", TU_PROJ, &box), ENOENT);
-	expect_fail(shmbox_create("/nonexistent/shmbox-key", TU_PROJ, &attr, &box), ENOENT);
-	expect_fail(shmbox_open(tu_keyfile(), TU_PROJ, &box), ENOENT);
+	tu_expect_fail(shmbox_open("/nonexistent/shmbox-key", TU_PROJ, &box), ENOENT);
+	tu_expect_fail(shmbox_create("/nonexistent/shmbox-key", TU_PROJ, &attr, &box), ENOENT);
+	tu_expect_fail(shmbox_open(tu_keyfile(), TU_PROJ, &box), ENOENT);
 }
 END_TEST
 
@@ -70,7 +63,7 @@ START_TEST(eexist_for_a_second_create)
 	const char *path;
 	shmbox_t *box = tu_create(1, 8, &path), *again;
 
-	expect_fail(shmbox_create(path, TU_PROJ, &attr, &again), EEXIST);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &attr, &again), EEXIST);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 END_TEST
@@ -80,7 +73,7 @@ START_TEST(emsgsize_for_put_too_long)
 	shmbox_t *box = tu_create(2, 8, NULL);
 	struct shmbox_stat st;
 
-	expect_fail(shmbox_put(box, "123456789", 9, 0), EMSGSIZE);
+	tu_expect_fail(shmbox_put(box, "123456789", 9, 0), EMSGSIZE);
 	ck_assert_int_eq(shmbox_stat(box, &st), 0);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
@@ -93,8 +86,8 @@ START_TEST(emsgsize_for_get_too_small_keeps_the_message)
 	char buf[16];
 
 	ck_assert_int_eq(shmbox_put(box, "0123456789", 10, 0), 0);
-	expect_fail((int)shmbox_get(box, buf, 9, 0), EMSGSIZE);
-	expect_fail((int)shmbox_get(box, buf, 9, -1), EMSGSIZE);
+	tu_expect_fail((int)shmbox_get(box, buf, 9, 0), EMSGSIZE);
+	tu_expect_fail((int)shmbox_get(box, buf, 9, -1), EMSGSIZE);
 	ck_assert_int_eq(shmbox_get(box, buf, 10, 0), 10);
 	ck_assert_mem_eq(buf, "0123456789", 10);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
@@ -106,9 +99,9 @@ START_TEST(eagain_with_timeout_zero)
 	shmbox_t *box = tu_create(1, 8, NULL);
 	char c;
 
-	expect_fail((int)shmbox_get(box, &c, 1, 0), EAGAIN);
+	tu_expect_fail((int)shmbox_get(box, &c, 1, 0), EAGAIN);
 	ck_assert_int_eq(shmbox_put(box, "a", 1, 0), 0);
-	expect_fail(shmbox_put(box, "b", 1, 0), EAGAIN);
+	tu_expect_fail(shmbox_put(box, "b", 1, 0), EAGAIN);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 END_TEST
@@ -128,11 +121,11 @@ START_TEST(etimedout_after_waiting_the_whole_timeout)
 	char c;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	expect_fail((int)shmbox_get(box, &c, 1, 120), ETIMEDOUT);
+	tu_expect_fail((int)shmbox_get(box, &c, 1, 120), ETIMEDOUT);
 	ck_assert_double_ge(elapsed_ms(&t0), 120.0);
 	ck_assert_int_eq(shmbox_put(box, "a", 1, 0), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	expect_fail(shmbox_put(box, "b", 1, 70), ETIMEDOUT);
+	tu_expect_fail(shmbox_put(box, "b", 1, 70), ETIMEDOUT);
 	ck_assert_double_ge(elapsed_ms(&t0), 70.0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
@@ -146,11 +139,11 @@ START_TEST(eidrm_on_every_call_through_an_older_handle)
 	char c;
 
 	ck_assert_int_eq(shmbox_destroy(box), 0);
-	expect_fail(shmbox_put(old, "a", 1, 0), EIDRM);
-	expect_fail(shmbox_put(old, "a", 1, -1), EIDRM);
-	expect_fail((int)shmbox_get(old, &c, 1, -1), EIDRM);
-	expect_fail(shmbox_stat(old, &st), EIDRM);
-	expect_fail(shmbox_open(path, TU_PROJ, &box), ENOENT);
+	tu_expect_fail(shmbox_put(old, "a", 1, 0), EIDRM);
+	tu_expect_fail(shmbox_put(old, "a", 1, -1), EIDRM);
+	tu_expect_fail((int)shmbox_get(old, &c, 1, -1), EIDRM);
+	tu_expect_fail(shmbox_stat(old, &st), EIDRM);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &box), ENOENT);
 	ck_assert_int_eq(shmbox_close(old), 0);
 }
 END_TEST
@@ -285,7 +278,7 @@ START_TEST(eproto_for_a_segment_that_is_not_a_mailbox)
 	p = shmat(id, NULL, 0);
 	ck_assert_ptr_ne(p, (void *)-1);
 	memset(p, 0xa5, 8192);
-	expect_fail(shmbox_open(path, TU_PROJ, &box), EPROTO);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &box), EPROTO);
 	shmdt(p);
 	shmctl(id, IPC_RMID, NULL);
 }
@@ -301,7 +294,7 @@ START_TEST(eproto_for_a_creator_that_died_half_way)
 	if (pid == 0) /* a segment of the right size, never initialised */
 		_exit(shmget(ftok(path, TU_PROJ), 8192, IPC_CREAT | 0600) == -1);
 	ck_assert_int_eq(tu_reap(pid), 0);
-	expect_fail(shmbox_open(path, TU_PROJ, &box), EPROTO);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &box), EPROTO);
 	id = shmget(ftok(path, TU_PROJ), 0, 0);
 	shmctl(id, IPC_RMID, NULL);
 }
@@ -317,7 +310,7 @@ static void open_with_header_changed(size_t offset, uint64_t value, int err)
 
 	ck_assert_ptr_ne(p, (void *)-1);
 	memcpy(p + offset, &value, sizeof(value));
-	expect_fail(shmbox_open(path, TU_PROJ, &other), err);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &other), err);
 	shmdt(p);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
@@ -330,7 +323,7 @@ START_TEST(eproto_for_another_layout_version)
 	unsigned char *p = shmat(shmget(ftok(path, TU_PROJ), 0, 0), NULL, 0);
 
 	memcpy(p + offsetof(struct shmbox__header, layout), &v, sizeof(v));
-	expect_fail(shmbox_open(path, TU_PROJ, &other), EPROTO);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &other), EPROTO);
 	shmdt(p);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }

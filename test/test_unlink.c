@@ -15,12 +15,6 @@
 #include "layout.h"
 #include "util.h"
 
-static void expect_fail(int rc, int err)
-{
-	ck_assert_int_eq(rc, -1);
-	ck_assert_int_eq(errno, err);
-}
-
 static void expect_attr(const shmbox_attr_t *a, size_t slots, size_t slot_size,
 			size_t max_procs, mode_t mode)
 {
@@ -46,8 +40,8 @@ START_TEST(getattr_tells_the_shape_to_creator_opener_and_observer)
 	ck_assert_int_eq(shmbox_open_flags(path, TU_PROJ, SHMBOX_RDONLY, &observer), 0);
 	ck_assert_int_eq(shmbox_getattr(observer, &got), 0);
 	expect_attr(&got, 5, 100, 7, 0640);
-	expect_fail(shmbox_getattr(NULL, &got), EINVAL);
-	expect_fail(shmbox_getattr(box, NULL), EINVAL);
+	tu_expect_fail(shmbox_getattr(NULL, &got), EINVAL);
+	tu_expect_fail(shmbox_getattr(box, NULL), EINVAL);
 	ck_assert_int_eq(shmbox_close(observer), 0);
 	ck_assert_int_eq(shmbox_close(other), 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
@@ -152,16 +146,16 @@ START_TEST(unlink_removes_a_mailbox_and_its_users_see_eidrm)
 	errno = 0;
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, 0), 0);
 	ck_assert_int_eq(errno, 0); /* a success leaves errno alone */
-	expect_fail(shmget(key, 0, 0), ENOENT);
-	expect_fail(semget(key, 0, 0), ENOENT);
-	expect_fail(shmbox_put(other, "x", 1, 0), EIDRM);
-	expect_fail(shmbox_put(box, "x", 1, 0), EIDRM);
+	tu_expect_fail(shmget(key, 0, 0), ENOENT);
+	tu_expect_fail(semget(key, 0, 0), ENOENT);
+	tu_expect_fail(shmbox_put(other, "x", 1, 0), EIDRM);
+	tu_expect_fail(shmbox_put(box, "x", 1, 0), EIDRM);
 	ck_assert_int_eq(shmbox_close(other), 0);
 	ck_assert_int_eq(shmbox_close(box), 0);
-	expect_fail(shmbox_unlink(path, TU_PROJ, 0), ENOENT);
-	expect_fail(shmbox_unlink("/nonexistent/key", TU_PROJ, 0), ENOENT);
-	expect_fail(shmbox_unlink(path, TU_PROJ, 0x80), EINVAL);
-	expect_fail(shmbox_unlink(path, 0, 0), EINVAL);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), ENOENT);
+	tu_expect_fail(shmbox_unlink("/nonexistent/key", TU_PROJ, 0), ENOENT);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0x80), EINVAL);
+	tu_expect_fail(shmbox_unlink(path, 0, 0), EINVAL);
 }
 END_TEST
 
@@ -183,11 +177,11 @@ static void leftover_is_removed(bool remove_set)
 	else
 		atomic_store(&h->destroyed, 1);
 	shmdt(h);
-	expect_fail(shmbox_open(path, TU_PROJ, &again), EIDRM);
-	expect_fail(shmbox_create(path, TU_PROJ, &attr, &again), EEXIST);
+	tu_expect_fail(shmbox_open(path, TU_PROJ, &again), EIDRM);
+	tu_expect_fail(shmbox_create(path, TU_PROJ, &attr, &again), EEXIST);
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, 0), 0);
-	expect_fail(shmget(key, 0, 0), ENOENT);
-	expect_fail(semget(key, 0, 0), ENOENT);
+	tu_expect_fail(shmget(key, 0, 0), ENOENT);
+	tu_expect_fail(semget(key, 0, 0), ENOENT);
 	ck_assert_int_eq(shmbox_create(path, TU_PROJ, &attr, &again), 0);
 	ck_assert_int_eq(shmbox_destroy(again), 0);
 }
@@ -214,7 +208,7 @@ START_TEST(unlink_removes_a_set_left_alone_at_the_key)
 	ck_assert_int_eq(shmctl(shmget(key, 0, 0), IPC_RMID, NULL), 0);
 	ck_assert_int_ne(semget(key, 0, 0), -1);
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, 0), 0);
-	expect_fail(semget(key, 0, 0), ENOENT);
+	tu_expect_fail(semget(key, 0, 0), ENOENT);
 }
 END_TEST
 
@@ -228,8 +222,8 @@ START_TEST(unlink_leaves_a_segment_that_is_not_a_mailbox)
 	ck_assert_ptr_ne(p, (void *)-1);
 	p[0] = 0x1234; /* somebody else's magic */
 	shmdt(p);
-	expect_fail(shmbox_unlink(path, TU_PROJ, 0), EPROTO);
-	expect_fail(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), EPROTO);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EPROTO);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), EPROTO);
 	ck_assert_int_eq(shmget(key, 0, 0), id);
 	ck_assert_int_eq(shmctl(id, IPC_RMID, NULL), 0);
 }
@@ -245,10 +239,10 @@ START_TEST(unlink_a_mailbox_of_another_key_file_needs_any_file)
 
 	memcpy(p + offsetof(struct shmbox__header, key_ino), &ino, sizeof(ino));
 	shmdt(p);
-	expect_fail(shmbox_unlink(path, TU_PROJ, 0), ESTALE);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), ESTALE);
 	ck_assert_int_ne(shmget(key, 0, 0), -1);
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), 0);
-	expect_fail(shmget(key, 0, 0), ENOENT);
+	tu_expect_fail(shmget(key, 0, 0), ENOENT);
 	ck_assert_int_eq(shmbox_close(box), 0);
 }
 END_TEST
@@ -264,14 +258,14 @@ START_TEST(unlink_removes_a_half_made_segment_only_once_its_creator_died)
 
 	id = shmget(key, 8192, IPC_CREAT | 0600);
 	ck_assert_int_ne(id, -1);
-	expect_fail(shmbox_unlink(path, TU_PROJ, 0), EBUSY); /* we made it, and live */
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EBUSY); /* we made it, and live */
 	ck_assert_int_eq(shmctl(id, IPC_RMID, NULL), 0);
 	pid = tu_fork();
 	if (pid == 0)
 		_exit(shmget(key, 8192, IPC_CREAT | 0600) == -1);
 	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, 0), 0);
-	expect_fail(shmget(key, 0, 0), ENOENT);
+	tu_expect_fail(shmget(key, 0, 0), ENOENT);
 }
 END_TEST
 

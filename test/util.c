@@ -250,3 +250,10 @@ int tu_check_message(const unsigned char *buf, size_t len, unsigned *producer, u
 	memcpy(&sum, buf + 8, 4);
 	return sum == (checksum(buf + 12, len - 12) ^ *producer ^ (*seq * 2654435761u)) ? 0 : -1;
 }
+
+void tu_expect_fail(long rc, int err)
+{
+	ck_assert_int_eq(rc, -1);
+	ck_assert_msg(errno == err, "errno %d (%s), wanted %d (%s)", errno, strerror(errno), err,
+		      strerror(err));
+}

@@ -43,6 +43,9 @@ void tu_kill_hog(pid_t pid);
 /* Wait for a child; its exit status, or 128 + signal. */
 int tu_reap(pid_t pid);
 
+/* A call failed (returned -1) with errno err, or fail the test. */
+void tu_expect_fail(long rc, int err);
+
 /* Messages that check themselves: producer id, sequence, length, checksum. */
 size_t tu_message(unsigned char *buf, size_t size, unsigned producer, unsigned seq);
 int tu_check_message(const unsigned char *buf, size_t len, unsigned *producer, unsigned *seq);
