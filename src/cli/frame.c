@@ -8,7 +8,8 @@
  *   slot [ ][ ][#][#][W][ ][ ][ ][ ][ ][ ][ ]
  *              H        T
  *
- * A ring too tall for the terminal is drawn one character per slot.
+ * A ring too tall for the page is drawn one character per slot.  The
+ * letters alone tell the states apart; a pen may add colour (its ink).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,19 +18,21 @@
 
 #define INDENT 5 /* "slot " */
 
-/* SGR colours, when the output is a terminal that wants them */
-#define C_FULL "\033[1;32m"
-#define C_WRITING "\033[1;33m"
-#define C_READING "\033[1;36m"
-#define C_DEAD "\033[1;31m"
-#define C_MARK "\033[1m"
-#define C_OFF "\033[0m"
-
 struct layout {
 	int width;   /* characters per cell: 3 "[#]" or 1 "#" */
 	size_t per;  /* cells per row */
 	size_t rows; /* rows of cells drawn */
 };
+
+static void __attribute__((format(printf, 3, 4)))
+say(struct pen *pen, enum ink ink, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pen->print(pen, ink, fmt, ap);
+	va_end(ap);
+}
 
 static char glyph(unsigned char state, int wide)
 {
@@ -43,14 +46,14 @@ static char glyph(unsigned char state, int wide)
 	}
 }
 
-static const char *colour(unsigned char state)
+static enum ink ink(unsigned char state)
 {
 	switch (state) {
-	case SHMBOX_SLOT_WRITING: return C_WRITING;
-	case SHMBOX_SLOT_FULL: return C_FULL;
-	case SHMBOX_SLOT_READING: return C_READING;
-	case SHMBOX_SLOT_DEAD: return C_DEAD;
-	default: return NULL;
+	case SHMBOX_SLOT_WRITING: return INK_WRITING;
+	case SHMBOX_SLOT_FULL: return INK_FULL;
+	case SHMBOX_SLOT_READING: return INK_READING;
+	case SHMBOX_SLOT_DEAD: return INK_DEAD;
+	default: return INK_TEXT;
 	}
 }
 
@@ -76,45 +79,42 @@ static struct layout lay_out(size_t n, int cols, int budget)
 }
 
 /* Slot numbers above the cells, every 5 (every 10 in one-character mode). */
-static void ruler(FILE *f, const struct layout *l, size_t first, size_t n)
+static void ruler(struct pen *pen, const struct layout *l, size_t first, size_t n)
 {
 	size_t i, step = l->width == 3 ? 5 : 10, col = 0, at;
 	char num[24];
 
-	fprintf(f, "%*s", INDENT, "");
+	say(pen, INK_TEXT, "%*s", INDENT, "");
 	for (i = first; i < first + l->per && i < n; i += step) {
 		at = (i - first) * (size_t)l->width + (l->width == 3 ? 1 : 0);
 		if (at < col)
 			continue;
-		fprintf(f, "%*s", (int)(at - col), "");
-		col = at + (size_t)snprintf(num, sizeof(num), "%zu", i);
-		fputs(num, f);
+		snprintf(num, sizeof(num), "%zu", i);
+		say(pen, INK_TEXT, "%*s%s", (int)(at - col), "", num);
+		col = at + strlen(num);
 	}
-	putc('\n', f);
+	say(pen, INK_TEXT, "\n");
 }
 
-static void cells(FILE *f, const struct frame *fr, const struct layout *l, size_t first)
+static void cells(struct pen *pen, const struct frame *fr, const struct layout *l, size_t first)
 {
 	size_t i;
 
-	fputs("slot ", f);
+	say(pen, INK_TEXT, "slot ");
 	for (i = first; i < first + l->per && i < fr->nslots; i++) {
 		unsigned char s = fr->states[i];
-		const char *c = fr->colour ? colour(s) : NULL;
 
 		if (l->width == 3)
-			putc('[', f);
-		if (c != NULL)
-			fprintf(f, "%s%c%s", c, glyph(s, l->width == 3), C_OFF);
-		else
-			putc(glyph(s, l->width == 3), f);
+			say(pen, INK_TEXT, "[");
+		say(pen, ink(s), "%c", glyph(s, l->width == 3));
 		if (l->width == 3)
-			putc(']', f);
+			say(pen, INK_TEXT, "]");
 	}
-	putc('\n', f);
+	say(pen, INK_TEXT, "\n");
 }
 
-static void markers(FILE *f, const struct frame *fr, const struct layout *l, size_t first)
+static void markers(struct pen *pen, const struct frame *fr, const struct layout *l,
+		    size_t first)
 {
 	size_t h = (size_t)(fr->head % fr->nslots), t = (size_t)(fr->tail % fr->nslots), i;
 	char line[1024];
@@ -141,92 +141,123 @@ static void markers(FILE *f, const struct frame *fr, const struct layout *l, siz
 		}
 	}
 	line[end] = '\0';
-	if (fr->colour && end > 0)
-		fprintf(f, "%s%s%s\n", C_MARK, line, C_OFF);
-	else
-		fprintf(f, "%s\n", line);
+	say(pen, INK_MARK, "%s", line);
+	say(pen, INK_TEXT, "\n");
 }
 
-static void ring(FILE *f, const struct frame *fr, int budget)
+static void ring(struct pen *pen, const struct frame *fr, int budget)
 {
 	struct layout l = lay_out(fr->nslots, fr->cols, budget);
 	size_t r;
 
 	for (r = 0; r < l.rows; r++) {
-		ruler(f, &l, r * l.per, fr->nslots);
-		cells(f, fr, &l, r * l.per);
-		markers(f, fr, &l, r * l.per);
+		ruler(pen, &l, r * l.per, fr->nslots);
+		cells(pen, fr, &l, r * l.per);
+		markers(pen, fr, &l, r * l.per);
 	}
 	if (l.rows * l.per < fr->nslots)
-		fprintf(f, "     ... and %zu more slots (a larger terminal shows them)\n",
-			fr->nslots - l.rows * l.per);
+		say(pen, INK_TEXT, "     ... and %zu more slots (a larger terminal shows them)\n",
+		    fr->nslots - l.rows * l.per);
 	if (l.width == 3)
-		fputs("[ ] free  [W] being written  [#] full  [R] being read  [x] dead put\n", f);
+		say(pen, INK_TEXT,
+		    "[ ] free  [W] being written  [#] full  [R] being read  [x] dead put\n");
 	else
-		fputs(". free  W being written  # full  R being read  x dead put  * H and T\n", f);
-	fputs("H next get (head)  T next put (tail)\n", f);
+		say(pen, INK_TEXT,
+		    ". free  W being written  # full  R being read  x dead put  * H and T\n");
+	say(pen, INK_TEXT, "H next get (head)  T next put (tail)\n");
 }
 
-static void rate(FILE *f, const char *what, const struct frame *fr, double r, uint64_t total)
+static void rate(struct pen *pen, const char *what, const struct frame *fr, double r,
+		 uint64_t total)
 {
 	if (fr->rates)
-		fprintf(f, "%s %8.1f/s (%llu in all)", what, r, (unsigned long long)total);
+		say(pen, INK_TEXT, "%s %8.1f/s (%llu in all)", what, r, (unsigned long long)total);
 	else
-		fprintf(f, "%s        -/s (%llu in all)", what, (unsigned long long)total);
+		say(pen, INK_TEXT, "%s        -/s (%llu in all)", what, (unsigned long long)total);
 }
 
-static void procs(FILE *f, const struct frame *fr)
+static void procs(struct pen *pen, const struct frame *fr)
 {
 	char comm[32], item[64];
 	int col;
 	size_t i;
 
-	col = fprintf(f, "attached %zu of %zu%s", fr->nprocs, fr->st.max_procs,
-		      fr->nprocs ? ":" : "");
+	col = snprintf(item, sizeof(item), "attached %zu of %zu%s", fr->nprocs, fr->st.max_procs,
+		       fr->nprocs ? ":" : "");
+	say(pen, INK_TEXT, "%s", item);
 	for (i = 0; i < fr->nprocs; i++) {
 		int w = snprintf(item, sizeof(item), " %ld %s%s", (long)fr->procs[i].pid,
 				 cli_comm(fr->procs[i].pid, comm, sizeof(comm)),
 				 i + 1 < fr->nprocs ? "," : "");
 
 		if (col + w > fr->cols - 12 && i + 1 < fr->nprocs) {
-			fprintf(f, " ... %zu more", fr->nprocs - i);
+			say(pen, INK_TEXT, " ... %zu more", fr->nprocs - i);
 			break;
 		}
-		fputs(item, f);
+		say(pen, INK_TEXT, "%s", item);
 		col += w;
 	}
-	putc('\n', f);
+	say(pen, INK_TEXT, "\n");
 }
 
-void cli_draw(FILE *f, const struct frame *fr)
+static void footer(struct pen *pen, const struct frame *fr)
+{
+	if (fr->live)
+		say(pen, INK_TEXT, "every %d ms, read-only; %sCtrl-C to stop\n", fr->interval_ms,
+		    fr->quit_key ? "q or " : "");
+}
+
+void cli_draw(struct pen *pen, const struct frame *fr)
 {
 	size_t count[SHMBOX_SLOT_DEAD + 1] = {0}, i;
 	char size[16], now[32];
 	int budget;
 
+	if (fr->gone) {
+		say(pen, INK_TEXT, "shmbox watch %s\n\nThe mailbox was removed: waiting for a new "
+			"one (project %d).\n\n", fr->path, cli_proj);
+		footer(pen, fr);
+		return;
+	}
 	for (i = 0; i < fr->nslots; i++)
 		if (fr->states[i] <= SHMBOX_SLOT_DEAD)
 			count[fr->states[i]]++;
-	fprintf(f, "shmbox watch %s   key 0x%08x  shmid %d   %s\n", fr->path,
-		(unsigned)fr->st.key, fr->st.shmid, cli_time(now, sizeof(now), time(NULL)));
-	fprintf(f, "%zu slots of %s: %zu queued, %zu free, %zu being written, %zu being read",
-		fr->nslots, cli_size(size, sizeof(size), fr->st.slot_size),
-		count[SHMBOX_SLOT_FULL], count[SHMBOX_SLOT_FREE], count[SHMBOX_SLOT_WRITING],
-		count[SHMBOX_SLOT_READING]);
+	say(pen, INK_TEXT, "shmbox watch %s   key 0x%08x  shmid %d   %s\n", fr->path,
+	    (unsigned)fr->st.key, fr->st.shmid, cli_time(now, sizeof(now), time(NULL)));
+	say(pen, INK_TEXT, "%zu slots of %s: %zu queued, %zu free, %zu being written, %zu being read",
+	    fr->nslots, cli_size(size, sizeof(size), fr->st.slot_size), count[SHMBOX_SLOT_FULL],
+	    count[SHMBOX_SLOT_FREE], count[SHMBOX_SLOT_WRITING], count[SHMBOX_SLOT_READING]);
 	if (count[SHMBOX_SLOT_DEAD] > 0)
-		fprintf(f, ", %zu dead", count[SHMBOX_SLOT_DEAD]);
-	fputs("\n\n", f);
+		say(pen, INK_TEXT, ", %zu dead", count[SHMBOX_SLOT_DEAD]);
+	say(pen, INK_TEXT, "\n\n");
 	budget = fr->lines > 0 ? fr->lines - 14 : 60;
-	ring(f, fr, budget < 3 ? 3 : budget);
-	putc('\n', f);
-	rate(f, "put", fr, fr->put_rate, fr->st.puts);
-	fputs("   ", f);
-	rate(f, "get", fr, fr->get_rate, fr->st.gets);
-	putc('\n', f);
-	fprintf(f, "asleep: %zu in get, %zu in put, %zu in accept   calls: %zu waiting, %zu in "
-		"progress\n", fr->st.getters_waiting, fr->st.putters_waiting,
-		fr->st.servers_waiting, fr->st.requests, fr->st.calls);
-	procs(f, fr);
-	if (fr->live)
-		fprintf(f, "every %d ms, read-only; Ctrl-C to stop\n", fr->interval_ms);
+	ring(pen, fr, budget < 3 ? 3 : budget);
+	say(pen, INK_TEXT, "\n");
+	rate(pen, "put", fr, fr->put_rate, fr->st.puts);
+	say(pen, INK_TEXT, "   ");
+	rate(pen, "get", fr, fr->get_rate, fr->st.gets);
+	say(pen, INK_TEXT, "\n");
+	say(pen, INK_TEXT, "asleep: %zu in get, %zu in put, %zu in accept   calls: %zu waiting, "
+		"%zu in progress\n", fr->st.getters_waiting, fr->st.putters_waiting,
+	    fr->st.servers_waiting, fr->st.requests, fr->st.calls);
+	procs(pen, fr);
+	footer(pen, fr);
+}
+
+struct text_pen {
+	struct pen pen;
+	FILE *f;
+};
+
+static void print_text(struct pen *pen, enum ink ink, const char *fmt, va_list ap)
+{
+	(void)ink;
+	vfprintf(((struct text_pen *)pen)->f, fmt, ap);
+}
+
+void cli_draw_text(FILE *f, const struct frame *fr)
+{
+	struct text_pen tp = {{print_text}, f};
+
+	cli_draw(&tp.pen, fr);
 }

@@ -49,7 +49,8 @@ static const struct cli_cmd commands[] = {
 	{"serve", "serve [-p proj] [-c count] [-t timeout_ms] path [command [argument ...]]",
 	 cli_serve,
 	 "Answer calls: with the request itself, or with what command prints\n"
-	 "when given the request on its standard input.\n"
+	 "when given the request on its standard input (one run per request;\n"
+	 "a command that cannot be started ends serve at once).\n"
 	 "  -c count        stop after count requests\n" WAIT_HELP("for each request") PROJ_HELP},
 	{"info", "info [--json] [-p proj] path", cli_info,
 	 "Describe one mailbox: geometry, queue, sleepers, owner, attached processes.\n"
@@ -58,9 +59,10 @@ static const struct cli_cmd commands[] = {
 	 "List every mailbox on the host.\n"
 	 "  --json          a JSON array instead\n"},
 	{"watch", "watch [--once] [-i interval_ms] [-p proj] path", cli_watch,
-	 "Show the ring's slots as they change, read-only, until Ctrl-C.\n"
+	 "Show the ring's slots as they change, read-only, until q or Ctrl-C;\n"
+	 "on a terminal it follows the window's size, elsewhere it prints frames.\n"
 	 "  -i interval_ms  time between frames (default " STR(CLI_WATCH_INTERVAL) ")\n"
-	 "  --once          print one frame and exit\n" PROJ_HELP},
+	 "  --once          print one frame as plain text and exit\n" PROJ_HELP},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -9,10 +9,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdbool.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -35,17 +34,33 @@ static ssize_t accept_one(void *arg, int timeout_ms)
 	return shmbox_accept(s->box, s->req, s->slot_size, &s->ticket, timeout_ms);
 }
 
-static void __attribute__((noreturn)) child(char **command, int in[2], int out[2])
+/* posix_spawnp with in and out (-1: inherited) as the command's standard
+ * input and output, and SIGPIPE back to its default (serve ignores it).
+ * The pipes' own descriptors are close-on-exec, so the command holds no
+ * other end open.  Returns 0 or an errno value. */
+static int spawn(char *const argv[], int in, int out, pid_t *pid)
 {
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dfl;
 	int e;
 
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in[0], STDIN_FILENO) == -1 || dup2(out[1], STDOUT_FILENO) == -1)
-		_exit(126);
-	execvp(command[0], command);
-	e = errno;
-	warn("serve: %s", command[0]);
-	_exit(e == ENOENT ? 127 : 126); /* as the shell says "not found", "cannot run" */
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+		return e;
+	if ((e = posix_spawnattr_init(&attr)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return e;
+	}
+	if ((in == -1 || (e = posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO)) == 0) &&
+	    (out == -1 || (e = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO)) == 0) &&
+	    (e = posix_spawnattr_setsigdefault(&attr, &dfl)) == 0 &&
+	    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF)) == 0)
+		e = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return e;
 }
 
 /* Feed the request in and read the reply out together, so that neither
@@ -94,19 +109,21 @@ static size_t exchange(int to, int from, const char *req, size_t len, char *rep,
 
 static size_t run(struct server *s, size_t len)
 {
-	int in[2], out[2], status;
+	int in[2], out[2], status, e;
 	size_t got;
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
 		err(EX_OSERR, "serve: pipe");
-	pid = fork();
-	if (pid == -1)
-		err(EX_OSERR, "serve: fork");
-	if (pid == 0)
-		child(s->command, in, out);
+	e = spawn(s->command, in[0], out[1], &pid);
 	close(in[0]);
 	close(out[1]);
+	if (e != 0) { /* gone since the start, say: the reply is empty */
+		warnx("serve %s: %s: %s", s->path, s->command[0], strerror(e));
+		close(in[1]);
+		close(out[0]);
+		return 0;
+	}
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	got = exchange(in[1], out[0], s->req, len, s->rep, s->slot_size);
 	close(out[0]);
@@ -125,33 +142,33 @@ static size_t run(struct server *s, size_t len)
 	return got;
 }
 
-static bool executable(const char *file)
+/* Can the command be started?  Asked once, at the start, so that a typo
+ * fails there instead of answering every call with nothing; and asked of
+ * posix_spawnp itself rather than of a PATH search of our own.  Given an
+ * argument longer than Linux takes (MAX_ARG_STRLEN, 32 pages), it looks
+ * for the command exactly as it will for a request, and the kernel,
+ * having opened the file, refuses to run it with E2BIG: the command never
+ * starts.  ENOENT, EACCES and the like mean it cannot be started.
+ * Returns 0 or that errno value. */
+static int startable(char *name)
 {
-	struct stat st;
+	size_t len = (size_t)sysconf(_SC_PAGESIZE) * 32 + 1;
+	char *arg = malloc(len + 1), *argv[] = {name, arg, NULL};
+	pid_t pid;
+	int e;
 
-	return stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0;
-}
-
-/* Can execvp run this?  Looked for once, at the start, so that a typo in
- * the command fails there instead of answering every call with nothing. */
-static bool runnable(const char *name)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	char file[PATH_MAX];
-
-	if (strchr(name, '/') != NULL)
-		return executable(name);
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	for (p = path;; p = end + 1) {
-		end = strchrnul(p, ':');
-		if (snprintf(file, sizeof(file), "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "",
-			     name) < (int)sizeof(file) &&
-		    executable(file))
-			return true;
-		if (*end == '\0')
-			return false;
+	if (arg == NULL)
+		err(EX_OSERR, "serve");
+	memset(arg, 'x', len);
+	arg[len] = '\0';
+	e = spawn(argv, -1, -1, &pid);
+	free(arg);
+	if (e == 0) { /* a kernel that took it after all: stop it at once */
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
 	}
+	return e == E2BIG ? 0 : e;
 }
 
 /* One request: 0 answered (or its caller gave up), -1 errno. */
@@ -203,9 +220,10 @@ int cli_serve(const struct cli_cmd *cmd, int argc, char **argv)
 	s.path = cli_path(cmd, argc, argv);
 	if (optind < argc) {
 		s.command = argv + optind;
-		if (!runnable(s.command[0]))
-			errx(EX_UNAVAILABLE, "serve %s: %s: no such command, or not executable",
-			     s.path, s.command[0]);
+		e = startable(s.command[0]);
+		if (e != 0)
+			errx(EX_UNAVAILABLE, "serve %s: %s: no such command, or not executable (%s)",
+			     s.path, s.command[0], strerror(e));
 	}
 	cli_catch_signals();
 	signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */

@@ -1,23 +1,20 @@
 /*
  * shmbox watch: a live picture of the ring.  The mailbox is attached
  * read-only (SHM_RDONLY, no token), so watching can never disturb it.
- * Frames are drawn with plain ANSI escapes on the terminal's alternate
- * screen, which is given back, with the cursor, however we exit (and
- * while stopped by Ctrl-Z).
+ * On a terminal the frames are drawn through ncurses (screen.c), which
+ * gives the terminal back however we exit, and while stopped by Ctrl-Z;
+ * to a file or a pipe, and with --once, they are plain text.
  * A mailbox removed under us is waited for until it comes back.
  */
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "frame.h"
 
-#define ENTER "\033[?1049h\033[?25l\033[2J" /* alternate screen, no cursor, clear */
-#define LEAVE "\033[?25h\033[?1049l"
 #define RATE_WINDOW_MS 1000 /* rates are averaged over about this long */
 #define NSAMPLES 64
 
@@ -34,54 +31,12 @@ struct watcher {
 	size_t nhist; /* samples in hist; the newest is hist[(nhist - 1) % NSAMPLES] */
 };
 
-static volatile sig_atomic_t on_screen;
-
-static void leave_screen(void)
-{
-	if (on_screen) {
-		fputs(LEAVE, stdout);
-		fflush(stdout);
-		on_screen = 0;
-	}
-}
-
-static void on_tstp(int sig);
-
-static void catch(int sig, void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
-/* Ctrl-Z: give the terminal back, then stop as the default action would;
- * fg: take the screen again (the next frame redraws it).  Signal
- * handlers: only async-signal-safe calls (write, sigaction, raise). */
-static void on_tstp(int sig)
-{
-	if (on_screen)
-		(void)!write(STDOUT_FILENO, LEAVE, sizeof(LEAVE) - 1);
-	catch(sig, SIG_DFL);
-	raise(sig); /* blocked until we return, then it stops us */
-}
-
-static void on_cont(int sig)
-{
-	(void)sig;
-	catch(SIGTSTP, on_tstp);
-	if (on_screen)
-		(void)!write(STDOUT_FILENO, ENTER, sizeof(ENTER) - 1);
-}
-
-/* Leave the alternate screen first, or the message would go with it. */
+/* Give the terminal back first, or the message would go with the screen. */
 static void __attribute__((noreturn)) fatal(struct watcher *w)
 {
 	int e = errno;
 
-	leave_screen();
+	cli_screen_close();
 	errno = e;
 	cli_fail("watch", w->path);
 }
@@ -165,7 +120,9 @@ static int sample(struct watcher *w)
 	return 0;
 }
 
-static void terminal_size(struct frame *fr)
+/* The page for plain text: the terminal's width (as ls does) when --once
+ * prints on one, else COLUMNS, else 80; as long as it takes. */
+static void text_size(struct frame *fr)
 {
 	struct winsize ws;
 	const char *env = getenv("COLUMNS");
@@ -180,41 +137,6 @@ static void terminal_size(struct frame *fr)
 	}
 	if (fr->cols < 30)
 		fr->cols = 30;
-}
-
-/* Home, the frame with each line's rest cleared, then the rest of the
- * screen cleared: no flicker, no leftovers from a longer frame. */
-static void show(const char *text, size_t len)
-{
-	size_t i;
-
-	fputs("\033[H", stdout);
-	for (i = 0; i < len; i++) {
-		if (text[i] == '\n')
-			fputs("\033[K", stdout);
-		putchar(text[i]);
-	}
-	fputs("\033[J", stdout);
-	if (fflush(stdout) == EOF)
-		exit(EX_IOERR);
-}
-
-static void draw(struct watcher *w)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (f == NULL)
-		err(EX_OSERR, "watch %s", w->path);
-	if (w->box != NULL)
-		cli_draw(f, &w->fr);
-	else
-		fprintf(f, "shmbox watch %s\n\nThe mailbox was removed: waiting for a new one "
-			"(project %d).\n\nCtrl-C to stop\n", w->path, cli_proj);
-	fclose(f);
-	show(text, len);
-	free(text);
 }
 
 static void nap(int ms)
@@ -248,26 +170,40 @@ static void reattach(struct watcher *w)
 		fatal(w);
 }
 
-static int live(struct watcher *w)
+/* The next frame's figures; the frame says so while the mailbox is gone. */
+static void refresh_frame(struct watcher *w)
 {
-	cli_catch_signals();
-	atexit(leave_screen);
-	fputs(ENTER, stdout);
-	on_screen = 1;
-	catch(SIGTSTP, on_tstp);
-	catch(SIGCONT, on_cont);
+	if (w->box == NULL || sample(w) == -1) {
+		if (w->box != NULL && errno != EIDRM)
+			fatal(w);
+		reattach(w);
+	}
+	w->fr.gone = w->box == NULL;
+}
+
+/* On a terminal: until q or Ctrl-C; a new window size redraws at once. */
+static void live_screen(struct watcher *w)
+{
+	atexit(cli_screen_close); /* err(3) or exit anywhere below */
+	do {
+		refresh_frame(w);
+		cli_screen_draw(&w->fr);
+	} while (cli_screen_wait(w->fr.interval_ms) && !cli_interrupted);
+	cli_screen_close();
+}
+
+/* Elsewhere: frame after frame, a blank line between them, until Ctrl-C. */
+static void live_text(struct watcher *w)
+{
+	text_size(&w->fr);
 	while (!cli_interrupted) {
-		terminal_size(&w->fr);
-		if (w->box == NULL || sample(w) == -1) {
-			if (w->box != NULL && errno != EIDRM)
-				fatal(w);
-			reattach(w);
-		}
-		draw(w);
+		refresh_frame(w);
+		cli_draw_text(stdout, &w->fr);
+		putchar('\n');
+		if (fflush(stdout) == EOF)
+			exit(EX_IOERR);
 		nap(w->fr.interval_ms);
 	}
-	leave_screen();
-	return EX_OK;
 }
 
 int cli_watch(const struct cli_cmd *cmd, int argc, char **argv)
@@ -293,18 +229,21 @@ int cli_watch(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	w.path = w.fr.path = cli_path(cmd, argc, argv);
 	cli_no_more(cmd, argc, argv);
-	w.fr.colour = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
-		      (getenv("TERM") == NULL || strcmp(getenv("TERM"), "dumb") != 0);
 	w.fr.live = !once;
 	if (adopt(&w, cli_open("watch", w.path, SHMBOX_RDONLY)) == -1 || sample(&w) == -1)
 		cli_fail("watch", w.path);
+	status = EX_OK;
 	if (once) {
-		terminal_size(&w.fr);
+		text_size(&w.fr);
 		w.fr.rates = false; /* one sample: no rate yet */
-		cli_draw(stdout, &w.fr);
+		cli_draw_text(stdout, &w.fr);
 		status = fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 	} else {
-		status = live(&w);
+		cli_catch_signals(); /* before ncurses, which then leaves SIGINT to us */
+		if (cli_screen_open() == 0)
+			live_screen(&w);
+		else
+			live_text(&w);
 	}
 	if (w.box != NULL)
 		shmbox_close(w.box);
