@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
-	demo_catch_signals();
+	tool_catch_signals();
 	box = create_or_open(path, &created);
 	if (count > 0)
 		printf("receiver: %s mailbox %s; waiting for messages (%lld, then it stops)\n",
@@ -100,10 +100,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (shmbox_stat(box, &st) == -1 || (buf = malloc(st.slot_size)) == NULL)
 		demo_fail("stat", path);
-	while ((count == 0 || n < count) && !demo_interrupted) {
+	while ((count == 0 || n < count) && !tool_interrupted) {
 		len = take(box, buf, st.slot_size);
 		if (len == -1) {
-			if (errno == EINTR && !demo_interrupted)
+			if (errno == EINTR && !tool_interrupted)
 				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */
 			if (errno == EINTR)
 				break;
@@ -119,5 +119,5 @@ int main(int argc, char **argv)
 	} else {
 		shmbox_close(box);
 	}
-	return len == -1 && !demo_interrupted ? 1 : 0;
+	return len == -1 && !tool_interrupted ? 1 : 0;
 }

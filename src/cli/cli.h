@@ -11,14 +11,12 @@
 #include <time.h>
 
 #include "shmbox.h"
+#include "../../common/tool.h" /* STR, numbers, Ctrl-C: shared with the demos */
 
 #define CLI_PROJ 1	  /* -p default: the same everywhere */
 #define CLI_SLOTS 16	  /* create -n default */
 #define CLI_SLOT_SIZE 4096 /* create -s default */
 #define CLI_WATCH_INTERVAL 250 /* watch -i default, ms */
-/* A number's digits, for help texts that name a default. */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /* One subcommand: its name, its SYNOPSIS line (as in shmbox.1), its job. */
 struct cli_cmd {
@@ -71,11 +69,12 @@ void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_s
  * ipcrm command for what the library cannot remove; NULL: nothing to add */
 const char *cli_hint(int err, const char *verb, const char *path, int proj);
 
-/* signals.c: SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART) */
-extern volatile sig_atomic_t cli_interrupted;
-void cli_catch_signals(void);
-/* op(arg, timeout) until it succeeds, fails otherwise than by timing out,
- * timeout_ms passes, or cli_interrupted (EINTR). */
+/* SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART): the
+ * handler the demos use too, in common/tool.c, under the CLI's names */
+#define cli_interrupted tool_interrupted
+#define cli_catch_signals tool_catch_signals
+/* signals.c: op(arg, timeout) until it succeeds, fails otherwise than by
+ * timing out, timeout_ms passes, or cli_interrupted (EINTR). */
 ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeout_ms);
 
 /* format.c: sizes, times, JSON strings */
