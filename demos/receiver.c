@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	const char *path = DEMO_PATH;
 	long long count = 0, n = 0;
 	static char *buf; /* a slot's worth; static: still reachable if errx() ends us (LSan) */
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	shmbox_t *box;
 	int c, created;
 	ssize_t len = 0;
@@ -98,10 +98,11 @@ int main(int argc, char **argv)
 		printf("receiver: %s mailbox %s; waiting for messages (Ctrl-C to stop)\n",
 		       created ? "created" : "opened", path);
 	fflush(stdout);
-	if (shmbox_stat(box, &st) == -1 || (buf = malloc(st.slot_size)) == NULL)
-		demo_fail("stat", path);
+	/* shmbox_getattr: the slot size, without a system call */
+	if (shmbox_getattr(box, &attr) == -1 || (buf = malloc(attr.slot_size)) == NULL)
+		demo_fail("getattr", path);
 	while ((count == 0 || n < count) && !tool_interrupted) {
-		len = take(box, buf, st.slot_size);
+		len = take(box, buf, attr.slot_size);
 		if (len == -1) {
 			if (errno == EINTR && !tool_interrupted)
 				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */

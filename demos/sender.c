@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	shmbox_t *box;
 	int c, i, status = 0;
 
@@ -109,9 +109,9 @@ int main(int argc, char **argv)
 	}
 	tool_catch_signals();
 	box = open_box(path, wait_s);
-	if (shmbox_stat(box, &st) == -1)
-		demo_fail("stat", path);
-	slot_size = st.slot_size;
+	if (shmbox_getattr(box, &attr) == -1) /* the slot size, without a system call */
+		demo_fail("getattr", path);
+	slot_size = attr.slot_size;
 	if (optind < argc) {
 		for (i = optind; i < argc && status == 0 && !tool_interrupted; i++)
 			status = send_one(box, path, argv[i], strlen(argv[i]));

@@ -90,6 +90,12 @@ void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_s
 		cli_fail(verb, path);
 }
 
+void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr)
+{
+	if (shmbox_getattr(box, attr) == -1)
+		cli_fail(verb, path);
+}
+
 /* Why a recv or serve loop stopped, as an exit status.  Without a count,
  * Ctrl-C is how it ends, and so is a timeout once something came. */
 int cli_stopped(const char *verb, const char *path, long long n, long long count)
