@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/shm.h>
 #include <time.h>
 
 #include "shmbox.h"
@@ -70,7 +71,9 @@ void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_s
 void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr);
 
 /* hints.c: what to do about an error: the kernel setting to raise, the
- * ipcrm command for what the library cannot remove; NULL: nothing to add */
+ * shmbox command that makes or clears what is at the key, the ipcrm
+ * command for a segment that is not a mailbox; NULL: nothing to add.
+ * verb is the subcommand, "rm -f" for rm with -f. */
 const char *cli_hint(int err, const char *verb, const char *path, int proj);
 
 /* SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART): the
@@ -81,10 +84,37 @@ const char *cli_hint(int err, const char *verb, const char *path, int proj);
  * timing out, timeout_ms passes, or cli_interrupted (EINTR). */
 ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeout_ms);
 
-/* format.c: sizes, times, JSON strings */
+/* mailbox.c: what info and ls know of one mailbox */
+struct cli_mailbox {
+	const char *path; /* its key file; NULL in ls (a segment names only its key) */
+	int proj;	  /* the ftok project number, from the key */
+	/* For a broken one, only key, shmid, semid (-1: none), uid, mode and
+	 * creator: the rest is in a segment the library will not read. */
+	struct shmbox_stat st;
+	uint64_t seg_size;
+	const char *broken;	   /* NULL, or what is broken (cli_broken) */
+	struct shmbox_proc *procs; /* the attached processes (info), or NULL */
+	size_t nprocs;
+};
+/* From an open handle: 0, or -1 with errno. */
+int cli_mailbox_read(shmbox_t *box, struct cli_mailbox *m);
+/* Add the attached processes: 0, or -1 with errno. */
+int cli_mailbox_procs(shmbox_t *box, struct cli_mailbox *m);
+/* A leftover at segment shmid (the library's open said EIDRM), from the
+ * kernel's view of the segment. */
+void cli_mailbox_broken(int shmid, const struct shmid_ds *ds, struct cli_mailbox *m);
+/* What is broken in the leftover at key: "semaphore set gone", "marked
+ * removed" (its destroyed word set, the set still there). */
+const char *cli_broken(key_t key);
+
+/* json.c: --json; one schema per kind of object, as in shmbox(1) */
+struct json_t *cli_json_mailbox(const struct cli_mailbox *m);
+/* Write j on one line, or exit with EX_IOERR saying "what: standard output". */
+void cli_json_print(struct json_t *j, const char *what);
+
+/* format.c: sizes, times, owners, command names */
 const char *cli_size(char *buf, size_t len, uint64_t bytes);
 const char *cli_time(char *buf, size_t len, time_t t);
-void cli_json_string(FILE *f, const char *s);
 const char *cli_user(uid_t uid);
 const char *cli_comm(pid_t pid, char *buf, size_t len);
 

@@ -47,6 +47,9 @@ static const char *words(int e, const char *verb)
 		return "Timed out: the mailbox stayed full";
 	if (e == ETIMEDOUT && recv)
 		return "Timed out: no message came";
+	if (e == EAGAIN && strcmp(verb, "rm -f") == 0) /* shmbox_unlink's EAGAIN */
+		return "A process is still making the mailbox at this key: try again when it "
+		       "has finished";
 	return shmbox_strerror(e);
 }
 
