@@ -19,9 +19,9 @@ fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-cli.XXXXXX") || exit 1
 a="$dir/a" # made by create
 b="$dir/b" # a key file without a mailbox
-c="$dir/c" # broken leftovers
-u="$dir/$(printf 'k\377\303')" # a name that is not UTF-8
-m="$dir/m" n="$dir/n" # a leftover marked removed, and the probe that finds the mark
+left="$dir/left" # broken leftovers
+nonutf="$dir/$(printf 'k\377\303')" # a name that is not UTF-8
+marked="$dir/marked" probe="$dir/probe" # a leftover marked removed, and the probe that finds the mark
 pids=
 
 # The key ftok gives: project, then the low bytes of device and inode.
@@ -33,7 +33,7 @@ ipckey() {
 # Whatever happens, kill what we started and leave nothing in ipcs.
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	for f in "$a" "$b" "$c" "$u" "$m" "$n"; do
+	for f in "$a" "$b" "$left" "$nonutf" "$marked" "$probe"; do
 		[ -e "$f" ] || continue
 		for proj in 1 2; do
 			k=$(ipckey "$f" "$proj")
@@ -162,11 +162,11 @@ assert len(l) == 1 and sorted(l[0]) == sorted(j), (sorted(l[0]), sorted(j))' "$d
 
 # JSON for a key file and a process whose names are not UTF-8: each bad
 # byte is U+FFFD, and NAME_hex has the exact bytes
-run "$shmbox" create -n 2 -s 16 "$u"; status 0 "create, a name not UTF-8"
-run "$shmbox" info --json "$u"; status 0 "info --json, a name not UTF-8"
+run "$shmbox" create -n 2 -s 16 "$nonutf"; status 0 "create, a name not UTF-8"
+run "$shmbox" info --json "$nonutf"; status 0 "info --json, a name not UTF-8"
 json_ok "info --json, a key file not UTF-8"
 py 'assert bytes.fromhex(j["path_hex"]) == os.fsencode(sys.argv[2]), j
-assert j["path"].endswith("/k\ufffd\ufffd"), j["path"]' "$u" ||
+assert j["path"].endswith("/k\ufffd\ufffd"), j["path"]' "$nonutf" ||
 	fail "info --json: path and path_hex of a name not UTF-8"
 run "$shmbox" ls --json; status 0 "ls --json, a name not UTF-8"; json_ok "ls --json, a name not UTF-8"
 # the command name is the name of the file run: the program itself, not
@@ -176,23 +176,23 @@ bin=$(dirname "$shmbox")/.libs/shmbox
 if head -c 4 "$bin" | grep -q ELF; then
 	ln -s "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$dir/$(printf '\377\376')"
 	LD_LIBRARY_PATH="$(dirname "$shmbox")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-		"$dir/$(printf '\377\376')" recv -c 1 -t 20000 "$u" >/dev/null 2>&1 &
+		"$dir/$(printf '\377\376')" recv -c 1 -t 20000 "$nonutf" >/dev/null 2>&1 &
 	rpid=$!; pids="$pids $rpid"
 	i=0
-	until "$shmbox" info "$u" 2>/dev/null | grep -q 'asleep *1 in get'; do
+	until "$shmbox" info "$nonutf" 2>/dev/null | grep -q 'asleep *1 in get'; do
 		i=$((i + 1)); [ $i -lt 500 ] || fail "recv did not go to sleep"; sleep 0.01
 	done
-	run "$shmbox" info --json "$u"; status 0 "info --json, a command not UTF-8"
+	run "$shmbox" info --json "$nonutf"; status 0 "info --json, a command not UTF-8"
 	json_ok "info --json, a command not UTF-8"
 	py 'p = j["processes"]
 assert len(p) == 1 and p[0]["command_hex"] == "fffe" and p[0]["command"] == "\ufffd\ufffd", p' ||
 		fail "info --json: command and command_hex of a name not UTF-8"
-	run "$shmbox" send "$u" x; status 0 "send to the recv not UTF-8"
+	run "$shmbox" send "$nonutf" x; status 0 "send to the recv not UTF-8"
 	wait "$rpid"; st=$?; status 0 "recv under a name not UTF-8"
 else
 	echo "cli: $bin is not a program: a command name not UTF-8 not tested"
 fi
-run "$shmbox" rm "$u"; status 0 "rm, a name not UTF-8"
+run "$shmbox" rm "$nonutf"; status 0 "rm, a name not UTF-8"
 
 # watch --once: three full cells and a free one; head at 0, tail at 3
 run "$shmbox" watch --once "$a"; status 0 "watch --once"
@@ -333,53 +333,53 @@ fi
 
 # a broken leftover: the semaphore set removed under a mailbox (ipcrm -s).
 # ls lists it as broken, the others name it and rm -f, which removes it.
-run "$shmbox" create -n 2 -s 16 "$c"; status 0 "create c"
-ckey=$(ipckey "$c" 1)
-run "$shmbox" info --json "$c"; status 0 "info --json c"
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create left"
+lkey=$(ipckey "$left" 1)
+run "$shmbox" info --json "$left"; status 0 "info --json left"
 ipcrm -s "$(member semid)" || fail "ipcrm -s"
 run "$shmbox" ls; status 0 "ls, a set gone"
-grep -q "^$ckey .* broken: semaphore set gone\$" "$dir/out" || fail "ls: no line for $ckey, broken"
+grep -q "^$lkey .* broken: semaphore set gone\$" "$dir/out" || fail "ls: no line for $lkey, broken"
 run "$shmbox" ls --json; status 0 "ls --json, a set gone"; json_ok "ls --json, a set gone"
 py 'l = [o for o in j if o["key"] == sys.argv[2]]
 assert len(l) == 1 and l[0]["broken"] == "semaphore set gone" and l[0]["semid"] is None, l
-assert "slots" not in l[0] and l[0]["segment_size"] > 0 and l[0]["proj"] == 1, l' "$ckey" ||
-	fail "ls --json: $ckey, broken"
+assert "slots" not in l[0] and l[0]["segment_size"] > 0 and l[0]["proj"] == 1, l' "$lkey" ||
+	fail "ls --json: $lkey, broken"
 for v in "info $EX_NOINPUT" "create $EX_CANTCREAT" "rm $EX_NOINPUT" "send $EX_NOINPUT"; do
 	set -- $v
-	run "$shmbox" "$1" "$c" x; [ "$1" = send ] || run "$shmbox" "$1" "$c"
+	run "$shmbox" "$1" "$left" x; [ "$1" = send ] || run "$shmbox" "$1" "$left"
 	status "$2" "$1, a set gone"
-	err_has "broken leftover (semaphore set gone); remove it with: shmbox rm -f $c" "$1, a set gone"
+	err_has "broken leftover (semaphore set gone); remove it with: shmbox rm -f $left" "$1, a set gone"
 done
-run "$shmbox" rm -f "$c"; status 0 "rm -f, a set gone"
-gone "$ckey" "rm -f, a set gone"
-run "$shmbox" info "$c"; status $EX_NOINPUT "info after rm -f"; err_has "No such mailbox" "info after rm -f"
-run "$shmbox" rm -f "$c"; status $EX_NOINPUT "rm -f, nothing there"
+run "$shmbox" rm -f "$left"; status 0 "rm -f, a set gone"
+gone "$lkey" "rm -f, a set gone"
+run "$shmbox" info "$left"; status $EX_NOINPUT "info after rm -f"; err_has "No such mailbox" "info after rm -f"
+run "$shmbox" rm -f "$left"; status $EX_NOINPUT "rm -f, nothing there"
 
 # the segment removed (ipcrm -m, nobody attached): its set stays at the key
-run "$shmbox" create -n 2 -s 16 "$c"; status 0 "create c again"
-run "$shmbox" info --json "$c"; status 0 "info --json c again"
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create left again"
+run "$shmbox" info --json "$left"; status 0 "info --json left again"
 ipcrm -m "$(member shmid)" || fail "ipcrm -m"
 for v in "send $EX_NOINPUT" "create $EX_CANTCREAT" "rm $EX_NOINPUT"; do
 	set -- $v
-	run "$shmbox" "$1" "$c" x; [ "$1" = send ] || run "$shmbox" "$1" "$c"
+	run "$shmbox" "$1" "$left" x; [ "$1" = send ] || run "$shmbox" "$1" "$left"
 	status "$2" "$1, a lone set"
-	err_has "only a semaphore set is at the key, without its segment; remove it with: shmbox rm -f $c" \
+	err_has "only a semaphore set is at the key, without its segment; remove it with: shmbox rm -f $left" \
 		"$1, a lone set"
 done
-run "$shmbox" rm -f "$c"; status 0 "rm -f, a lone set"
-gone "$ckey" "rm -f, a lone set"
-run "$shmbox" create -n 2 -s 16 "$c"; status 0 "create after rm -f"
-run "$shmbox" rm "$c"; status 0 "rm c"
+run "$shmbox" rm -f "$left"; status 0 "rm -f, a lone set"
+gone "$lkey" "rm -f, a lone set"
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create after rm -f"
+run "$shmbox" rm "$left"; status 0 "rm left"
 
 # a leftover marked removed (its destroyed word set, as by an rm that could
 # not remove the segment): the word is found as the one that rm changes in
 # a probe mailbox, watched from outside, and then set in the other
 if command -v python3 >/dev/null 2>&1; then
-	run "$shmbox" create -n 2 -s 16 "$m"; status 0 "create m"
-	run "$shmbox" info --json "$m"; status 0 "info --json m"; mid=$(member shmid)
-	run "$shmbox" create -n 2 -s 16 "$n"; status 0 "create n"
-	run "$shmbox" info --json "$n"; status 0 "info --json n"
-	python3 - "$mid" "$(member shmid)" "$(member segment_size)" "$shmbox" rm "$n" <<-'EOF' ||
+	run "$shmbox" create -n 2 -s 16 "$marked"; status 0 "create marked"
+	run "$shmbox" info --json "$marked"; status 0 "info --json marked"; mid=$(member shmid)
+	run "$shmbox" create -n 2 -s 16 "$probe"; status 0 "create probe"
+	run "$shmbox" info --json "$probe"; status 0 "info --json probe"
+	python3 - "$mid" "$(member shmid)" "$(member segment_size)" "$shmbox" rm "$probe" <<-'EOF' ||
 	import ctypes, subprocess, sys
 	libc = ctypes.CDLL(None, use_errno=True)
 	libc.shmat.restype = ctypes.c_void_p
@@ -394,13 +394,13 @@ if command -v python3 >/dev/null 2>&1; then
 	    sys.exit("rm changed %d words, not one" % len(words))
 	ctypes.memmove(libc.shmat(m, None, 0) + words[0], after[words[0]:words[0] + 4], 4)
 	EOF
-		fail "could not mark $m removed"
-	mkey=$(ipckey "$m" 1)
+		fail "could not mark $marked removed"
+	mkey=$(ipckey "$marked" 1)
 	run "$shmbox" ls; status 0 "ls, marked removed"
 	grep -q "^$mkey .* broken: marked removed\$" "$dir/out" || fail "ls: no line for $mkey, broken"
-	run "$shmbox" info "$m"; status $EX_NOINPUT "info, marked removed"
-	err_has "broken leftover (marked removed); remove it with: shmbox rm -f $m" "info, marked removed"
-	run "$shmbox" rm -f "$m"; status 0 "rm -f, marked removed"
+	run "$shmbox" info "$marked"; status $EX_NOINPUT "info, marked removed"
+	err_has "broken leftover (marked removed); remove it with: shmbox rm -f $marked" "info, marked removed"
+	run "$shmbox" rm -f "$marked"; status 0 "rm -f, marked removed"
 	gone "$mkey" "rm -f, marked removed"
 else
 	echo "cli: no python3: a leftover marked removed not tested"
