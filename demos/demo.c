@@ -7,27 +7,11 @@
 
 #include "demo.h"
 
-volatile sig_atomic_t demo_interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	demo_interrupted = 1;
-}
-
-void demo_catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART */
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 void demo_hold(long long ms)
 {
 	struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
-	while (!demo_interrupted && nanosleep(&left, &left) == -1 && errno == EINTR)
+	while (!tool_interrupted && nanosleep(&left, &left) == -1 && errno == EINTR)
 		;
 }
 

@@ -3,21 +3,18 @@
 #ifndef DEMO_H
 #define DEMO_H
 
-#include <signal.h>
-
 #include "shmbox.h"
+/* tool_catch_signals and tool_interrupted, shared with the shmbox command */
+#include "../common/tool.h"
 
 #define DEMO_PATH "/tmp/shmbox-demo"
 #define DEMO_PROJ 1
 
-extern volatile sig_atomic_t demo_interrupted;
-
-/* SIGINT and SIGTERM set demo_interrupted; blocked calls return EINTR.
- * They also return EINTR, with the flag clear, after the process was
- * stopped and continued (Ctrl-Z, fg; kill -STOP, -CONT): Linux ends
- * semtimedop so, handler or not (signal(7)).  Then the call is repeated:
- * nothing was taken or added. */
-void demo_catch_signals(void);
+/* After tool_catch_signals(), SIGINT and SIGTERM set tool_interrupted and
+ * blocked calls return EINTR.  They also return EINTR, with the flag
+ * clear, after the process was stopped and continued (Ctrl-Z, fg; kill
+ * -STOP, -CONT).  Then the demos repeat the call: nothing was taken or
+ * added. */
 /* Sleep ms milliseconds, or until Ctrl-C (-H: a claim held on purpose). */
 void demo_hold(long long ms);
 /* Make sure the key file exists (ftok needs a file). */

@@ -131,16 +131,17 @@ static struct pidfh *lock_pidfile(const char *path)
 /* A mailbox of another geometry is not one a kvd made: leave it alone. */
 static bool is_kvd_mailbox(shmbox_t *box, const char *keyfile)
 {
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 
-	if (shmbox_stat(box, &st) == -1) {
-		warnx("stat %s: %s", keyfile, shmbox_strerror(errno));
+	if (shmbox_getattr(box, &attr) == -1) {
+		warnx("getattr %s: %s", keyfile, shmbox_strerror(errno));
 		return false;
 	}
-	if (st.slots == KV_SLOTS && st.slot_size == KV_SLOT_SIZE && st.max_procs == KV_MAX_PROCS)
+	if (attr.slots == KV_SLOTS && attr.slot_size == KV_SLOT_SIZE &&
+	    attr.max_procs == KV_MAX_PROCS)
 		return true;
 	warnx("%s: the mailbox there is not kvd's (%zu slots of %zu bytes): use another key file",
-	      keyfile, st.slots, st.slot_size);
+	      keyfile, attr.slots, attr.slot_size);
 	return false;
 }
 

@@ -9,9 +9,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 
-/* A number's digits, for usage texts that name a default. */
-#define STR_(x) #x
-#define STR(x) STR_(x)
+/* STR and the number parser, shared with the shmbox command */
+#include "../common/tool.h"
 
 /* usage(0): to standard output, exit 0; usage(2): to standard error. */
 typedef void (*demo_usage_fn)(int status);
@@ -21,12 +20,7 @@ typedef void (*demo_usage_fn)(int status);
 static inline long long demo_number(char opt, const char *arg, const char *what, long long min,
 				    long long max)
 {
-	const char *errstr;
-	long long v = strtonum(arg, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(2, "-%c %s: %s is %s (%lld to %lld)", opt, arg, what, errstr, min, max);
-	return v;
+	return tool_number(2, NULL, opt, arg, what, min, max);
 }
 
 /* getopt for optstring, which must start with ':' (after a '+', if any)

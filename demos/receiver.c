@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	const char *path = DEMO_PATH;
 	long long count = 0, n = 0;
 	static char *buf; /* a slot's worth; static: still reachable if errx() ends us (LSan) */
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	shmbox_t *box;
 	int c, created;
 	ssize_t len = 0;
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
-	demo_catch_signals();
+	tool_catch_signals();
 	box = create_or_open(path, &created);
 	if (count > 0)
 		printf("receiver: %s mailbox %s; waiting for messages (%lld, then it stops)\n",
@@ -98,12 +98,13 @@ int main(int argc, char **argv)
 		printf("receiver: %s mailbox %s; waiting for messages (Ctrl-C to stop)\n",
 		       created ? "created" : "opened", path);
 	fflush(stdout);
-	if (shmbox_stat(box, &st) == -1 || (buf = malloc(st.slot_size)) == NULL)
-		demo_fail("stat", path);
-	while ((count == 0 || n < count) && !demo_interrupted) {
-		len = take(box, buf, st.slot_size);
+	/* shmbox_getattr: the slot size, without a system call */
+	if (shmbox_getattr(box, &attr) == -1 || (buf = malloc(attr.slot_size)) == NULL)
+		demo_fail("getattr", path);
+	while ((count == 0 || n < count) && !tool_interrupted) {
+		len = take(box, buf, attr.slot_size);
 		if (len == -1) {
-			if (errno == EINTR && !demo_interrupted)
+			if (errno == EINTR && !tool_interrupted)
 				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */
 			if (errno == EINTR)
 				break;
@@ -119,5 +120,5 @@ int main(int argc, char **argv)
 	} else {
 		shmbox_close(box);
 	}
-	return len == -1 && !demo_interrupted ? 1 : 0;
+	return len == -1 && !tool_interrupted ? 1 : 0;
 }

@@ -39,7 +39,7 @@ static shmbox_t *open_box(const char *path, long long wait_s)
 	long long i;
 
 	for (i = 0; shmbox_open(path, DEMO_PROJ, &box) == -1; i++) {
-		if (errno != ENOENT || i >= wait_s * 10 || demo_interrupted) {
+		if (errno != ENOENT || i >= wait_s * 10 || tool_interrupted) {
 			if (errno == ENOENT)
 				errx(1, "open %s: %s: start the receiver first", path,
 				     shmbox_strerror(errno));
@@ -77,7 +77,7 @@ static int send_one(shmbox_t *box, const char *path, const char *msg, size_t len
 	int r;
 
 	/* EINTR without Ctrl-C: stopped and continued (see demo.h); put again */
-	while ((r = put(box, msg, len)) == -1 && errno == EINTR && !demo_interrupted)
+	while ((r = put(box, msg, len)) == -1 && errno == EINTR && !tool_interrupted)
 		;
 	if (r == 0) {
 		printf("sent %zu bytes\n", len);
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	shmbox_t *box;
 	int c, i, status = 0;
 
@@ -107,16 +107,16 @@ int main(int argc, char **argv)
 		default: usage(2);
 		}
 	}
-	demo_catch_signals();
+	tool_catch_signals();
 	box = open_box(path, wait_s);
-	if (shmbox_stat(box, &st) == -1)
-		demo_fail("stat", path);
-	slot_size = st.slot_size;
+	if (shmbox_getattr(box, &attr) == -1) /* the slot size, without a system call */
+		demo_fail("getattr", path);
+	slot_size = attr.slot_size;
 	if (optind < argc) {
-		for (i = optind; i < argc && status == 0 && !demo_interrupted; i++)
+		for (i = optind; i < argc && status == 0 && !tool_interrupted; i++)
 			status = send_one(box, path, argv[i], strlen(argv[i]));
 	} else {
-		while (status == 0 && !demo_interrupted && (len = getline(&line, &cap, stdin)) != -1) {
+		while (status == 0 && !tool_interrupted && (len = getline(&line, &cap, stdin)) != -1) {
 			if (len > 0 && line[len - 1] == '\n')
 				len--;
 			status = send_one(box, path, line, (size_t)len);
@@ -124,5 +124,5 @@ int main(int argc, char **argv)
 		free(line);
 	}
 	shmbox_close(box);
-	return status == 0 || demo_interrupted ? 0 : 1;
+	return status == 0 || tool_interrupted ? 0 : 1;
 }

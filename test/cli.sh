@@ -1,7 +1,8 @@
 #!/bin/sh
 # The shmbox command end to end: create, send, recv, info (--json), ls,
 # watch --once and live, call and serve, rm; bad numbers, missing
-# mailboxes, timeouts and kernel limits, each with its sysexits(3) status.
+# mailboxes, timeouts and kernel limits, each with its sysexits(3) status;
+# JSON for names that are not UTF-8; broken leftovers and rm -f.
 #
 # Exit status 77 means SKIP to automake and is also EX_NOPERM: this script
 # compares the command's statuses and never passes one through.  It exits
@@ -18,6 +19,9 @@ fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-cli.XXXXXX") || exit 1
 a="$dir/a" # made by create
 b="$dir/b" # a key file without a mailbox
+left="$dir/left" # broken leftovers
+nonutf="$dir/$(printf 'k\377\303')" # a name that is not UTF-8
+marked="$dir/marked" probe="$dir/probe" # a leftover marked removed, and the probe that finds the mark
 pids=
 
 # The key ftok gives: project, then the low bytes of device and inode.
@@ -29,7 +33,7 @@ ipckey() {
 # Whatever happens, kill what we started and leave nothing in ipcs.
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	for f in "$a" "$b"; do
+	for f in "$a" "$b" "$left" "$nonutf" "$marked" "$probe"; do
 		[ -e "$f" ] || continue
 		for proj in 1 2; do
 			k=$(ipckey "$f" "$proj")
@@ -59,6 +63,22 @@ out_has() { grep -q -- "$1" "$dir/out" || fail "$2: no '$1' on stdout"; }
 err_has() { grep -q -- "$1" "$dir/err" || fail "$2: no '$1' on stderr"; }
 out_is() { printf '%s\n' "$1" | cmp -s - "$dir/out" || fail "$2: stdout is not '$1'"; }
 
+# $dir/out is JSON, and valid UTF-8 (python3 -m json.tool alone would let
+# bad bytes through: its standard input may decode with surrogateescape)
+json_ok() {
+	command -v python3 >/dev/null 2>&1 || return 0
+	PYTHONIOENCODING=utf-8:strict python3 -m json.tool <"$dir/out" >/dev/null ||
+		fail "$1: not JSON, or not UTF-8"
+}
+# py CODE ARG...: a python3 check of $dir/out's JSON (as j); skipped without python3
+py() {
+	command -v python3 >/dev/null 2>&1 || return 0
+	code=$1; shift
+	python3 -c "import json, os, sys
+j = json.load(open(sys.argv[1], encoding='utf-8'))
+$code" "$dir/out" "$@"
+}
+
 # Wait for a file to contain a pattern (at most 5 s).
 await() {
 	i=0
@@ -70,8 +90,16 @@ await() {
 }
 
 # sysexits(3)
-EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_UNAVAILABLE=69 EX_OSERR=71 EX_CANTCREAT=73
-EX_TEMPFAIL=75 EX_NOPERM=77
+EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_UNAVAILABLE=69 EX_OSERR=71 EX_OSFILE=72
+EX_CANTCREAT=73 EX_TEMPFAIL=75 EX_NOPERM=77
+
+# member NAME of the one JSON object in $dir/out, if it is a number
+member() { sed -n "s/.*\"$1\":\([0-9]*\)[,}].*/\1/p" "$dir/out"; }
+# nothing of key $1 left in ipcs
+gone() {
+	command -v ipcs >/dev/null 2>&1 || return 0
+	! ipcs -m -s | grep -qi "^$1 " || fail "$2: $1 is still in ipcs"
+}
 
 # --help and --version, on the command and each subcommand
 run "$shmbox" --help; status 0 "--help"; out_has "usage:" "--help"
@@ -113,20 +141,58 @@ out_has "3 queued, 1 free" "info"; out_has "4 slots of 64B" "info"
 run "$shmbox" info --json "$a"; status 0 "info --json"
 out_has '"queued":3' "info --json"; out_has '"slots":4' "info --json"
 out_has '"slot_size":64' "info --json"; out_has '"mode":"0600"' "info --json"
-if command -v python3 >/dev/null 2>&1; then
-	python3 -c 'import json, sys; json.load(sys.stdin)' <"$dir/out" ||
-		fail "info --json is not JSON"
-fi
+json_ok "info --json"
+py 'assert j["path"] == sys.argv[2] and "path_hex" not in j and j["broken"] is None' "$a" ||
+	fail "info --json: path, or a path_hex for a UTF-8 path, or broken"
+py 'assert j["attached"] == 0 and j["processes"] == []' || fail "info --json: processes"
 key=$(sed 's/.*"key":"\(0x[0-9a-f]*\)".*/\1/' "$dir/out")
 [ "$key" = "$(ipckey "$a" 1)" ] || fail "info --json: key $key, ftok says $(ipckey "$a" 1)"
 
 run "$shmbox" ls; status 0 "ls"
 grep -q "^$key .* 3/4 " "$dir/out" || fail "ls: no line for $key with fill 3/4"
 run "$shmbox" ls --json; status 0 "ls --json"; out_has "\"key\":\"$key\"" "ls --json"
-if command -v python3 >/dev/null 2>&1; then
-	python3 -c 'import json, sys; json.load(sys.stdin)' <"$dir/out" ||
-		fail "ls --json is not JSON"
+json_ok "ls --json"
+# ls's objects are info's, without path and processes
+cp "$dir/out" "$dir/ls.json"
+run "$shmbox" info --json "$a"; status 0 "info --json again"
+py 'l = [o for o in json.load(open(sys.argv[2])) if o["key"] == j["key"]]
+del j["path"], j["processes"]
+assert len(l) == 1 and sorted(l[0]) == sorted(j), (sorted(l[0]), sorted(j))' "$dir/ls.json" ||
+	fail "ls --json: not the members of info --json"
+
+# JSON for a key file and a process whose names are not UTF-8: each bad
+# byte is U+FFFD, and NAME_hex has the exact bytes
+run "$shmbox" create -n 2 -s 16 "$nonutf"; status 0 "create, a name not UTF-8"
+run "$shmbox" info --json "$nonutf"; status 0 "info --json, a name not UTF-8"
+json_ok "info --json, a key file not UTF-8"
+py 'assert bytes.fromhex(j["path_hex"]) == os.fsencode(sys.argv[2]), j
+assert j["path"].endswith("/k\ufffd\ufffd"), j["path"]' "$nonutf" ||
+	fail "info --json: path and path_hex of a name not UTF-8"
+run "$shmbox" ls --json; status 0 "ls --json, a name not UTF-8"; json_ok "ls --json, a name not UTF-8"
+# the command name is the name of the file run: the program itself, not
+# libtool's wrapper script, under a name that is not UTF-8
+bin=$(dirname "$shmbox")/.libs/shmbox
+[ -x "$bin" ] || bin=$shmbox
+if head -c 4 "$bin" | grep -q ELF; then
+	ln -s "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")" "$dir/$(printf '\377\376')"
+	LD_LIBRARY_PATH="$(dirname "$shmbox")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		"$dir/$(printf '\377\376')" recv -c 1 -t 20000 "$nonutf" >/dev/null 2>&1 &
+	rpid=$!; pids="$pids $rpid"
+	i=0
+	until "$shmbox" info "$nonutf" 2>/dev/null | grep -q 'asleep *1 in get'; do
+		i=$((i + 1)); [ $i -lt 500 ] || fail "recv did not go to sleep"; sleep 0.01
+	done
+	run "$shmbox" info --json "$nonutf"; status 0 "info --json, a command not UTF-8"
+	json_ok "info --json, a command not UTF-8"
+	py 'p = j["processes"]
+assert len(p) == 1 and p[0]["command_hex"] == "fffe" and p[0]["command"] == "\ufffd\ufffd", p' ||
+		fail "info --json: command and command_hex of a name not UTF-8"
+	run "$shmbox" send "$nonutf" x; status 0 "send to the recv not UTF-8"
+	wait "$rpid"; st=$?; status 0 "recv under a name not UTF-8"
+else
+	echo "cli: $bin is not a program: a command name not UTF-8 not tested"
 fi
+run "$shmbox" rm "$nonutf"; status 0 "rm, a name not UTF-8"
 
 # watch --once: three full cells and a free one; head at 0, tail at 3
 run "$shmbox" watch --once "$a"; status 0 "watch --once"
@@ -236,6 +302,11 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$shmbox" info "$a"
 	status $EX_NOPERM "info by another user"
 	err_has "Permission denied" "info by another user"
+	# a key file that cannot be made is EX_CANTCREAT, a permission too
+	mkdir "$dir/ro"; chmod 555 "$dir/ro"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$shmbox" create "$dir/ro/k"
+	status $EX_CANTCREAT "create where the key file may not be made"
+	err_has "Permission denied" "create where the key file may not be made"
 else
 	echo "cli: not root or no setpriv: EX_NOPERM not tested"
 fi
@@ -259,6 +330,89 @@ run "$shmbox" rm "$a"; status 0 "rm"
 run "$shmbox" info "$a"; status $EX_NOINPUT "info after rm"
 if command -v ipcs >/dev/null 2>&1; then
 	ipcs -m -s | grep -qi "^$key " && fail "rm left $key in ipcs"
+fi
+
+# a broken leftover: the semaphore set removed under a mailbox (ipcrm -s).
+# ls lists it as broken, the others name it and rm -f, which removes it.
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create left"
+lkey=$(ipckey "$left" 1)
+run "$shmbox" info --json "$left"; status 0 "info --json left"
+ipcrm -s "$(member semid)" || fail "ipcrm -s"
+run "$shmbox" ls; status 0 "ls, a set gone"
+grep -q "^$lkey .* broken: semaphore set gone\$" "$dir/out" || fail "ls: no line for $lkey, broken"
+run "$shmbox" ls --json; status 0 "ls --json, a set gone"; json_ok "ls --json, a set gone"
+py 'l = [o for o in j if o["key"] == sys.argv[2]]
+assert len(l) == 1 and l[0]["broken"] == "semaphore set gone" and l[0]["semid"] is None, l
+assert "slots" not in l[0] and l[0]["segment_size"] > 0 and l[0]["proj"] == 1, l' "$lkey" ||
+	fail "ls --json: $lkey, broken"
+for v in "info $EX_NOINPUT" "create $EX_CANTCREAT" "rm $EX_NOINPUT" "send $EX_NOINPUT"; do
+	set -- $v
+	run "$shmbox" "$1" "$left" x; [ "$1" = send ] || run "$shmbox" "$1" "$left"
+	status "$2" "$1, a set gone"
+	err_has "broken leftover (semaphore set gone); remove it with: shmbox rm -f $left" "$1, a set gone"
+done
+run "$shmbox" rm -f "$left"; status 0 "rm -f, a set gone"
+gone "$lkey" "rm -f, a set gone"
+run "$shmbox" info "$left"; status $EX_NOINPUT "info after rm -f"; err_has "No such mailbox" "info after rm -f"
+run "$shmbox" rm -f "$left"; status $EX_NOINPUT "rm -f, nothing there"
+
+# the segment removed (ipcrm -m, nobody attached): its set stays at the key
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create left again"
+run "$shmbox" info --json "$left"; status 0 "info --json left again"
+ipcrm -m "$(member shmid)" || fail "ipcrm -m"
+for v in "send $EX_NOINPUT" "create $EX_CANTCREAT" "rm $EX_NOINPUT"; do
+	set -- $v
+	run "$shmbox" "$1" "$left" x; [ "$1" = send ] || run "$shmbox" "$1" "$left"
+	status "$2" "$1, a lone set"
+	err_has "only a semaphore set is at the key, without its segment; remove it with: shmbox rm -f $left" \
+		"$1, a lone set"
+done
+run "$shmbox" rm -f "$left"; status 0 "rm -f, a lone set"
+gone "$lkey" "rm -f, a lone set"
+run "$shmbox" create -n 2 -s 16 "$left"; status 0 "create after rm -f"
+run "$shmbox" rm "$left"; status 0 "rm left"
+
+# a leftover marked removed (its destroyed word set, as by an rm that could
+# not remove the segment): the word is found as the one that rm changes in
+# a probe mailbox, watched from outside, and then set in the other
+if command -v python3 >/dev/null 2>&1; then
+	run "$shmbox" create -n 2 -s 16 "$marked"; status 0 "create marked"
+	run "$shmbox" info --json "$marked"; status 0 "info --json marked"; mid=$(member shmid)
+	run "$shmbox" create -n 2 -s 16 "$probe"; status 0 "create probe"
+	run "$shmbox" info --json "$probe"; status 0 "info --json probe"
+	python3 - "$mid" "$(member shmid)" "$(member segment_size)" "$shmbox" rm "$probe" <<-'EOF' ||
+	import ctypes, subprocess, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	libc.shmat.restype = ctypes.c_void_p
+	libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+	m, n, size = (int(a) for a in sys.argv[1:4])
+	probe = libc.shmat(n, None, 0o10000)  # SHM_RDONLY
+	before = ctypes.string_at(probe, size)
+	subprocess.run(sys.argv[4:], check=True)
+	after = ctypes.string_at(probe, size)
+	words = [i for i in range(0, size, 4) if before[i:i + 4] != after[i:i + 4]]
+	if len(words) != 1:
+	    sys.exit("rm changed %d words, not one" % len(words))
+	ctypes.memmove(libc.shmat(m, None, 0) + words[0], after[words[0]:words[0] + 4], 4)
+	EOF
+		fail "could not mark $marked removed"
+	mkey=$(ipckey "$marked" 1)
+	run "$shmbox" ls; status 0 "ls, marked removed"
+	grep -q "^$mkey .* broken: marked removed\$" "$dir/out" || fail "ls: no line for $mkey, broken"
+	run "$shmbox" info "$marked"; status $EX_NOINPUT "info, marked removed"
+	err_has "broken leftover (marked removed); remove it with: shmbox rm -f $marked" "info, marked removed"
+	run "$shmbox" rm -f "$marked"; status 0 "rm -f, marked removed"
+	gone "$mkey" "rm -f, marked removed"
+else
+	echo "cli: no python3: a leftover marked removed not tested"
+fi
+
+# ls without /proc/sysvipc/shm
+if unshare -m true 2>/dev/null; then
+	run unshare -m sh -c 'mount -t tmpfs none /proc/sysvipc && exec "$1" ls' sh "$shmbox"
+	status $EX_OSFILE "ls without /proc/sysvipc/shm"
+else
+	echo "cli: no private mount namespace (unshare -m): ls without /proc/sysvipc not tested"
 fi
 
 # kernel limits, in a private IPC namespace, name the setting to raise

@@ -33,13 +33,7 @@ static const char *cmd_name;
 
 long long cli_number(char opt, const char *arg, const char *what, long long min, long long max)
 {
-	const char *errstr;
-	long long n = strtonum(arg, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(EX_USAGE, "%s%s-%c %s: %s is %s (%lld to %lld)", cmd_name ? cmd_name : "",
-		     cmd_name ? ": " : "", opt, arg, what, errstr, min, max);
-	return n;
+	return tool_number(EX_USAGE, cmd_name, opt, arg, what, min, max);
 }
 
 int cli_timeout(char opt, const char *arg)

@@ -15,7 +15,7 @@ int cli_call(const struct cli_cmd *cmd, int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	const char *path, *req;
 	shmbox_t *box;
 	int c, timeout_ms = -1, raw = 0, e;
@@ -38,14 +38,14 @@ int cli_call(const struct cli_cmd *cmd, int argc, char **argv)
 	cli_no_more(cmd, argc, argv);
 	cli_catch_signals();
 	box = cli_open("call", path, 0);
-	cli_stat(box, "call", path, &st);
-	if (strlen(req) > st.slot_size)
+	cli_getattr(box, "call", path, &attr);
+	if (strlen(req) > attr.slot_size)
 		errx(EX_DATAERR, "call %s: the request is %zu bytes; the slot size is %zu", path,
-		     strlen(req), st.slot_size);
-	rep = malloc(st.slot_size);
+		     strlen(req), attr.slot_size);
+	rep = malloc(attr.slot_size);
 	if (rep == NULL)
 		err(EX_OSERR, "call %s", path);
-	len = shmbox_call(box, req, strlen(req), rep, st.slot_size, timeout_ms);
+	len = shmbox_call(box, req, strlen(req), rep, attr.slot_size, timeout_ms);
 	if (len == -1) {
 		e = errno;
 		shmbox_close(box);

@@ -8,17 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/shm.h>
 #include <time.h>
 
 #include "shmbox.h"
+#include "../../common/tool.h" /* STR, numbers, Ctrl-C: shared with the demos */
 
 #define CLI_PROJ 1	  /* -p default: the same everywhere */
 #define CLI_SLOTS 16	  /* create -n default */
 #define CLI_SLOT_SIZE 4096 /* create -s default */
 #define CLI_WATCH_INTERVAL 250 /* watch -i default, ms */
-/* A number's digits, for help texts that name a default. */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /* One subcommand: its name, its SYNOPSIS line (as in shmbox.1), its job. */
 struct cli_cmd {
@@ -64,24 +63,58 @@ void cli_warn(const char *verb, const char *path);
 int cli_stopped(const char *verb, const char *path, long long n, long long count);
 /* shmbox_open_flags, or cli_fail */
 shmbox_t *cli_open(const char *verb, const char *path, int flags);
-/* The mailbox's geometry and counts, or cli_fail */
+/* The mailbox's geometry and counts, or cli_fail: a system call per
+ * process slot; where the geometry is all that is needed, cli_getattr */
 void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_stat *st);
+/* The mailbox's geometry (slots, slot size, mode, max_procs), from the
+ * handle: no system call */
+void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr);
 
 /* hints.c: what to do about an error: the kernel setting to raise, the
- * ipcrm command for what the library cannot remove; NULL: nothing to add */
+ * shmbox command that makes or clears what is at the key, the ipcrm
+ * command for a segment that is not a mailbox; NULL: nothing to add.
+ * verb is the subcommand, "rm -f" for rm with -f. */
 const char *cli_hint(int err, const char *verb, const char *path, int proj);
 
-/* signals.c: SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART) */
-extern volatile sig_atomic_t cli_interrupted;
-void cli_catch_signals(void);
-/* op(arg, timeout) until it succeeds, fails otherwise than by timing out,
- * timeout_ms passes, or cli_interrupted (EINTR). */
+/* SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART): the
+ * handler the demos use too, in common/tool.c, under the CLI's names */
+#define cli_interrupted tool_interrupted
+#define cli_catch_signals tool_catch_signals
+/* signals.c: op(arg, timeout) until it succeeds, fails otherwise than by
+ * timing out, timeout_ms passes, or cli_interrupted (EINTR). */
 ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeout_ms);
 
-/* format.c: sizes, times, JSON strings */
+/* mailbox.c: what info and ls know of one mailbox */
+struct cli_mailbox {
+	const char *path; /* its key file; NULL in ls (a segment names only its key) */
+	int proj;	  /* the ftok project number, from the key */
+	/* For a broken one, only key, shmid, semid (-1: none), uid, mode and
+	 * creator: the rest is in a segment the library will not read. */
+	struct shmbox_stat st;
+	uint64_t seg_size;
+	const char *broken;	   /* NULL, or what is broken (cli_broken) */
+	struct shmbox_proc *procs; /* the attached processes (info), or NULL */
+	size_t nprocs;
+};
+/* From an open handle: 0, or -1 with errno. */
+int cli_mailbox_read(shmbox_t *box, struct cli_mailbox *m);
+/* Add the attached processes: 0, or -1 with errno. */
+int cli_mailbox_procs(shmbox_t *box, struct cli_mailbox *m);
+/* A leftover at segment shmid (the library's open said EIDRM), from the
+ * kernel's view of the segment. */
+void cli_mailbox_broken(int shmid, const struct shmid_ds *ds, struct cli_mailbox *m);
+/* What is broken in the leftover at key: "semaphore set gone", "marked
+ * removed" (its destroyed word set, the set still there). */
+const char *cli_broken(key_t key);
+
+/* json.c: --json; one schema per kind of object, as in shmbox(1) */
+struct json_t *cli_json_mailbox(const struct cli_mailbox *m);
+/* Write j on one line, or exit with EX_IOERR saying "what: standard output". */
+void cli_json_print(struct json_t *j, const char *what);
+
+/* format.c: sizes, times, owners, command names */
 const char *cli_size(char *buf, size_t len, uint64_t bytes);
 const char *cli_time(char *buf, size_t len, time_t t);
-void cli_json_string(FILE *f, const char *s);
 const char *cli_user(uid_t uid);
 const char *cli_comm(pid_t pid, char *buf, size_t len);
 

@@ -25,8 +25,10 @@ static bool touch(const char *path)
 	}
 	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		errno = EISDIR; /* a directory is no key file */
+	/* Any reason, permission too: sysexits(3) keeps EX_NOPERM for
+	 * permissions above the file system. */
 	if (errno != EEXIST)
-		err(errno == EACCES ? EX_NOPERM : EX_CANTCREAT, "create %s", path);
+		err(EX_CANTCREAT, "create %s", path);
 	return false;
 }
 

@@ -21,6 +21,7 @@ int cli_exit_code(int err)
 	case EPERM: return EX_NOPERM;
 	case ETIMEDOUT:
 	case EAGAIN:
+	case EBUSY:
 	case EINTR: return EX_TEMPFAIL;
 	case EMSGSIZE:
 	case EPROTO:
@@ -87,6 +88,12 @@ shmbox_t *cli_open(const char *verb, const char *path, int flags)
 void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_stat *st)
 {
 	if (shmbox_stat(box, st) == -1)
+		cli_fail(verb, path);
+}
+
+void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr)
+{
+	if (shmbox_getattr(box, attr) == -1)
 		cli_fail(verb, path);
 }
 

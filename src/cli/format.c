@@ -1,4 +1,4 @@
-/* Output helpers: sizes (humanize_number), times, owners, JSON strings. */
+/* Output helpers: sizes (humanize_number), times, owners, command names. */
 #include <inttypes.h>
 #include <libutil.h>
 #include <pwd.h>
@@ -36,22 +36,6 @@ const char *cli_user(uid_t uid)
 		return pw->pw_name;
 	snprintf(num, sizeof(num), "%lu", (unsigned long)uid);
 	return num;
-}
-
-void cli_json_string(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	putc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			putc(*p, f);
-	}
-	putc('"', f);
 }
 
 /* The command name of a process, from /proc; "?" if it is gone. */

@@ -1,7 +1,8 @@
 /*
  * What to do about an error, beyond what shmbox_strerror says: which
- * kernel setting is exhausted, and how to clear objects the library cannot
- * remove (a half-made segment, a semaphore set left alone at the key).
+ * kernel setting is exhausted, which shmbox command makes or clears what
+ * is (or is not) at the key, and the ipcrm command for a segment that is
+ * not a mailbox, which shmbox never removes.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -104,30 +105,6 @@ static const char *limit(const char *fmt, const char *path, int field)
 	return hint;
 }
 
-/* create said EEXIST: is it a mailbox, or only a set left at the key? */
-static const char *lone_set(key_t key)
-{
-	if (key == -1 || shmget(key, 0, 0) != -1 || errno != ENOENT || semget(key, 0, 0) == -1)
-		return NULL;
-	snprintf(hint, sizeof(hint),
-		 "only a semaphore set is there, without its segment (left by a process "
-		 "killed while removing a mailbox?); remove it with: ipcrm -S 0x%08x",
-		 (unsigned)key);
-	return hint;
-}
-
-/* Not a mailbox the library will touch, or not yet one. */
-static const char *foreign(key_t key)
-{
-	if (key == -1)
-		return NULL;
-	snprintf(hint, sizeof(hint),
-		 "if it is a mailbox the library cannot use (half made, or of another "
-		 "version) and nothing else uses key 0x%08x: ipcrm -M 0x%08x -S 0x%08x",
-		 (unsigned)key, (unsigned)key, (unsigned)key);
-	return hint;
-}
-
 /* " -p N" when the project is not the default, for the commands we suggest */
 static const char *proj_opt(int proj)
 {
@@ -137,6 +114,68 @@ static const char *proj_opt(int proj)
 		return "";
 	snprintf(opt, sizeof(opt), " -p %d", proj);
 	return opt;
+}
+
+/* A semaphore set alone at the key: its mailbox's segment was removed
+ * (ipcrm -m, or a process killed while removing it). */
+static const char *lone_set(key_t key, const char *path, int proj)
+{
+	if (key == -1 || shmget(key, 0, 0) != -1 || errno != ENOENT || semget(key, 0, 0) == -1)
+		return NULL;
+	snprintf(hint, sizeof(hint),
+		 "only a semaphore set is at the key, without its segment; remove it with: "
+		 "shmbox rm -f%s %s",
+		 proj_opt(proj), path);
+	return hint;
+}
+
+/* The library said EIDRM: a mailbox removed as we used it (nothing is at
+ * the key any more), or a broken leftover it will not open. */
+static const char *leftover(key_t key, const char *path, int proj)
+{
+	if (key == -1 || shmget(key, 0, 0) == -1)
+		return NULL;
+	snprintf(hint, sizeof(hint),
+		 "it is a broken leftover (%s); remove it with: shmbox rm -f%s %s",
+		 cli_broken(key), proj_opt(proj), path);
+	return hint;
+}
+
+/* EPROTO: a segment at the key that the library will not use.  rm -f
+ * removes one that was a mailbox (half made by a process that died,
+ * damaged, or of another layout) and refuses anything else. */
+static const char *foreign(key_t key, const char *verb, const char *path, int proj)
+{
+	if (key == -1)
+		return NULL;
+	if (strcmp(verb, "rm -f") != 0) {
+		snprintf(hint, sizeof(hint),
+			 "if it is a mailbox that cannot be used (half made by a process that "
+			 "died, damaged, or of another version): shmbox rm -f%s %s",
+			 proj_opt(proj), path);
+		return hint;
+	}
+	snprintf(hint, sizeof(hint),
+		 "rm -f leaves what is not a mailbox alone; if nothing else uses key 0x%08x: "
+		 "ipcrm -M 0x%08x -S 0x%08x",
+		 (unsigned)key, (unsigned)key, (unsigned)key);
+	return hint;
+}
+
+/* create said EEXIST: a mailbox, or something rm -f would clear? */
+static const char *exists(key_t key, const char *path, int proj)
+{
+	shmbox_t *box;
+
+	if (key == -1)
+		return NULL;
+	if (shmget(key, 0, 0) == -1)
+		return lone_set(key, path, proj);
+	if (shmbox_open_flags(path, proj, SHMBOX_RDONLY, &box) == 0) {
+		shmbox_close(box);
+		return NULL; /* a mailbox: that is all there is to say */
+	}
+	return cli_hint(errno, "create", path, proj);
 }
 
 /* Could we make a file at path: is its directory there, and ours to
@@ -152,12 +191,16 @@ static bool can_make(const char *path)
 
 /* ENOENT: which is missing, the key file or the mailbox at it; suggest
  * `shmbox create` only where it can work. */
-static const char *missing(const char *verb, const char *path, int proj)
+static const char *missing(key_t key, const char *verb, const char *path, int proj)
 {
 	struct stat st;
 	bool there;
 
-	if (path == NULL || strcmp(verb, "rm") == 0 || strcmp(verb, "create") == 0)
+	if (path == NULL)
+		return NULL;
+	if (lone_set(key, path, proj) != NULL)
+		return hint;
+	if (strncmp(verb, "rm", 2) == 0 || strcmp(verb, "create") == 0)
 		return NULL;
 	there = stat(path, &st) == 0;
 	if ((there && S_ISDIR(st.st_mode)) || (*path != '\0' && path[strlen(path) - 1] == '/'))
@@ -179,8 +222,10 @@ const char *cli_hint(int err, const char *verb, const char *path, int proj)
 	case ENOSPC: return no_space();
 	case EFBIG: return limit(SHMMAX " is %llu bytes now", SHMMAX, 0);
 	case ERANGE: return limit("SEMMSL is %llu now", SEM, 0);
-	case EEXIST: return strcmp(verb, "create") == 0 ? lone_set(key) : NULL;
-	case EPROTO: return foreign(key);
+	/* key is -1 without a path: these say nothing then */
+	case EEXIST: return strcmp(verb, "create") == 0 ? exists(key, path, proj) : NULL;
+	case EIDRM: return leftover(key, path, proj);
+	case EPROTO: return foreign(key, verb, path, proj);
 	case ESTALE:
 		if (strcmp(verb, "rm") == 0)
 			return "rm -f removes it anyway";
@@ -188,7 +233,7 @@ const char *cli_hint(int err, const char *verb, const char *path, int proj)
 			 "if nobody uses it any more: shmbox rm -f%s %s, then create it again",
 			 proj_opt(proj), path != NULL ? path : "PATH");
 		return hint;
-	case ENOENT: return missing(verb, path, proj);
+	case ENOENT: return missing(key, verb, path, proj);
 	case ETIMEDOUT:
 		if (strcmp(verb, "call") != 0)
 			return NULL;

@@ -31,7 +31,9 @@ static const struct cli_cmd commands[] = {
 	 STR(SHMBOX_DEFAULT_MAX_PROCS) ")\n" PROJ_HELP},
 	{"rm", "rm [-f] [-p proj] path", cli_rm,
 	 "Remove the mailbox for every process that uses it; the key file stays.\n"
-	 "  -f              even if it was made for another key file\n" PROJ_HELP},
+	 "  -f              whatever shmbox left at the key: also a mailbox made for\n"
+	 "                  another key file, or a broken leftover (its semaphore set\n"
+	 "                  or segment gone, or marked removed)\n" PROJ_HELP},
 	{"send", "send [-0r] [-p proj] [-t timeout_ms] path [message ...]", cli_send,
 	 "Put each message; without any, each line of standard input is one.\n"
 	 "  -0              standard input holds NUL-ended messages\n"
@@ -54,10 +56,10 @@ static const struct cli_cmd commands[] = {
 	 "  -c count        stop after count requests\n" WAIT_HELP("for each request") PROJ_HELP},
 	{"info", "info [--json] [-p proj] path", cli_info,
 	 "Describe one mailbox: geometry, queue, sleepers, owner, attached processes.\n"
-	 "  --json          one JSON object instead\n" PROJ_HELP},
+	 "  --json          one mailbox object, with its processes, instead\n" PROJ_HELP},
 	{"ls", "ls [--json]", cli_ls,
-	 "List every mailbox on the host.\n"
-	 "  --json          a JSON array instead\n"},
+	 "List every mailbox on the host, and the broken leftovers that rm -f removes.\n"
+	 "  --json          an array of mailbox objects (no path, no processes) instead\n"},
 	{"watch", "watch [--once] [-i interval_ms] [-p proj] path", cli_watch,
 	 "Show the ring's slots as they change, read-only, until q or Ctrl-C;\n"
 	 "on a terminal it follows the window's size, elsewhere it prints frames.\n"

@@ -47,7 +47,7 @@ int cli_recv(const struct cli_cmd *cmd, int argc, char **argv)
 	};
 	enum format fmt = LINES;
 	static struct getter g; /* static: see fail.c */
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	long long count = 0, n;
 	const char *path;
 	int c, timeout_ms = -1, status = EX_OK;
@@ -73,8 +73,8 @@ int cli_recv(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	cli_catch_signals();
 	g.box = cli_open("recv", path, 0);
-	cli_stat(g.box, "recv", path, &st);
-	g.size = st.slot_size;
+	cli_getattr(g.box, "recv", path, &attr);
+	g.size = attr.slot_size;
 	g.buf = malloc(g.size);
 	if (g.buf == NULL)
 		err(EX_OSERR, "recv %s", path);

@@ -1,6 +1,9 @@
 /* shmbox rm: remove a mailbox, for everyone (the key file stays).  -f
- * removes the mailbox at the key even if it was made for another key file
- * (ESTALE: the file was deleted and re-created). */
+ * removes whatever shmbox left at the key (shmbox_unlink): a mailbox made
+ * for another key file (ESTALE: the file was deleted and re-created), and
+ * the broken leftovers the library will not open: a segment whose
+ * semaphore set is gone or that is marked removed, one whose creator died
+ * before it was ready, a semaphore set without its segment. */
 #include <errno.h>
 #include <sysexits.h>
 
@@ -15,17 +18,22 @@ int cli_rm(const struct cli_cmd *cmd, int argc, char **argv)
 	};
 	const char *path;
 	shmbox_t *box;
-	int c, flags = 0, e;
+	int c, force = 0, e;
 
 	while ((c = cli_getopt(cmd, argc, argv, ":hVp:f", longopts)) != -1) {
 		if (c != 'f')
 			cli_usage(cmd);
-		flags |= SHMBOX_ANY_FILE;
+		force = 1;
 	}
 	path = cli_path(cmd, argc, argv);
 	cli_no_more(cmd, argc, argv);
+	if (force) {
+		if (shmbox_unlink(path, cli_proj, SHMBOX_ANY_FILE) == -1)
+			cli_fail("rm -f", path);
+		return EX_OK;
+	}
 	/* Read-only: removal needs no place among the attached (max_procs). */
-	box = cli_open("rm", path, flags | SHMBOX_RDONLY);
+	box = cli_open("rm", path, SHMBOX_RDONLY);
 	if (shmbox_destroy(box) == -1) { /* EPERM: neither its owner nor its creator */
 		e = errno;
 		shmbox_close(box);

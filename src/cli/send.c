@@ -96,7 +96,7 @@ int cli_send(const struct cli_cmd *cmd, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct sender s = {.timeout_ms = -1};
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	int c, delim = '\n', raw = 0;
 
 	while ((c = cli_getopt(cmd, argc, argv, ":hVp:0rt:", longopts)) != -1) {
@@ -118,8 +118,8 @@ int cli_send(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	cli_catch_signals();
 	s.box = cli_open("send", s.path, 0);
-	cli_stat(s.box, "send", s.path, &st);
-	s.slot_size = st.slot_size;
+	cli_getattr(s.box, "send", s.path, &attr);
+	s.slot_size = attr.slot_size;
 	if (raw)
 		send_raw(&s);
 	else if (optind < argc)

@@ -1,30 +1,11 @@
-/* Ctrl-C (SIGINT) and SIGTERM set a flag instead of killing us: a call
- * blocked in the library returns EINTR, and the subcommand ends cleanly
- * (closing its handle, restoring the terminal).  Waits are sliced so that
- * the flag is seen even when the signal came at the wrong moment. */
+/* Ctrl-C (SIGINT) and SIGTERM set a flag instead of killing us (the
+ * handler is common/tool.c's): a call blocked in the library returns
+ * EINTR, and the subcommand ends cleanly (closing its handle, restoring
+ * the terminal).  Waits are sliced so that the flag is seen even when the
+ * signal came at the wrong moment. */
 #include <errno.h>
-#include <string.h>
 
 #include "cli.h"
-
-volatile sig_atomic_t cli_interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	cli_interrupted = 1;
-}
-
-void cli_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: blocked calls return EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 #define SLICE_MS 200
 
