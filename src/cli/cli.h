@@ -63,9 +63,6 @@ void cli_warn(const char *verb, const char *path);
 int cli_stopped(const char *verb, const char *path, long long n, long long count);
 /* shmbox_open_flags, or cli_fail */
 shmbox_t *cli_open(const char *verb, const char *path, int flags);
-/* The mailbox's geometry and counts, or cli_fail: a system call per
- * process slot; where the geometry is all that is needed, cli_getattr */
-void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_stat *st);
 /* The mailbox's geometry (slots, slot size, mode, max_procs), from the
  * handle: no system call */
 void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr);

@@ -85,12 +85,6 @@ shmbox_t *cli_open(const char *verb, const char *path, int flags)
 	return open_box;
 }
 
-void cli_stat(shmbox_t *box, const char *verb, const char *path, struct shmbox_stat *st)
-{
-	if (shmbox_stat(box, st) == -1)
-		cli_fail(verb, path);
-}
-
 void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox_attr_t *attr)
 {
 	if (shmbox_getattr(box, attr) == -1)

@@ -205,7 +205,7 @@ int cli_serve(const struct cli_cmd *cmd, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	static struct server s; /* static: see fail.c */
-	struct shmbox_stat st;
+	shmbox_attr_t attr;
 	long long count = 0, n;
 	int c, timeout_ms = -1, status = EX_OK, e;
 
@@ -228,8 +228,8 @@ int cli_serve(const struct cli_cmd *cmd, int argc, char **argv)
 	cli_catch_signals();
 	signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */
 	s.box = cli_open("serve", s.path, 0);
-	cli_stat(s.box, "serve", s.path, &st);
-	s.slot_size = st.slot_size;
+	cli_getattr(s.box, "serve", s.path, &attr);
+	s.slot_size = attr.slot_size;
 	s.req = malloc(s.slot_size);
 	s.rep = malloc(s.slot_size);
 	if (s.req == NULL || s.rep == NULL)
