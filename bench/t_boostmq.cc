@@ -25,18 +25,14 @@
 #include <boost/version.hpp>
 
 extern "C" {
-#include "transports.h"
+#include "bench.h"
 }
 
 namespace bip = boost::interprocess;
 
-#define BMQ_MIN_DEPTH 64
-
 struct chan {
 	bip::message_queue *mq; /* a child's own handle, opened in attach */
-	size_t depth, msg_size;
 	char name[64];
-	char config[400];
 };
 
 /* The errno for an exception: the system's own when Boost kept it. */
@@ -66,56 +62,45 @@ static int failed(void)
 	return -1;
 }
 
-/* As much memory as the pipe's buffer (what the pipe gets), at least 64
- * messages: as shmbox's slots (t_shmbox.c). */
-static size_t bmq_depth(size_t msg_size)
-{
-	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
-	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
-
-	return n > BMQ_MIN_DEPTH ? n : BMQ_MIN_DEPTH;
-}
-
-static struct chan *bmq_create(size_t msg_size, char *err, size_t errlen)
+static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
 {
 	static unsigned counter;
 	struct chan *c = new (std::nothrow) chan();
+	size_t depth = queue_depth(msg_size);
 
 	if (c == NULL) {
-		snprintf(err, errlen, "new: %s", strerror(ENOMEM));
+		snprintf(msg, len, "new: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	c->depth = bmq_depth(msg_size);
-	c->msg_size = msg_size;
 	snprintf(c->name, sizeof(c->name), "shmbox-bench-boost.%ld.%u", (long)getpid(),
 		 counter++);
 	try {
 		/* made, then let go: the children open it by name */
-		bip::message_queue q(bip::create_only, c->name, c->depth, msg_size,
+		bip::message_queue q(bip::create_only, c->name, depth, msg_size,
 				     bip::permissions(0600));
 	} catch (const std::exception &e) {
-		snprintf(err, errlen, "message_queue(create_only, %s, max_num_msg %zu, "
-				      "max_msg_size %zu): %s",
-			 c->name, c->depth, msg_size, e.what());
+		snprintf(msg, len, "message_queue(create_only, %s, max_num_msg %zu, "
+				   "max_msg_size %zu): %s",
+			 c->name, depth, msg_size, e.what());
 		bip::message_queue::remove(c->name); /* a half-made one has the name too */
 		delete c;
 		return NULL;
 	} catch (...) {
-		snprintf(err, errlen, "message_queue(create_only, %s): unknown exception", c->name);
+		snprintf(msg, len, "message_queue(create_only, %s): unknown exception", c->name);
 		bip::message_queue::remove(c->name);
 		delete c;
 		return NULL;
 	}
-	snprintf(c->config, sizeof(c->config),
+	snprintf(msg, len,
 		 "boost::interprocess::message_queue (Boost %d.%d) in /dev/shm: max_num_msg %zu "
-		 "(pipe-max-size bytes, at least %d), max_msg_size = message size; the parent "
+		 "(pipe-max-size bytes, at least 64), max_msg_size = message size; the parent "
 		 "creates it, each child opens it by name (open_only); blocking send/receive, "
 		 "priority 0",
-		 BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, c->depth, BMQ_MIN_DEPTH);
+		 BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, depth);
 	return c;
 }
 
-static int bmq_attach(struct chan *c, int ends, char *err, size_t errlen)
+static int bmq_attach(struct chan *c, int ends, char *err, size_t len)
 {
 	if (ends == 0 || c->mq != NULL)
 		return 0;
@@ -123,11 +108,11 @@ static int bmq_attach(struct chan *c, int ends, char *err, size_t errlen)
 		c->mq = new bip::message_queue(bip::open_only, c->name);
 	} catch (const std::exception &e) {
 		errno = exc_errno(e);
-		snprintf(err, errlen, "message_queue(open_only, %s): %s", c->name, e.what());
+		snprintf(err, len, "message_queue(open_only, %s): %s", c->name, e.what());
 		return -1;
 	} catch (...) {
 		errno = EIO;
-		snprintf(err, errlen, "message_queue(open_only, %s): unknown exception", c->name);
+		snprintf(err, len, "message_queue(open_only, %s): unknown exception", c->name);
 		return -1;
 	}
 	return 0;
@@ -172,13 +157,6 @@ static void bmq_destroy(struct chan *c)
 	delete c;
 }
 
-static const char *bmq_config(struct chan *c)
-{
-	return c->config;
-}
-
-static const struct rpc_ops bmq_rpc = RPC_GENERIC_OPS(&t_boostmq);
-
 extern "C" const struct transport t_boostmq = {
 	.name = "boost-mq",
 	.max_msg = NULL,
@@ -190,6 +168,5 @@ extern "C" const struct transport t_boostmq = {
 	.peek = NULL,
 	.release = NULL,
 	.destroy = bmq_destroy,
-	.config = bmq_config,
-	.rpc = &bmq_rpc,
+	.rpc = NULL,
 };

@@ -1,9 +1,9 @@
 /*
  * POSIX message queue (mq_open), as deep as the default limits let an
  * unprivileged process make it: fs.mqueue.msg_max messages (10 by
- * default) of at most fs.mqueue.msgsize_max bytes (8 KiB by default).
- * The parent opens it; children use the inherited descriptor.  The queue
- * is unlinked by the parent when the measurement ends.
+ * default; 64 would need CAP_SYS_RESOURCE) of at most
+ * fs.mqueue.msgsize_max bytes (8 KiB by default).  The parent opens it;
+ * children use the inherited descriptor.  The parent unlinks it at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,64 +13,45 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "transports.h"
+#include "bench.h"
 
-#define MQ_WANT_DEPTH 64 /* what shmbox gets; the limit usually says less */
+#define MQ_WANT_DEPTH 64 /* what shmbox gets at the least; the limit usually says less */
 
 struct chan {
 	mqd_t q;
 	char name[64];
-	char config[320];
 };
 
-static size_t mq_max(char *why, size_t whylen)
+static size_t mq_max(void)
 {
-	long max = read_proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192);
-
-	if (max % 1024 == 0)
-		snprintf(why, whylen, "n/a (%ld KiB max)", max / 1024);
-	else
-		snprintf(why, whylen, "n/a (%ld B max)", max);
-	return (size_t)max;
+	return (size_t)read_proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192);
 }
 
-static struct chan *mq_create(size_t msg_size, char *err, size_t errlen)
+static struct chan *mq_create(size_t size, char *msg, size_t len)
 {
 	static unsigned counter;
 	struct chan *c = calloc(1, sizeof(*c));
-	long depth = read_proc_long("/proc/sys/fs/mqueue/msg_max", 10);
-	struct mq_attr attr = {0};
+	long max = read_proc_long("/proc/sys/fs/mqueue/msg_max", 10);
+	struct mq_attr attr = {.mq_maxmsg = max < MQ_WANT_DEPTH ? max : MQ_WANT_DEPTH,
+			       .mq_msgsize = (long)size};
 
 	if (c == NULL) {
-		snprintf(err, errlen, "calloc: %s", strerror(errno));
+		snprintf(msg, len, "calloc: %s", strerror(errno));
 		return NULL;
 	}
-	if (depth > MQ_WANT_DEPTH)
-		depth = MQ_WANT_DEPTH;
-	attr.mq_maxmsg = depth;
-	attr.mq_msgsize = (long)msg_size;
 	snprintf(c->name, sizeof(c->name), "/shmbox-bench.%ld.%u", (long)getpid(), counter++);
 	c->q = mq_open(c->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
 	if (c->q == (mqd_t)-1) {
-		snprintf(err, errlen, "mq_open(depth %ld, msgsize %zu): %s", depth, msg_size,
+		snprintf(msg, len, "mq_open(depth %ld, msgsize %zu): %s", attr.mq_maxmsg, size,
 			 strerror(errno));
 		free(c);
 		return NULL;
 	}
-	snprintf(c->config, sizeof(c->config),
+	snprintf(msg, len,
 		 "mq_open(); mq_maxmsg %ld (fs.mqueue.msg_max %ld; more needs CAP_SYS_RESOURCE), "
 		 "mq_msgsize = message size; blocking mq_send/mq_receive, priority 0",
-		 depth, read_proc_long("/proc/sys/fs/mqueue/msg_max", -1));
+		 attr.mq_maxmsg, max);
 	return c;
-}
-
-static int mq_attach(struct chan *c, int ends, char *err, size_t errlen)
-{
-	(void)c;
-	(void)ends;
-	(void)err;
-	(void)errlen;
-	return 0; /* the descriptor came with fork() */
 }
 
 static int mq_send1(struct chan *c, void *msg, size_t len)
@@ -93,28 +74,16 @@ static ssize_t mq_recv1(struct chan *c, void *buf, size_t size)
 
 static void mq_destroy(struct chan *c)
 {
-	if (c == NULL)
-		return;
 	mq_close(c->q);
 	mq_unlink(c->name);
 	free(c);
 }
 
-static const char *mq_config(struct chan *c)
-{
-	return c->config;
-}
-
-static const struct rpc_ops mq_rpc = RPC_GENERIC_OPS(&t_posixmq);
-
 const struct transport t_posixmq = {
 	.name = "posix-mq",
 	.max_msg = mq_max,
 	.create = mq_create,
-	.attach = mq_attach,
 	.send = mq_send1,
 	.recv = mq_recv1,
 	.destroy = mq_destroy,
-	.config = mq_config,
-	.rpc = &mq_rpc,
 };

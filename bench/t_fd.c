@@ -1,0 +1,311 @@
+/*
+ * The kernel's carriers that are file descriptors: pipe(2), made as large
+ * as fs.pipe-max-size allows, and AF_UNIX socketpair(2), SOCK_SEQPACKET
+ * (message boundaries kept) and SOCK_STREAM (often better for big
+ * messages), with SO_SNDBUF and SO_RCVBUF raised to net.core.wmem_max /
+ * rmem_max.  The buffer sizes are a socketpair's only limit:
+ * net.unix.max_dgram_qlen applies only to a receiver whose peer is another
+ * socket.
+ *
+ * Messages have a fixed size, so a byte stream's receiver reads exactly
+ * that many bytes.  Writes of at most PIPE_BUF bytes to a pipe are atomic,
+ * so several senders and receivers can share one pipe at 64 B; a stream
+ * socket shared by several readers has no such promise.
+ *
+ * Request/reply over the sockets: one socketpair per client; the server
+ * poll()s them all and answers every ready one before polling again.  The
+ * pipe's is the generic one (work.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+struct chan {
+	int fd[2]; /* fd[0] receives, fd[1] sends, as pipe(2) has them */
+	bool sock;    /* send(2) and recv(2), not write(2) and read(2) */
+	bool packets; /* SOCK_SEQPACKET: one read is one message */
+	size_t size;
+};
+
+static struct chan *chan_new(size_t size, bool sock, bool packets, char *msg, size_t len)
+{
+	struct chan *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		snprintf(msg, len, "calloc: %s", strerror(errno));
+	else
+		*c = (struct chan){.fd = {-1, -1}, .sock = sock, .packets = packets, .size = size};
+	return c;
+}
+
+static void fd_destroy(struct chan *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+	free(c);
+}
+
+static int fd_attach(struct chan *c, int ends, char *err, size_t len)
+{
+	(void)err;
+	(void)len;
+	for (int i = 0; i < 2; i++) {
+		if (!(ends & (i == 0 ? END_RECV : END_SEND)) && c->fd[i] >= 0) {
+			close(c->fd[i]);
+			c->fd[i] = -1;
+		}
+	}
+	return 0;
+}
+
+static int write_msg(const struct chan *c, int fd, const void *msg, size_t len)
+{
+	const char *p = msg;
+
+	while (len > 0) {
+		ssize_t n = c->sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (c->packets && (size_t)n != len) /* all or nothing */
+			return errno = EMSGSIZE, -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t read_msg(const struct chan *c, int fd, void *buf, size_t size)
+{
+	char *p = buf;
+	size_t want = c->packets ? size : c->size < size ? c->size : size, got = 0;
+
+	while (got < want) {
+		ssize_t n = c->sock ? recv(fd, p + got, want - got, 0) : read(fd, p + got, want - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return errno = EPIPE, -1; /* every writer closed */
+		got += (size_t)n;
+		if (c->packets)
+			break;
+	}
+	return (ssize_t)got;
+}
+
+static int fd_send(struct chan *c, void *msg, size_t len)
+{
+	return write_msg(c, c->fd[1], msg, len);
+}
+
+static ssize_t fd_recv(struct chan *c, void *buf, size_t size)
+{
+	return read_msg(c, c->fd[0], buf, size);
+}
+
+/* ---- pipe ---- */
+
+static struct chan *pipe_create(size_t size, char *msg, size_t len)
+{
+	struct chan *c = chan_new(size, false, false, msg, len);
+	long max = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576), got;
+
+	if (c == NULL)
+		return NULL;
+	if (pipe2(c->fd, O_CLOEXEC) == -1) {
+		snprintf(msg, len, "pipe2: %s", strerror(errno));
+		c->fd[0] = c->fd[1] = -1;
+		fd_destroy(c);
+		return NULL;
+	}
+	if ((got = fcntl(c->fd[1], F_SETPIPE_SZ, (int)max)) == -1)
+		got = fcntl(c->fd[1], F_GETPIPE_SZ);
+	snprintf(msg, len,
+		 "pipe2(); F_SETPIPE_SZ %ld -> %ld bytes (pipe-max-size); blocking; fixed-size "
+		 "messages, read until whole",
+		 max, got);
+	return c;
+}
+
+const struct transport t_pipe = {
+	.name = "pipe",
+	.create = pipe_create,
+	.attach = fd_attach,
+	.send = fd_send,
+	.recv = fd_recv,
+	.destroy = fd_destroy,
+};
+
+/* ---- AF_UNIX socketpairs ---- */
+
+static struct chan *sock_create(size_t size, bool packets, char *msg, size_t len)
+{
+	struct chan *c = chan_new(size, true, packets, msg, len);
+	int want[2] = {(int)read_proc_long("/proc/sys/net/core/wmem_max", 212992),
+		       (int)read_proc_long("/proc/sys/net/core/rmem_max", 212992)};
+	int got[2] = {0, 0};
+
+	if (c == NULL)
+		return NULL;
+	if (socketpair(AF_UNIX, (packets ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0,
+		       c->fd) == -1) {
+		snprintf(msg, len, "socketpair: %s", strerror(errno));
+		c->fd[0] = c->fd[1] = -1;
+		fd_destroy(c);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		socklen_t l = sizeof(int);
+
+		setsockopt(c->fd[i], SOL_SOCKET, SO_SNDBUF, &want[0], sizeof(int));
+		setsockopt(c->fd[i], SOL_SOCKET, SO_RCVBUF, &want[1], sizeof(int));
+		getsockopt(c->fd[i], SOL_SOCKET, i == 0 ? SO_SNDBUF : SO_RCVBUF, &got[i], &l);
+	}
+	snprintf(msg, len,
+		 "socketpair(AF_UNIX, %s); SO_SNDBUF %d / SO_RCVBUF %d requested (wmem_max / "
+		 "rmem_max), kernel reports %d / %d; blocking",
+		 packets ? "SOCK_SEQPACKET" : "SOCK_STREAM", want[0], want[1], got[0], got[1]);
+	return c;
+}
+
+static struct chan *seqpacket_create(size_t size, char *msg, size_t len)
+{
+	return sock_create(size, true, msg, len);
+}
+
+static struct chan *stream_create(size_t size, char *msg, size_t len)
+{
+	return sock_create(size, false, msg, len);
+}
+
+/* ---- request/reply: a socketpair per client, the server polls ---- */
+
+#define RPC_MAX_CLIENTS 16
+
+struct rpc {
+	int n, me; /* me: client number, or -1 for the server */
+	struct chan *c[RPC_MAX_CLIENTS]; /* the client's end is fd[1], the server's fd[0] */
+	struct pollfd pfd[RPC_MAX_CLIENTS];
+	int ready[RPC_MAX_CLIENTS], nready, next;
+};
+
+static void poll_destroy(struct rpc *r)
+{
+	for (int i = 0; i < r->n; i++)
+		fd_destroy(r->c[i]);
+	free(r);
+}
+
+static struct rpc *poll_create(const struct transport *t, int nclients, size_t size, char *msg,
+			       size_t len)
+{
+	struct rpc *r = calloc(1, sizeof(*r));
+	char cfg[600];
+
+	if (r == NULL || nclients > RPC_MAX_CLIENTS) {
+		snprintf(msg, len, "too many clients or out of memory");
+		free(r);
+		return NULL;
+	}
+	for (; r->n < nclients; r->n++) {
+		if ((r->c[r->n] = sock_create(size, t == &t_unix_seqpacket, cfg, sizeof(cfg))) ==
+		    NULL) {
+			snprintf(msg, len, "%s", cfg);
+			poll_destroy(r);
+			return NULL;
+		}
+	}
+	snprintf(msg, len,
+		 "one socketpair per client, the server poll()s all and answers each ready one; %s",
+		 cfg);
+	return r;
+}
+
+static int poll_attach(struct rpc *r, int client, char *err, size_t len)
+{
+	r->me = client;
+	r->nready = r->next = 0;
+	for (int i = 0; i < r->n; i++) {
+		fd_attach(r->c[i], client < 0 ? END_RECV : i == client ? END_SEND : 0, err, len);
+		r->pfd[i] = (struct pollfd){.fd = r->c[i]->fd[0], .events = POLLIN};
+	}
+	return 0;
+}
+
+static ssize_t poll_call(struct rpc *r, void *req, size_t len, void *rep, size_t size)
+{
+	struct chan *c = r->c[r->me];
+
+	if (write_msg(c, c->fd[1], req, len) == -1)
+		return -1;
+	return read_msg(c, c->fd[1], rep, size);
+}
+
+static ssize_t poll_accept(struct rpc *r, void *buf, size_t size, uint64_t *from)
+{
+	while (r->next == r->nready) {
+		if (poll(r->pfd, (nfds_t)r->n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		r->nready = r->next = 0;
+		for (int i = 0; i < r->n; i++) {
+			if (r->pfd[i].revents & POLLIN)
+				r->ready[r->nready++] = i;
+			else if (r->pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+				return errno = EPIPE, -1; /* a client went away early */
+		}
+	}
+	*from = (uint64_t)r->ready[r->next++];
+	return fd_recv(r->c[*from], buf, size);
+}
+
+static int poll_reply(struct rpc *r, uint64_t from, void *rep, size_t len)
+{
+	return write_msg(r->c[from], r->c[from]->fd[0], rep, len);
+}
+
+static const struct rpc_ops poll_rpc = {
+	.create = poll_create,
+	.attach = poll_attach,
+	.call = poll_call,
+	.accept = poll_accept,
+	.reply = poll_reply,
+	.destroy = poll_destroy,
+};
+
+const struct transport t_unix_seqpacket = {
+	.name = "unix-seqpacket",
+	.create = seqpacket_create,
+	.attach = fd_attach,
+	.send = fd_send,
+	.recv = fd_recv,
+	.destroy = fd_destroy,
+	.rpc = &poll_rpc,
+};
+
+const struct transport t_unix_stream = {
+	.name = "unix-stream",
+	.no_multi = "byte stream",
+	.create = stream_create,
+	.attach = fd_attach,
+	.send = fd_send,
+	.recv = fd_recv,
+	.destroy = fd_destroy,
+	.rpc = &poll_rpc,
+};
