@@ -27,18 +27,16 @@
 
 #include "bench.h"
 
-static const struct transport *const all[] = {
-	&t_shmbox, &t_shmbox_zc, &t_pipe, &t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg,
-#ifdef HAVE_BOOST_IPC
-	&t_boostmq,
+#ifndef HAVE_BOOST_IPC
+/* Without Boost the row is there, and says why it is empty (work.c). */
+const struct transport t_boostmq = {.name = "boost-mq"};
 #endif
+
+static const struct transport *const all[] = {
+	&t_shmbox,	   &t_shmbox_zc, &t_pipe,	&t_unix_seqpacket,
+	&t_unix_stream, &t_posixmq,	 &t_sysvmsg, &t_boostmq,
 };
 #define NT ((int)(sizeof(all) / sizeof(all[0])))
-/* A transport this build left out: -T takes its name, and the run says why. */
-#ifndef HAVE_BOOST_IPC
-#define NOT_BUILT "boost-mq"
-#define NOT_BUILT_WHY "not built (libboost-dev not installed)"
-#endif
 
 enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
@@ -82,7 +80,7 @@ static const struct figdef {
 };
 
 static struct result results[NT][NF];
-static bool t_on[NT + 1], fig_on[NF], measured[NF];
+static bool t_on[NT], fig_on[NF], measured[NF];
 
 static bool is_rtt(int fi)
 {
@@ -148,25 +146,22 @@ static const char *library(void)
 static void measure_figure(int fi)
 {
 	static struct work w[2 * NT];
-	static struct series s[2 * NT];
-	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1, ns = 0;
+	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1, nw = 0;
 
 	for (int ti = 0; ti < NT; ti++) {
-		for (int k = 0; k < nf && t_on[ti]; k++, ns++) {
+		for (int k = 0; k < nf && t_on[ti]; k++, nw++) {
 			const struct figdef *d = &figs[f[k]];
 
-			w[ns] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
+			w[nw] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
 					      .np = d->np, .nc = d->nc};
-			work_init(&w[ns], &s[ns], &results[ti][f[k]]);
+			work_init(&w[nw], &results[ti][f[k]]);
 		}
 	}
 	for (int k = 0; k < nf; k++)
 		measured[f[k]] = true;
 	g_pin = figs[fi].pin;
 	g_load = figs[fi].load;
-	measure_interleaved(s, ns, nf);
-	for (int i = 0; i < ns; i++)
-		work_free(&w[i]);
+	measure_interleaved(w, nw, nf);
 }
 
 /* ---- the table ---- */
@@ -252,30 +247,12 @@ static void print_summary(void)
 
 /* ---- CSV ---- */
 
-enum {
-	C_KIND, C_NAME, C_TRANSPORT, C_BYTES, C_SENDERS, C_RECEIVERS, C_REPS, C_OPS_REP, C_RATE,
-	C_RATE_MIN, C_RATE_MAX, C_MBPS, C_P50, C_P99, C_CPU, C_UNIT, C_STATUS, C_NOTE, C_CONFIG,
-	NCOL
-};
-static const char *const csv_head[NCOL] = {
-	"kind",		 "name",	  "transport",	   "msg_bytes", "senders",
-	"receivers",	 "reps",	  "ops_per_rep",   "ops_per_s", "ops_per_s_min",
-	"ops_per_s_max", "MB_per_s",	  "p50_us",	   "p99_us",	"cpu_us_per_op",
-	"unit",		 "status",	  "note",	   "config",
-};
-
-/* One row; cells may be NULL (empty).  A cell is quoted if it needs it. */
-static void csv_row(FILE *f, const char *const cell[NCOL])
+/* s as one CSV cell, quoted if it needs it, then a comma or the line's end */
+static void csv_text(FILE *f, const char *s, char after)
 {
-	for (int i = 0; i < NCOL; i++) {
-		const char *s = cell[i] ? cell[i] : "";
-
-		if (i > 0)
-			fputc(',', f);
-		if (strpbrk(s, ",\"\n") == NULL) {
-			fputs(s, f);
-			continue;
-		}
+	if (strpbrk(s, ",\"\n") == NULL) {
+		fputs(s, f);
+	} else {
 		fputc('"', f);
 		for (; *s; s++) {
 			if (*s == '"')
@@ -284,15 +261,15 @@ static void csv_row(FILE *f, const char *const cell[NCOL])
 		}
 		fputc('"', f);
 	}
-	fputc('\n', f);
+	fputc(after, f);
 }
 
-static void csv_fact(FILE *f, const char *name, const char *text)
+/* A number, or nothing if it does not apply; then a comma. */
+static void csv_num(FILE *f, bool applies, const char *fmt, double v)
 {
-	const char *cell[NCOL] = {[C_KIND] = "machine", [C_NAME] = name, [C_STATUS] = "ok",
-				  [C_NOTE] = text};
-
-	csv_row(f, cell);
+	if (applies)
+		fprintf(f, fmt, v);
+	fputc(',', f);
 }
 
 static void csv_figure(FILE *f, int fi, int ti)
@@ -301,36 +278,24 @@ static void csv_figure(FILE *f, int fi, int ti)
 					     [FIG_FAIL] = "failed"};
 	const struct result *r = &results[ti][fi];
 	const struct figdef *d = &figs[fi];
-	char v[NCOL][32];
-	const char *cell[NCOL] = {[C_KIND] = "figure",	   [C_NAME] = d->key,
-				  [C_TRANSPORT] = all[ti]->name, [C_UNIT] = d->unit,
-				  [C_STATUS] = status[r->status], [C_CONFIG] = r->config};
-#define CELL(col, fmt, x) (snprintf(v[col], sizeof(v[col]), fmt, x), cell[col] = v[col])
+	bool ok = r->status == FIG_OK;
 
-	CELL(C_BYTES, "%zu", d->size);
-	CELL(C_SENDERS, "%d", d->np);
-	CELL(C_RECEIVERS, "%d", d->nc);
-	if (r->status != FIG_OK) {
-		cell[C_NOTE] = r->note;
-	} else {
-		CELL(C_REPS, "%d", r->reps);
-		CELL(C_OPS_REP, "%llu", (unsigned long long)r->n);
-		CELL(C_RATE, "%.6g", r->rate);
-		CELL(C_RATE_MIN, "%.6g", r->rate_min);
-		CELL(C_RATE_MAX, "%.6g", r->rate_max);
-		if (d->kind == W_ONEWAY)
-			CELL(C_MBPS, "%.6g", r->rate * (double)d->size / 1e6);
-		if (d->kind == W_RTT) {
-			CELL(C_P50, "%.4g", r->p50_us);
-			CELL(C_P99, "%.4g", r->p99_us);
-		}
-		CELL(C_CPU, "%.4g", r->cpu_us);
-	}
-#undef CELL
-	csv_row(f, cell);
+	fprintf(f, "figure,%s,%s,%zu,%d,%d,", d->key, all[ti]->name, d->size, d->np, d->nc);
+	csv_num(f, ok, "%.0f", r->reps);
+	csv_num(f, ok, "%.0f", (double)r->n);
+	csv_num(f, ok, "%.6g", r->rate);
+	csv_num(f, ok, "%.6g", r->rate_min);
+	csv_num(f, ok, "%.6g", r->rate_max);
+	csv_num(f, ok && d->kind == W_ONEWAY, "%.6g", r->rate * (double)d->size / 1e6);
+	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p50_us);
+	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p99_us);
+	csv_num(f, ok, "%.4g", r->cpu_us);
+	fprintf(f, "%s,%s,", d->unit, status[r->status]);
+	csv_text(f, ok ? "" : r->note, ',');
+	csv_text(f, r->config, '\n');
 }
 
-/* facts: machine, started, load before and after, library */
+/* facts: the machine, when, the load, the library */
 static int write_csv(const char *path, const char *const facts[][2], int nfacts)
 {
 	FILE *f = fopen(path, "w");
@@ -339,9 +304,15 @@ static int write_csv(const char *path, const char *const facts[][2], int nfacts)
 		warn("%s", path);
 		return -1;
 	}
-	csv_row(f, csv_head);
-	for (int i = 0; i < nfacts; i++)
-		csv_fact(f, facts[i][0], facts[i][1]);
+	fputs("kind,name,transport,msg_bytes,senders,receivers,reps,ops_per_rep,ops_per_s,"
+	      "ops_per_s_min,ops_per_s_max,MB_per_s,p50_us,p99_us,cpu_us_per_op,unit,status,note,"
+	      "config\n",
+	      f);
+	for (int i = 0; i < nfacts; i++) {
+		fprintf(f, "machine,%s,,,,,,,,,,,,,,,ok,", facts[i][0]);
+		csv_text(f, facts[i][1], ',');
+		fputc('\n', f);
+	}
 	for (int fi = 0; fi < NF; fi++)
 		for (int ti = 0; ti < NT; ti++)
 			if (fig_on[fi] && t_on[ti])
@@ -360,7 +331,7 @@ static int write_plot(const char *gp, const char *png, const char *mach)
 {
 	static const int sizes[] = {F_1_64, F_1_4K, F_1_64K};
 	FILE *f = fopen(gp, "w");
-	int nplots = 0;
+	const char *sep = "plot ";
 
 	if (f == NULL) {
 		warn("%s", gp);
@@ -388,18 +359,17 @@ static int write_plot(const char *gp, const char *png, const char *mach)
 					results[ti][sizes[k]].rate);
 		fprintf(f, "EOD\n");
 	}
-	fprintf(f, "plot ");
 	for (int ti = 0; ti < NT; ti++) {
-		bool any = false;
-
-		for (int k = 0; k < 3; k++)
-			any |= t_on[ti] && fig_on[sizes[k]] &&
-			       results[ti][sizes[k]].status == FIG_OK;
-		if (any)
-			fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'",
-				nplots++ ? ", \\\n     " : "", ti, all[ti]->name);
+		for (int k = 0; k < 3; k++) {
+			if (t_on[ti] && fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK) {
+				fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'",
+					sep, ti, all[ti]->name);
+				sep = ", \\\n     ";
+				break;
+			}
+		}
 	}
-	fprintf(f, "%s\n", nplots == 0 ? "NaN notitle" : "");
+	fprintf(f, "%s\n", *sep == 'p' ? "plot NaN notitle" : "");
 	if (fclose(f) == EOF) {
 		warn("%s", gp);
 		return -1;
@@ -418,13 +388,13 @@ static void run_gnuplot(const char *gp, const char *png)
 		execlp("gnuplot", "gnuplot", gp, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	if (pid == -1 || waitpid(pid, &st, 0) == -1 || !WIFEXITED(st))
-		printf("plot: gnuplot %s failed; no plot\n", gp);
-	else if (WEXITSTATUS(st) == 127)
+	if (pid == -1 || waitpid(pid, &st, 0) == -1)
+		st = -1; /* neither exited nor 127 */
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		printf("plot: gnuplot not found (Debian: apt-get install gnuplot-nox); no plot. "
 		       "Script: %s\n",
 		       gp);
-	else if (WEXITSTATUS(st) != 0)
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		printf("plot: gnuplot %s failed; no plot\n", gp);
 	else
 		printf("plot: %s (script %s)\n", png, gp);
@@ -525,7 +495,7 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		{"figures", required_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *tnames[NT + 1], *fnames[NF];
+	const char *tnames[NT], *fnames[NF];
 	struct stat st;
 	int c;
 
@@ -533,10 +503,7 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		tnames[i] = all[i]->name;
 	for (int i = 0; i < NF; i++)
 		fnames[i] = figs[i].sel;
-#ifdef NOT_BUILT
-	tnames[NT] = NOT_BUILT;
-#endif
-	for (int i = 0; i <= NT; i++)
+	for (int i = 0; i < NT; i++)
 		t_on[i] = true;
 	for (int i = 0; i < NF; i++)
 		fig_on[i] = true;
@@ -552,11 +519,7 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 						 TIME_MAX_MS) /
 				  1000;
 			break;
-#ifdef NOT_BUILT
-		case 'T': parse_list('T', optarg, tnames, NT + 1, t_on); break;
-#else
 		case 'T': parse_list('T', optarg, tnames, NT, t_on); break;
-#endif
 		case 'F': parse_list('F', optarg, fnames, NF, fig_on); break;
 		case ':': warnx("%s needs a value", argv[optind - 1]); usage();
 		default:
@@ -590,19 +553,23 @@ static void print_config(void)
 
 		if (!t_on[ti])
 			continue;
+		if (t->create == NULL) {
+			printf("  %-16s %s\n", t->name, NOT_BUILT);
+			continue;
+		}
 		if ((c = t->create(64, msg, sizeof(msg))) != NULL)
 			t->destroy(c);
 		printf("  %-16s %s\n", t->name, msg);
-		if (!fig_on[F_RPC])
+		if (fig_on[F_RPC] && t->rpc == NULL)
+			printf("  %-16s request/reply: one request channel shared by the clients, one "
+			       "reply channel per client\n",
+			       "");
+		if (!fig_on[F_RPC] || t->rpc == NULL)
 			continue;
-		if ((r = work_rpc(t)->create(t, figs[F_RPC].np, 64, msg, sizeof(msg))) != NULL)
-			work_rpc(t)->destroy(r);
+		if ((r = t->rpc->create(t, figs[F_RPC].np, 64, msg, sizeof(msg))) != NULL)
+			t->rpc->destroy(r);
 		printf("  %-16s request/reply: %s\n", "", msg);
 	}
-#ifdef NOT_BUILT
-	if (t_on[NT])
-		printf("  %-16s %s\n", NOT_BUILT, NOT_BUILT_WHY);
-#endif
 }
 
 int main(int argc, char **argv)
@@ -611,13 +578,9 @@ int main(int argc, char **argv)
 	char mach[400], started[64], load0[64], load1[64], png_buf[4096], gp[4096];
 	time_t now = time(NULL);
 	uint64_t t_begin = now_ns();
-	int failures = 0, nt = 0;
+	int failures = 0;
 
 	options(argc, argv, &csv, &png);
-	for (int ti = 0; ti < NT; ti++)
-		nt += t_on[ti];
-	if (nt == 0)
-		errx(EX_USAGE, "no transport selected that this build has");
 	if (png == NULL)
 		png = with_ext(png_buf, sizeof(png_buf), csv, ".png");
 	with_ext(gp, sizeof(gp), png, ".gp");

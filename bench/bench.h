@@ -11,15 +11,18 @@
 #define SHMBOX_BENCH_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* ---- transports ----
  * A channel carries messages of one fixed size from senders to receivers.
- * The parent makes it before fork(); each child then attaches to the ends
- * it uses (a shmbox child opens its own handle: handles do not cross fork);
- * the parent removes it when every child has gone, also on error.
+ * The parent makes it before fork(); each child then attaches to it where
+ * the transport needs that (a shmbox child opens its own handle: handles do
+ * not cross fork); the parent removes it when every child has gone, also
+ * on error.  (Children keep the ends they do not use: when one fails, the
+ * parent kills the others, so none waits for an end-of-file.)
  *
  * Every buffer handed to send and recv has BENCH_HEADROOM writable bytes
  * before it, so a transport that needs a prefix (the mtype of a SysV
@@ -27,13 +30,13 @@
  *
  * create() writes the configuration it got into msg, or why it failed. */
 #define BENCH_HEADROOM 64
-enum { END_SEND = 1, END_RECV = 2 };
 
 struct chan;
 struct rpc;
 struct transport;
 
-/* Request/reply between clients and one server. */
+/* Request/reply between clients and one server, for a transport that has
+ * a way of its own. */
 struct rpc_ops {
 	struct rpc *(*create)(const struct transport *t, int nclients, size_t size, char *msg,
 			      size_t len);
@@ -53,9 +56,8 @@ struct transport {
 	/* set: several senders and receivers cannot share a channel, and why */
 	const char *no_multi;
 	struct chan *(*create)(size_t size, char *msg, size_t len);
-	/* child, after fork: take the ends used (END_SEND | END_RECV); NULL:
-	   nothing to do, the channel came with fork */
-	int (*attach)(struct chan *c, int ends, char *err, size_t len);
+	/* child, after fork; NULL: the channel came with fork */
+	int (*attach)(struct chan *c, char *err, size_t len);
 	int (*send)(struct chan *c, void *msg, size_t len);	     /* 0 / -1 errno */
 	ssize_t (*recv)(struct chan *c, void *buf, size_t size); /* len / -1 errno */
 	/* optional, zero copy: the next message in place (len / -1 errno), and
@@ -63,15 +65,16 @@ struct transport {
 	ssize_t (*peek)(struct chan *c, const void **msg);
 	int (*release)(struct chan *c);
 	void (*destroy)(struct chan *c);
-	/* request/reply; NULL: one request channel every client sends on, one
-	   reply channel per client (work.c) */
+	/* request/reply of its own; NULL: one request channel every client
+	   sends on, one reply channel per client (work.c) */
 	const struct rpc_ops *rpc;
 };
 
+/* t_boostmq: Boost.Interprocess's message_queue (t_boostmq.cc, C++) if
+ * configure found Boost; else a row that reads NOT_BUILT (create NULL). */
 extern const struct transport t_shmbox, t_shmbox_zc, t_pipe, t_unix_seqpacket, t_unix_stream,
-	t_posixmq, t_sysvmsg;
-/* Boost.Interprocess message_queue (t_boostmq.cc, C++): only if HAVE_BOOST_IPC */
-extern const struct transport t_boostmq;
+	t_posixmq, t_sysvmsg, t_boostmq;
+#define NOT_BUILT "not built (libboost-dev not installed)"
 
 /* A number from /proc/sys, or fallback. */
 long read_proc_long(const char *path, long fallback);
@@ -157,16 +160,7 @@ extern int g_pin, g_load;
 extern volatile sig_atomic_t g_interrupted;
 void measure_init(void); /* the children's shared results; SIGINT and the like */
 
-/* ---- repetitions ---- */
-struct rep_out {
-	double wall_s, cpu_s;
-	uint64_t ops;	       /* messages, round trips or calls carried */
-	double p50_us, p99_us; /* round trips only */
-	char msg[640];	       /* the configuration used, or why it failed */
-};
-/* One repetition with n operations (per sender). */
-typedef int (*rep_fn)(void *arg, uint64_t n, struct rep_out *out);
-
+/* ---- figures and their repetitions ---- */
 enum fig_status { FIG_NONE = 0, FIG_OK, FIG_NA, FIG_FAIL };
 /* One transport's result in one figure. */
 struct result {
@@ -179,45 +173,51 @@ struct result {
 	double cpu_us;			 /* CPU per operation, median */
 	double p50_us, p99_us;		 /* medians */
 };
-extern int g_reps;
-extern double g_rep_s;
 
-#define MAX_REPS 64
-/* One transport's part in a figure: its repetitions and where they go. */
-struct series {
-	rep_fn fn;
-	void *arg;
-	uint64_t n0;	  /* first guess at n */
-	struct result *r; /* status FIG_NONE: takes part */
-	int done;	  /* repetitions so far */
-	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];
-};
-/* The repetitions of several transports, taking turns: calibrate n for
- * every series taking part (so that one repetition takes about g_rep_s),
- * then g_reps rounds of one repetition each, a different group of `group`
- * series (one transport's) first in each round; medians into each result.
- * A series that fails stops only itself; an interrupt stops them all. */
-void measure_interleaved(struct series *s, int ns, int group);
-
-/* ---- workloads (work.c) ---- */
 enum work_kind {
 	W_RTT,	  /* round trips between 2 processes over two channels */
 	W_ONEWAY, /* np senders -> nc receivers on one channel */
 	W_RPC,	  /* np clients calling one server */
 };
+#define MAX_REPS 64
+/* One transport's part in one figure: what it runs, and its repetitions. */
 struct work {
 	const struct transport *t;
 	enum work_kind kind;
 	size_t size;
 	int np, nc;
-	uint64_t n; /* per sender */
+	struct result *r; /* status FIG_NONE: takes part */
+	uint64_t n0;	  /* first guess at n */
+	/* one repetition's */
+	uint64_t n; /* operations per sender */
 	struct msgset m;
-	struct chan *a, *b;
+	struct chan *ch[1 + MAX_PRODUCERS];
+	int nch;
 	struct rpc *rpc;
+	/* the repetitions so far */
+	int done;
+	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];
 };
-/* w's series into r: 0, or -1 and r n/a or failed, saying why. */
-int work_init(struct work *w, struct series *s, struct result *r);
-void work_free(struct work *w);
-const struct rpc_ops *work_rpc(const struct transport *t);
+/* Make w ready to measure, into r: 0, or -1 and r n/a or failed, saying
+ * why (work.c). */
+int work_init(struct work *w, struct result *r);
+struct rep_out {
+	double wall_s, cpu_s;
+	uint64_t ops;	       /* messages, round trips or calls carried */
+	double p50_us, p99_us; /* round trips only */
+	char msg[640];	       /* the configuration used, or why it failed */
+};
+/* One repetition with n operations per sender: 0, or -1 (work.c). */
+int work_rep(struct work *w, uint64_t n, struct rep_out *o);
+
+extern int g_reps;
+extern double g_rep_s;
+/* The repetitions of several transports, taking turns (measure.c):
+ * calibrate n for every one taking part, so that a repetition takes about
+ * g_rep_s, then g_reps rounds of one repetition each, a different group of
+ * `group` works (one transport's) first in each round; the medians into
+ * their results.  One that fails stops only itself; an interrupt stops
+ * them all.  Frees the messages. */
+void measure_interleaved(struct work *w, int nw, int group);
 
 #endif

@@ -30,6 +30,7 @@
 #define LOAD_ALARM_S 600 /* a CPU-bound process never outlives a run by much */
 #define LOAD_MAX 256
 #define QUEUE_MIN_DEPTH 64
+#define MAX_GROUPS 16 /* transports in one figure */
 
 volatile sig_atomic_t g_interrupted;
 int g_pin, g_load;
@@ -556,18 +557,18 @@ static double median(double *v, int n) /* sorts v */
 #define PILOT_MIN_S 0.04
 #define MIN_OPS 200
 
-static void series_fail(struct series *s, const char *why)
+static void fail(struct work *w, const char *why)
 {
-	s->r->status = FIG_FAIL;
-	snprintf(s->r->note, sizeof(s->r->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
+	w->r->status = FIG_FAIL;
+	snprintf(w->r->note, sizeof(w->r->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
 }
 
-/* One run of n operations into o: 0, or -1 and the series failed. */
-static int series_run(struct series *s, uint64_t n, struct rep_out *o)
+/* One run of n operations into o: 0, or -1 and w failed. */
+static int run(struct work *w, uint64_t n, struct rep_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (s->fn(s->arg, n, o) == -1 || g_interrupted) {
-		series_fail(s, o->msg);
+	if (work_rep(w, n, o) == -1 || g_interrupted) {
+		fail(w, o->msg);
 		return -1;
 	}
 	return 0;
@@ -575,15 +576,15 @@ static int series_run(struct series *s, uint64_t n, struct rep_out *o)
 
 /* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
  * scale it so that one repetition takes about g_rep_s. */
-static void series_calibrate(struct series *s)
+static void calibrate(struct work *w)
 {
 	struct rep_out o;
-	uint64_t n = s->n0;
+	uint64_t n = w->n0;
 
 	for (int i = 0;; i++) {
 		double k;
 
-		if (series_run(s, n, &o) == -1)
+		if (run(w, n, &o) == -1)
 			return;
 		if (o.wall_s >= PILOT_MIN_S || i >= 8)
 			break;
@@ -591,97 +592,90 @@ static void series_calibrate(struct series *s)
 		n = (uint64_t)((double)n * (k < 2 ? 2 : k > 50 ? 50 : k));
 	}
 	n = (uint64_t)((double)n * g_rep_s / o.wall_s);
-	s->r->n = n < MIN_OPS ? MIN_OPS : n;
-	snprintf(s->r->config, sizeof(s->r->config), "%s", o.msg);
+	w->r->n = n < MIN_OPS ? MIN_OPS : n;
+	snprintf(w->r->config, sizeof(w->r->config), "%s", o.msg);
 }
 
 /* One repetition of the calibrated size; its results kept.  A repetition
  * that ran over twice its time (a transport whose speed swings, like a
  * spinning one on a busy machine) shortens the later ones back to it:
  * calibrated in a fast phase, they could last 25 times too long. */
-static void series_rep(struct series *s)
+static void repeat(struct work *w)
 {
 	struct rep_out o;
-	int r = s->done;
+	int r = w->done;
 
-	if (series_run(s, s->r->n, &o) == -1)
+	if (run(w, w->r->n, &o) == -1)
 		return;
 	if (o.wall_s > 2 * g_rep_s) {
-		uint64_t n = (uint64_t)((double)s->r->n * g_rep_s / o.wall_s);
+		uint64_t n = (uint64_t)((double)w->r->n * g_rep_s / o.wall_s);
 
-		s->r->n = n < MIN_OPS ? MIN_OPS : n;
+		w->r->n = n < MIN_OPS ? MIN_OPS : n;
 	}
-	s->rate[r] = (double)o.ops / o.wall_s;
-	s->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
-	s->p50[r] = o.p50_us;
-	s->p99[r] = o.p99_us;
-	s->done++;
+	w->rate[r] = (double)o.ops / o.wall_s;
+	w->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
+	w->p50[r] = o.p50_us;
+	w->p99[r] = o.p99_us;
+	w->done++;
 }
 
-static void series_finish(struct series *s)
+static void finish(struct work *w)
 {
-	struct result *f = s->r;
+	struct result *f = w->r;
 
-	f->reps = s->done;
+	if (g_interrupted || w->done == 0) {
+		fail(w, "no repetition ran");
+		return;
+	}
+	f->reps = w->done;
 	f->status = FIG_OK;
-	f->rate = median(s->rate, s->done);
-	f->rate_min = s->rate[0];
-	f->rate_max = s->rate[s->done - 1];
-	f->cpu_us = median(s->cpu, s->done);
-	f->p50_us = median(s->p50, s->done);
-	f->p99_us = median(s->p99, s->done);
+	f->rate = median(w->rate, w->done);
+	f->rate_min = w->rate[0];
+	f->rate_max = w->rate[w->done - 1];
+	f->cpu_us = median(w->cpu, w->done);
+	f->p50_us = median(w->p50, w->done);
+	f->p99_us = median(w->p99, w->done);
 }
 
-static bool taking_part(const struct series *s)
+static bool taking_part(const struct work *w)
 {
-	return s->r->status == FIG_NONE;
+	return w->r->status == FIG_NONE;
 }
 
-static bool group_taking_part(const struct series *s, int ns, int group, int g)
-{
-	for (int i = g * group; i < (g + 1) * group && i < ns; i++)
-		if (taking_part(&s[i]))
-			return true;
-	return false;
-}
-
-/* Round r: one repetition of every series still taking part, starting with
+/* Round r: one repetition of every work still taking part, starting with
  * the (r mod their number)-th group of them, so that none is always first
- * and a group's series always run one after the other.  A virtual machine
+ * and a group's works always run one after the other.  A virtual machine
  * goes through slow and fast phases lasting seconds: interleaved, each
  * phase falls on every transport alike. */
-static void series_round(struct series *s, int ns, int group, int r)
+static void round_of(struct work *w, int nw, int group, int r)
 {
-	int ngroups = (ns + group - 1) / group, m = 0, first = 0;
+	int first[MAX_GROUPS], m = 0;
 
-	for (int g = 0; g < ngroups; g++)
-		m += group_taking_part(s, ns, group, g);
-	for (int g = 0, k = m ? r % m : 0; g < ngroups; g++) {
-		if (group_taking_part(s, ns, group, g) && k-- == 0) {
-			first = g * group;
-			break;
-		}
+	for (int i = 0; i < nw && m < MAX_GROUPS; i += group) {
+		bool any = false;
+
+		for (int j = i; j < i + group && j < nw; j++)
+			any |= taking_part(&w[j]);
+		if (any)
+			first[m++] = i;
 	}
-	for (int j = 0; j < ns && !g_interrupted; j++)
-		if (taking_part(&s[(first + j) % ns]))
-			series_rep(&s[(first + j) % ns]);
+	for (int j = 0; j < nw && m > 0 && !g_interrupted; j++)
+		if (taking_part(&w[(first[r % m] + j) % nw]))
+			repeat(&w[(first[r % m] + j) % nw]);
 }
 
-void measure_interleaved(struct series *s, int ns, int group)
+void measure_interleaved(struct work *w, int nw, int group)
 {
 	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
 
-	for (int i = 0; i < ns && !g_interrupted; i++)
-		if (taking_part(&s[i]))
-			series_calibrate(&s[i]);
+	for (int i = 0; i < nw && !g_interrupted; i++)
+		if (taking_part(&w[i]))
+			calibrate(&w[i]);
 	for (int r = 0; r < reps && !g_interrupted; r++)
-		series_round(s, ns, group, r);
-	for (int i = 0; i < ns; i++) {
-		if (!taking_part(&s[i]))
-			continue; /* n/a, or failed */
-		if (g_interrupted || s[i].done == 0)
-			series_fail(&s[i], "no repetition ran");
-		else
-			series_finish(&s[i]);
+		round_of(w, nw, group, r);
+	for (int i = 0; i < nw; i++) {
+		if (taking_part(&w[i]))
+			finish(&w[i]);
+		msgset_free(&w[i].m);
 	}
 }

@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <new>
 
 #include <sys/types.h>
@@ -35,31 +34,45 @@ struct chan {
 	char name[64];
 };
 
-/* The errno for an exception: the system's own when Boost kept it. */
-static int exc_errno(const std::exception &e)
+/* Inside a catch block: errno for the exception being handled (the
+ * system's own when Boost kept it), its text after `what` in err if err
+ * is not NULL, and -1. */
+static int failed(char *err, size_t len, const char *what, const char *name)
 {
-	const bip::interprocess_exception *ie = dynamic_cast<const bip::interprocess_exception *>(&e);
+	const char *text = "unknown exception";
 
-	if (ie != NULL && ie->get_native_error() > 0)
-		return ie->get_native_error();
-	if (ie != NULL && ie->get_error_code() == bip::size_error)
-		return EMSGSIZE;
-	if (dynamic_cast<const std::bad_alloc *>(&e) != NULL)
-		return ENOMEM;
-	return EIO;
-}
-
-/* Inside a catch block: errno for the exception being handled, and -1. */
-static int failed(void)
-{
 	try {
 		throw;
+	} catch (const bip::interprocess_exception &e) {
+		errno = e.get_native_error() > 0		? e.get_native_error()
+			: e.get_error_code() == bip::size_error ? EMSGSIZE
+								: EIO;
+		text = e.what();
+	} catch (const std::bad_alloc &e) {
+		errno = ENOMEM;
+		text = e.what();
 	} catch (const std::exception &e) {
-		errno = exc_errno(e);
+		errno = EIO;
+		text = e.what();
 	} catch (...) {
 		errno = EIO;
 	}
+	if (err != NULL)
+		snprintf(err, len, "message_queue(%s, %s): %s", what, name, text);
 	return -1;
+}
+
+static void bmq_destroy(struct chan *c)
+{
+	try {
+		delete c->mq; /* NULL in the parent, which never attaches */
+		if (!bip::message_queue::remove(c->name))
+			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
+				strerror(errno));
+	} catch (...) {
+		/* remove() reports by its result; nothing here should throw */
+	}
+	delete c;
 }
 
 static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
@@ -78,16 +91,9 @@ static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
 		/* made, then let go: the children open it by name */
 		bip::message_queue q(bip::create_only, c->name, depth, msg_size,
 				     bip::permissions(0600));
-	} catch (const std::exception &e) {
-		snprintf(msg, len, "message_queue(create_only, %s, max_num_msg %zu, "
-				   "max_msg_size %zu): %s",
-			 c->name, depth, msg_size, e.what());
-		bip::message_queue::remove(c->name); /* a half-made one has the name too */
-		delete c;
-		return NULL;
 	} catch (...) {
-		snprintf(msg, len, "message_queue(create_only, %s): unknown exception", c->name);
-		bip::message_queue::remove(c->name);
+		failed(msg, len, "create_only", c->name);
+		bip::message_queue::remove(c->name); /* a half-made one has the name too */
 		delete c;
 		return NULL;
 	}
@@ -100,20 +106,12 @@ static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
 	return c;
 }
 
-static int bmq_attach(struct chan *c, int ends, char *err, size_t len)
+static int bmq_attach(struct chan *c, char *err, size_t len)
 {
-	if (ends == 0 || c->mq != NULL)
-		return 0;
 	try {
 		c->mq = new bip::message_queue(bip::open_only, c->name);
-	} catch (const std::exception &e) {
-		errno = exc_errno(e);
-		snprintf(err, len, "message_queue(open_only, %s): %s", c->name, e.what());
-		return -1;
 	} catch (...) {
-		errno = EIO;
-		snprintf(err, len, "message_queue(open_only, %s): unknown exception", c->name);
-		return -1;
+		return failed(err, len, "open_only", c->name);
 	}
 	return 0;
 }
@@ -123,7 +121,7 @@ static int bmq_send(struct chan *c, void *msg, size_t len)
 	try {
 		c->mq->send(msg, len, 0);
 	} catch (...) {
-		return failed();
+		return failed(NULL, 0, NULL, NULL);
 	}
 	return 0;
 }
@@ -136,25 +134,9 @@ static ssize_t bmq_recv(struct chan *c, void *buf, size_t size)
 	try {
 		c->mq->receive(buf, size, got, prio);
 	} catch (...) {
-		return failed();
+		return failed(NULL, 0, NULL, NULL);
 	}
 	return (ssize_t)got;
-}
-
-/* Parent only: the children's handles go with their processes. */
-static void bmq_destroy(struct chan *c)
-{
-	if (c == NULL)
-		return;
-	try {
-		delete c->mq; /* NULL in the parent, which never attaches */
-		if (!bip::message_queue::remove(c->name))
-			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
-				strerror(errno));
-	} catch (...) {
-		/* remove() reports by its result; nothing here should throw */
-	}
-	delete c;
 }
 
 extern "C" const struct transport t_boostmq = {

@@ -54,19 +54,6 @@ static void fd_destroy(struct chan *c)
 	free(c);
 }
 
-static int fd_attach(struct chan *c, int ends, char *err, size_t len)
-{
-	(void)err;
-	(void)len;
-	for (int i = 0; i < 2; i++) {
-		if (!(ends & (i == 0 ? END_RECV : END_SEND)) && c->fd[i] >= 0) {
-			close(c->fd[i]);
-			c->fd[i] = -1;
-		}
-	}
-	return 0;
-}
-
 static int write_msg(const struct chan *c, int fd, const void *msg, size_t len)
 {
 	const char *p = msg;
@@ -144,7 +131,6 @@ static struct chan *pipe_create(size_t size, char *msg, size_t len)
 const struct transport t_pipe = {
 	.name = "pipe",
 	.create = pipe_create,
-	.attach = fd_attach,
 	.send = fd_send,
 	.recv = fd_recv,
 	.destroy = fd_destroy,
@@ -237,12 +223,12 @@ static struct rpc *poll_create(const struct transport *t, int nclients, size_t s
 
 static int poll_attach(struct rpc *r, int client, char *err, size_t len)
 {
+	(void)err;
+	(void)len;
 	r->me = client;
 	r->nready = r->next = 0;
-	for (int i = 0; i < r->n; i++) {
-		fd_attach(r->c[i], client < 0 ? END_RECV : i == client ? END_SEND : 0, err, len);
+	for (int i = 0; i < r->n; i++)
 		r->pfd[i] = (struct pollfd){.fd = r->c[i]->fd[0], .events = POLLIN};
-	}
 	return 0;
 }
 
@@ -267,8 +253,8 @@ static ssize_t poll_accept(struct rpc *r, void *buf, size_t size, uint64_t *from
 		for (int i = 0; i < r->n; i++) {
 			if (r->pfd[i].revents & POLLIN)
 				r->ready[r->nready++] = i;
-			else if (r->pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
-				return errno = EPIPE, -1; /* a client went away early */
+			else if (r->pfd[i].revents & (POLLERR | POLLNVAL))
+				return errno = EPIPE, -1;
 		}
 	}
 	*from = (uint64_t)r->ready[r->next++];
@@ -292,7 +278,6 @@ static const struct rpc_ops poll_rpc = {
 const struct transport t_unix_seqpacket = {
 	.name = "unix-seqpacket",
 	.create = seqpacket_create,
-	.attach = fd_attach,
 	.send = fd_send,
 	.recv = fd_recv,
 	.destroy = fd_destroy,
@@ -303,7 +288,6 @@ const struct transport t_unix_stream = {
 	.name = "unix-stream",
 	.no_multi = "byte stream",
 	.create = stream_create,
-	.attach = fd_attach,
 	.send = fd_send,
 	.recv = fd_recv,
 	.destroy = fd_destroy,

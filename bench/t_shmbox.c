@@ -121,10 +121,9 @@ static struct chan *box_create(size_t size, char *msg, size_t len)
 	return c;
 }
 
-static int box_open(struct chan *c, int ends, char *err, size_t len)
+static int box_open(struct chan *c, char *err, size_t len)
 {
-	(void)ends;
-	if (c->mine == NULL && shmbox_open(c->path, BOX_PROJ, &c->mine) == -1) {
+	if (shmbox_open(c->path, BOX_PROJ, &c->mine) == -1) {
 		snprintf(err, len, "shmbox_open: %s", shmbox_strerror(errno));
 		return -1;
 	}
@@ -164,7 +163,8 @@ static struct rpc *call_create(const struct transport *t, int nclients, size_t s
 
 static int call_attach(struct rpc *r, int client, char *err, size_t len)
 {
-	return box_open(&r->c, client, err, len);
+	(void)client;
+	return box_open(&r->c, err, len);
 }
 
 static ssize_t call_call(struct rpc *r, void *req, size_t len, void *rep, size_t size)
