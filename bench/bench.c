@@ -549,26 +549,14 @@ static void print_config(void)
 	for (int ti = 0; ti < NT; ti++) {
 		const struct transport *t = all[ti];
 		struct chan *c;
-		struct rpc *r;
 
 		if (!t_on[ti])
 			continue;
-		if (t->create == NULL) {
-			printf("  %-16s %s\n", t->name, NOT_BUILT);
-			continue;
-		}
-		if ((c = t->create(64, msg, sizeof(msg))) != NULL)
+		if (t->create != NULL && (c = t->create(64, msg, sizeof(msg))) != NULL)
 			t->destroy(c);
-		printf("  %-16s %s\n", t->name, msg);
-		if (fig_on[F_RPC] && t->rpc == NULL)
-			printf("  %-16s request/reply: one request channel shared by the clients, one "
-			       "reply channel per client\n",
-			       "");
-		if (!fig_on[F_RPC] || t->rpc == NULL)
-			continue;
-		if ((r = t->rpc->create(t, figs[F_RPC].np, 64, msg, sizeof(msg))) != NULL)
-			t->rpc->destroy(r);
-		printf("  %-16s request/reply: %s\n", "", msg);
+		printf("  %-16s %s\n", t->name, t->create ? msg : NOT_BUILT);
+		if (fig_on[F_RPC] && t->create != NULL)
+			printf("  %-16s request/reply: %s\n", "", t->call ? t->rpc_how : RPC_GENERIC);
 	}
 }
 

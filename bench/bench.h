@@ -32,23 +32,6 @@
 #define BENCH_HEADROOM 64
 
 struct chan;
-struct rpc;
-struct transport;
-
-/* Request/reply between clients and one server, for a transport that has
- * a way of its own. */
-struct rpc_ops {
-	struct rpc *(*create)(const struct transport *t, int nclients, size_t size, char *msg,
-			      size_t len);
-	/* child: client number `client`, or the server if client < 0 */
-	int (*attach)(struct rpc *r, int client, char *err, size_t len);
-	/* client: a request, and its reply's length, or -1 */
-	ssize_t (*call)(struct rpc *r, void *req, size_t len, void *rep, size_t size);
-	/* server: the next request from anyone; *from says where to answer */
-	ssize_t (*accept)(struct rpc *r, void *buf, size_t size, uint64_t *from);
-	int (*reply)(struct rpc *r, uint64_t from, void *rep, size_t len);
-	void (*destroy)(struct rpc *r);
-};
 
 struct transport {
 	const char *name;
@@ -65,10 +48,17 @@ struct transport {
 	ssize_t (*peek)(struct chan *c, const void **msg);
 	int (*release)(struct chan *c);
 	void (*destroy)(struct chan *c);
-	/* request/reply of its own; NULL: one request channel every client
-	   sends on, one reply channel per client (work.c) */
-	const struct rpc_ops *rpc;
+	/* Request/reply of its own, how it goes, over one channel or one per
+	 * client; without call, RPC_GENERIC (work.c).  A client calls on its
+	 * channel; the server takes the next request from any of the n and
+	 * answers on the channel `from` says. */
+	const char *rpc_how;
+	bool rpc_per_client;
+	ssize_t (*call)(struct chan *c, void *req, size_t len, void *rep, size_t size);
+	ssize_t (*accept)(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from);
+	int (*reply)(struct chan *const *c, uint64_t from, void *rep, size_t len);
 };
+#define RPC_GENERIC "one request channel shared by the clients, one reply channel per client"
 
 /* t_boostmq: Boost.Interprocess's message_queue (t_boostmq.cc, C++) if
  * configure found Boost; else a row that reads NOT_BUILT (create NULL). */
@@ -193,7 +183,6 @@ struct work {
 	struct msgset m;
 	struct chan *ch[1 + MAX_PRODUCERS];
 	int nch;
-	struct rpc *rpc;
 	/* the repetitions so far */
 	int done;
 	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];

@@ -150,5 +150,9 @@ extern "C" const struct transport t_boostmq = {
 	.peek = NULL,
 	.release = NULL,
 	.destroy = bmq_destroy,
-	.rpc = NULL,
+	.rpc_how = NULL,
+	.rpc_per_client = false,
+	.call = NULL,
+	.accept = NULL,
+	.reply = NULL,
 };

@@ -13,8 +13,7 @@
  * socket shared by several readers has no such promise.
  *
  * Request/reply over the sockets: one socketpair per client; the server
- * poll()s them all and answers every ready one before polling again.  The
- * pipe's is the generic one (work.c).
+ * poll()s them all.  The pipe's is the generic one (work.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,100 +179,50 @@ static struct chan *stream_create(size_t size, char *msg, size_t len)
 
 /* ---- request/reply: a socketpair per client, the server polls ---- */
 
-#define RPC_MAX_CLIENTS 16
-
-struct rpc {
-	int n, me; /* me: client number, or -1 for the server */
-	struct chan *c[RPC_MAX_CLIENTS]; /* the client's end is fd[1], the server's fd[0] */
-	struct pollfd pfd[RPC_MAX_CLIENTS];
-	int ready[RPC_MAX_CLIENTS], nready, next;
-};
-
-static void poll_destroy(struct rpc *r)
+/* The client's end is fd[1], the server's fd[0]. */
+static ssize_t sock_call(struct chan *c, void *req, size_t len, void *rep, size_t size)
 {
-	for (int i = 0; i < r->n; i++)
-		fd_destroy(r->c[i]);
-	free(r);
-}
-
-static struct rpc *poll_create(const struct transport *t, int nclients, size_t size, char *msg,
-			       size_t len)
-{
-	struct rpc *r = calloc(1, sizeof(*r));
-	char cfg[600];
-
-	if (r == NULL || nclients > RPC_MAX_CLIENTS) {
-		snprintf(msg, len, "too many clients or out of memory");
-		free(r);
-		return NULL;
-	}
-	for (; r->n < nclients; r->n++) {
-		if ((r->c[r->n] = sock_create(size, t == &t_unix_seqpacket, cfg, sizeof(cfg))) ==
-		    NULL) {
-			snprintf(msg, len, "%s", cfg);
-			poll_destroy(r);
-			return NULL;
-		}
-	}
-	snprintf(msg, len,
-		 "one socketpair per client, the server poll()s all and answers each ready one; %s",
-		 cfg);
-	return r;
-}
-
-static int poll_attach(struct rpc *r, int client, char *err, size_t len)
-{
-	(void)err;
-	(void)len;
-	r->me = client;
-	r->nready = r->next = 0;
-	for (int i = 0; i < r->n; i++)
-		r->pfd[i] = (struct pollfd){.fd = r->c[i]->fd[0], .events = POLLIN};
-	return 0;
-}
-
-static ssize_t poll_call(struct rpc *r, void *req, size_t len, void *rep, size_t size)
-{
-	struct chan *c = r->c[r->me];
-
 	if (write_msg(c, c->fd[1], req, len) == -1)
 		return -1;
 	return read_msg(c, c->fd[1], rep, size);
 }
 
-static ssize_t poll_accept(struct rpc *r, void *buf, size_t size, uint64_t *from)
+/* Every client found ready by one poll is answered before the next poll.
+ * The server is a process of its own: this is its state. */
+static struct {
+	int ready[MAX_PRODUCERS], n, next;
+} polled;
+
+static ssize_t sock_accept(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from)
 {
-	while (r->next == r->nready) {
-		if (poll(r->pfd, (nfds_t)r->n, -1) == -1) {
+	struct pollfd pfd[MAX_PRODUCERS];
+
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){.fd = c[i]->fd[0], .events = POLLIN};
+	while (polled.next == polled.n) {
+		if (poll(pfd, (nfds_t)n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		r->nready = r->next = 0;
-		for (int i = 0; i < r->n; i++) {
-			if (r->pfd[i].revents & POLLIN)
-				r->ready[r->nready++] = i;
-			else if (r->pfd[i].revents & (POLLERR | POLLNVAL))
+		polled.n = polled.next = 0;
+		for (int i = 0; i < n; i++) {
+			if (pfd[i].revents & (POLLERR | POLLNVAL))
 				return errno = EPIPE, -1;
+			if (pfd[i].revents & POLLIN)
+				polled.ready[polled.n++] = i;
 		}
 	}
-	*from = (uint64_t)r->ready[r->next++];
-	return fd_recv(r->c[*from], buf, size);
+	*from = (uint64_t)polled.ready[polled.next++];
+	return fd_recv(c[*from], buf, size);
 }
 
-static int poll_reply(struct rpc *r, uint64_t from, void *rep, size_t len)
+static int sock_reply(struct chan *const *c, uint64_t from, void *rep, size_t len)
 {
-	return write_msg(r->c[from], r->c[from]->fd[0], rep, len);
+	return write_msg(c[from], c[from]->fd[0], rep, len);
 }
 
-static const struct rpc_ops poll_rpc = {
-	.create = poll_create,
-	.attach = poll_attach,
-	.call = poll_call,
-	.accept = poll_accept,
-	.reply = poll_reply,
-	.destroy = poll_destroy,
-};
+#define RPC_HOW "one socketpair per client, the server poll()s all and answers each ready one"
 
 const struct transport t_unix_seqpacket = {
 	.name = "unix-seqpacket",
@@ -281,7 +230,11 @@ const struct transport t_unix_seqpacket = {
 	.send = fd_send,
 	.recv = fd_recv,
 	.destroy = fd_destroy,
-	.rpc = &poll_rpc,
+	.rpc_how = RPC_HOW,
+	.rpc_per_client = true,
+	.call = sock_call,
+	.accept = sock_accept,
+	.reply = sock_reply,
 };
 
 const struct transport t_unix_stream = {
@@ -291,5 +244,9 @@ const struct transport t_unix_stream = {
 	.send = fd_send,
 	.recv = fd_recv,
 	.destroy = fd_destroy,
-	.rpc = &poll_rpc,
+	.rpc_how = RPC_HOW,
+	.rpc_per_client = true,
+	.call = sock_call,
+	.accept = sock_accept,
+	.reply = sock_reply,
 };

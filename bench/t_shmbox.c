@@ -6,8 +6,7 @@
  *
  * shmbox-zc is the same mailbox through the zero-copy calls: the sender
  * reserves a slot, writes the message into it and commits it; the receiver
- * peeks, checks the message in place and releases it.  Request/reply uses
- * shmbox_call / shmbox_accept / shmbox_reply on one mailbox.
+ * peeks, checks the message in place and releases it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -140,67 +139,31 @@ static ssize_t box_recv(struct chan *c, void *buf, size_t size)
 	return shmbox_get(c->mine, buf, size, -1);
 }
 
-/* ---- request/reply ---- */
+/* ---- request/reply: every client and the server on one mailbox ---- */
 
-struct rpc {
-	struct chan c;
-};
-
-static struct rpc *call_create(const struct transport *t, int nclients, size_t size, char *msg,
-			       size_t len)
+static ssize_t box_call(struct chan *c, void *req, size_t len, void *rep, size_t size)
 {
-	struct chan *c = box_create(size, msg, len);
-
-	(void)t;
-	(void)nclients;
-	if (c != NULL)
-		snprintf(msg, len,
-			 "one mailbox, slots %zu, slot_size = message size; clients shmbox_call(), "
-			 "the server shmbox_accept() + shmbox_reply(); each opens its own handle",
-			 c->slots);
-	return (struct rpc *)c;
+	return shmbox_call(c->mine, req, len, rep, size, -1);
 }
 
-static int call_attach(struct rpc *r, int client, char *err, size_t len)
-{
-	(void)client;
-	return box_open(&r->c, err, len);
-}
-
-static ssize_t call_call(struct rpc *r, void *req, size_t len, void *rep, size_t size)
-{
-	return shmbox_call(r->c.mine, req, len, rep, size, -1);
-}
-
-static ssize_t call_accept(struct rpc *r, void *buf, size_t size, uint64_t *from)
+static ssize_t box_accept(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from)
 {
 	shmbox_ticket_t t;
-	ssize_t n = shmbox_accept(r->c.mine, buf, size, &t, -1);
+	ssize_t len = shmbox_accept(c[0]->mine, buf, size, &t, -1);
 
+	(void)n;
 	*from = (uint64_t)t.slot << 32 | t.gen;
-	return n;
+	return len;
 }
 
-static int call_reply(struct rpc *r, uint64_t from, void *rep, size_t len)
+static int box_reply(struct chan *const *c, uint64_t from, void *rep, size_t len)
 {
 	shmbox_ticket_t t = {.slot = (uint32_t)(from >> 32), .gen = (uint32_t)from};
 
-	return shmbox_reply(r->c.mine, &t, rep, len);
+	return shmbox_reply(c[0]->mine, &t, rep, len);
 }
 
-static void call_destroy(struct rpc *r)
-{
-	box_destroy(&r->c);
-}
-
-static const struct rpc_ops shmbox_rpc = {
-	.create = call_create,
-	.attach = call_attach,
-	.call = call_call,
-	.accept = call_accept,
-	.reply = call_reply,
-	.destroy = call_destroy,
-};
+#define RPC_HOW "one mailbox: clients shmbox_call(), the server shmbox_accept() + shmbox_reply()"
 
 const struct transport t_shmbox = {
 	.name = "shmbox",
@@ -209,7 +172,10 @@ const struct transport t_shmbox = {
 	.send = box_send,
 	.recv = box_recv,
 	.destroy = box_destroy,
-	.rpc = &shmbox_rpc,
+	.rpc_how = RPC_HOW,
+	.call = box_call,
+	.accept = box_accept,
+	.reply = box_reply,
 };
 
 /* ---- zero copy ---- */
@@ -248,5 +214,8 @@ const struct transport t_shmbox_zc = {
 	.peek = zc_peek,
 	.release = zc_release,
 	.destroy = box_destroy,
-	.rpc = &shmbox_rpc,
+	.rpc_how = RPC_HOW,
+	.call = box_call,
+	.accept = box_accept,
+	.reply = box_reply,
 };

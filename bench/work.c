@@ -3,7 +3,7 @@
  * the processes, starts them together, checks every message, and removes
  * the channels whatever happened.
  *
- * Request/reply, unless the transport has a way of its own (t->rpc): one
+ * Request/reply, unless the transport has a way of its own (t->call): one
  * request channel that every client sends on, and one reply channel per
  * client; the server learns who asked from the request's header.
  */
@@ -14,12 +14,10 @@
 
 #include "bench.h"
 
-static int attach(struct work *w, int idx, struct child_res *res)
+static int attach(struct work *w, struct child_res *res)
 {
 	const struct transport *t = w->t;
 
-	if (w->kind == W_RPC && t->rpc)
-		return t->rpc->attach(w->rpc, idx < w->np ? idx : -1, res->err, sizeof(res->err));
 	for (int j = 0; j < w->nch && t->attach; j++)
 		if (t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
 			return -1;
@@ -170,7 +168,7 @@ static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 
 static int client(struct work *w, int idx, unsigned char *buf, struct child_res *res)
 {
-	const struct rpc_ops *ops = w->t->rpc;
+	const struct transport *t = w->t;
 	struct msg_hdr h;
 
 	child_go(res);
@@ -178,11 +176,12 @@ static int client(struct work *w, int idx, unsigned char *buf, struct child_res 
 		unsigned char *req = msg_make(&w->m, K_REQ, (unsigned)idx, seq);
 		ssize_t len;
 
-		if (ops == NULL) {
+		if (t->call == NULL) {
 			if (give(w, w->ch[0], req, res) == -1 ||
 			    take(w, w->ch[1 + idx], false, buf, 1u << K_REP, &h, res) == -1)
 				return -1;
-		} else if ((len = ops->call(w->rpc, req, w->size, buf, w->size)) == -1) {
+		} else if ((len = t->call(w->ch[t->rpc_per_client ? idx : 0], req, w->size, buf,
+					  w->size)) == -1) {
 			return child_fail(res, "call: %s", strerror(errno));
 		} else if (msg_check(&w->m, buf, len, 1u << K_REP, &h, res->err,
 				     sizeof(res->err)) == -1) {
@@ -198,7 +197,7 @@ static int client(struct work *w, int idx, unsigned char *buf, struct child_res 
 
 static int server(struct work *w, unsigned char *buf, struct child_res *res)
 {
-	const struct rpc_ops *ops = w->t->rpc;
+	const struct transport *t = w->t;
 	uint64_t expected[MAX_PRODUCERS] = {0}, from = 0;
 	struct msg_hdr h;
 
@@ -207,10 +206,10 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 		ssize_t len;
 		unsigned char *rep;
 
-		if (ops == NULL) {
+		if (t->call == NULL) {
 			if (take(w, w->ch[0], false, buf, 1u << K_REQ, &h, res) == -1)
 				return -1;
-		} else if ((len = ops->accept(w->rpc, buf, w->size, &from)) == -1) {
+		} else if ((len = t->accept(w->ch, w->nch, buf, w->size, &from)) == -1) {
 			return child_fail(res, "accept: %s", strerror(errno));
 		} else if (msg_check(&w->m, buf, len, 1u << K_REQ, &h, res->err,
 				     sizeof(res->err)) == -1) {
@@ -221,9 +220,9 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 					  (unsigned long long)h.seq, h.producer);
 		expected[h.producer]++;
 		rep = msg_make(&w->m, K_REP, h.producer, h.seq);
-		if (ops == NULL && give(w, w->ch[1 + h.producer], rep, res) == -1)
+		if (t->call == NULL && give(w, w->ch[1 + h.producer], rep, res) == -1)
 			return -1;
-		if (ops != NULL && ops->reply(w->rpc, from, rep, w->size) == -1)
+		if (t->call != NULL && t->reply(w->ch, from, rep, w->size) == -1)
 			return child_fail(res, "reply: %s", strerror(errno));
 	}
 	return 0;
@@ -239,7 +238,7 @@ static int child(int idx, void *arg, struct child_res *res)
 
 	if (buf == NULL)
 		return child_fail(res, "out of memory");
-	if (attach(w, idx, res) == 0) {
+	if (attach(w, res) == 0) {
 		if (w->kind == W_ONEWAY)
 			rc = oneway(w, idx, buf, res);
 		else if (w->kind == W_RTT)
@@ -251,38 +250,40 @@ static int child(int idx, void *arg, struct child_res *res)
 	return rc;
 }
 
+/* How many channels a repetition of w uses. */
+static int channels(const struct work *w)
+{
+	if (w->kind != W_RPC)
+		return w->kind == W_RTT ? 2 : 1;
+	if (w->t->call != NULL)
+		return w->t->rpc_per_client ? w->np : 1;
+	return 1 + w->np;
+}
+
 /* Fresh channels for one repetition: 0, or -1 with why in o->msg. */
 static int open_channels(struct work *w, struct rep_out *o)
 {
 	const struct transport *t = w->t;
-	char cfg[560];
+	char cfg[480];
 
-	if (w->kind == W_RPC && t->rpc) {
-		w->rpc = t->rpc->create(t, w->np, w->size, o->msg, sizeof(o->msg));
-		return w->rpc != NULL ? 0 : -1;
-	}
-	w->nch = w->kind == W_ONEWAY ? 1 : w->kind == W_RTT ? 2 : 1 + w->np;
+	w->nch = channels(w);
 	for (int j = 0; j < w->nch; j++)
 		if ((w->ch[j] = t->create(w->size, cfg, sizeof(cfg))) == NULL)
 			return snprintf(o->msg, sizeof(o->msg), "%s", cfg), -1;
-	snprintf(o->msg, sizeof(o->msg), "%s%s",
-		 w->kind == W_ONEWAY ? ""
-		 : w->kind == W_RTT
-			 ? "two channels: "
-			 : "one request channel shared by the clients, one reply channel per client; ",
-		 cfg);
+	snprintf(o->msg, sizeof(o->msg), "%s%s%s",
+		 w->kind == W_RTT   ? "two channels"
+		 : w->kind == W_RPC ? (t->call ? t->rpc_how : RPC_GENERIC)
+				    : "",
+		 w->kind == W_ONEWAY ? "" : "; ", cfg);
 	return 0;
 }
 
 static void close_channels(struct work *w)
 {
-	if (w->rpc != NULL)
-		w->t->rpc->destroy(w->rpc);
 	for (int j = 0; j < w->nch; j++)
 		if (w->ch[j] != NULL)
 			w->t->destroy(w->ch[j]);
 	memset(w->ch, 0, sizeof(w->ch));
-	w->rpc = NULL;
 	w->nch = 0;
 }
 
