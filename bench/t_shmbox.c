@@ -2,7 +2,7 @@
  * shmbox: a mailbox with slots of the message size, on a key file made
  * with mkstemp.  The parent creates it; every child opens its own handle
  * (handles do not cross fork) and never touches the parent's; the parent
- * destroys it, removes anything left at the key, and deletes the key file.
+ * destroys it and deletes the key file.
  *
  * shmbox-zc is the same mailbox through the zero-copy calls: the sender
  * reserves a slot, writes the message into it and commits it; the receiver
@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 #include <shmbox.h>
@@ -28,55 +25,33 @@ struct chan {
 	shmbox_t *parent; /* the creator's handle: used only by the parent */
 	shmbox_t *mine;	  /* a child's own handle */
 	shmbox_zc_t zc;	  /* the message peeked at, in this process */
-	size_t slots;
 	char path[PATH_MAX];
 };
 
-/* A new empty key file for ftok (mkstemp under $TMPDIR or /tmp). */
-static int make_key_file(char *buf, size_t len, char *err, size_t errlen)
+static void box_destroy(struct chan *c)
+{
+	if (c->parent != NULL && shmbox_destroy(c->parent) == -1)
+		fprintf(stderr, "shmbox-bench: shmbox_destroy: %s\n", shmbox_strerror(errno));
+	if (c->path[0] != '\0')
+		unlink(c->path);
+	free(c);
+}
+
+/* A key file of our own: mkstemp under $TMPDIR or /tmp.  0, or -1 and why. */
+static int key_file(struct chan *c, char *msg, size_t len)
 {
 	const char *tmp = getenv("TMPDIR");
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(buf, len, "%s/shmbox-bench.XXXXXX", tmp) >= len) {
-		snprintf(err, errlen, "TMPDIR too long");
-		return -1;
-	}
-	if ((fd = mkstemp(buf)) == -1) {
-		snprintf(err, errlen, "mkstemp %s: %s", buf, strerror(errno));
+	snprintf(c->path, sizeof(c->path), "%s/shmbox-bench.XXXXXX",
+		 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if ((fd = mkstemp(c->path)) == -1) {
+		snprintf(msg, len, "mkstemp %s: %s", c->path, strerror(errno));
+		c->path[0] = '\0';
 		return -1;
 	}
 	close(fd);
 	return 0;
-}
-
-/* Whatever System V objects are left at the key, which should be none. */
-static void sweep_key(const char *path)
-{
-	key_t key = ftok(path, BOX_PROJ);
-	int id;
-
-	if (key == -1)
-		return;
-	if ((id = shmget(key, 0, 0)) != -1 && shmctl(id, IPC_RMID, NULL) == 0)
-		fprintf(stderr, "shmbox-bench: removed a segment left at %s\n", path);
-	if ((id = semget(key, 0, 0)) != -1 && semctl(id, 0, IPC_RMID) == 0)
-		fprintf(stderr, "shmbox-bench: removed a semaphore set left at %s\n", path);
-}
-
-static void box_destroy(struct chan *c)
-{
-	if (c == NULL)
-		return;
-	if (c->parent != NULL && shmbox_destroy(c->parent) == -1)
-		fprintf(stderr, "shmbox-bench: shmbox_destroy: %s\n", shmbox_strerror(errno));
-	if (c->path[0] != '\0') {
-		sweep_key(c->path);
-		unlink(c->path);
-	}
-	free(c);
 }
 
 /* The ring holds as many bytes as the pipe's buffer (what the pipe gets),
@@ -85,38 +60,33 @@ static struct chan *box_create(size_t size, char *msg, size_t len)
 {
 	struct chan *c = calloc(1, sizeof(*c));
 	shmbox_attr_t attr = {.slots = queue_depth(size), .slot_size = size};
+	int tries = 0;
 
 	if (c == NULL) {
 		snprintf(msg, len, "calloc: %s", strerror(errno));
 		return NULL;
 	}
-	for (int tries = 0;; tries++) {
-		int e;
+	/* EEXIST, ESTALE: another key file's key collides with ours; take another */
+	while (key_file(c, msg, len) == 0 &&
+	       shmbox_create(c->path, BOX_PROJ, &attr, &c->parent) == -1) {
+		int e = errno;
 
-		if (make_key_file(c->path, sizeof(c->path), msg, len) == -1) {
-			c->path[0] = '\0';
-			box_destroy(c);
-			return NULL;
-		}
-		if (shmbox_create(c->path, BOX_PROJ, &attr, &c->parent) == 0)
-			break;
-		e = errno;
+		snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", attr.slots, size,
+			 shmbox_strerror(e));
 		unlink(c->path);
 		c->path[0] = '\0';
-		/* EEXIST / ESTALE: another file's key collides; take another file */
-		if ((e != EEXIST && e != ESTALE) || tries == 4) {
-			snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", attr.slots,
-				 size, shmbox_strerror(e));
-			box_destroy(c);
-			return NULL;
-		}
+		if ((e != EEXIST && e != ESTALE) || ++tries == 5)
+			break;
 	}
-	c->slots = attr.slots;
+	if (c->parent == NULL) {
+		box_destroy(c);
+		return NULL;
+	}
 	snprintf(msg, len,
 		 "shmbox_create() on a mkstemp key file: slots %zu (pipe-max-size bytes, at least "
 		 "64), slot_size = message size; each child shmbox_open()s its own handle; "
 		 "timeouts -1",
-		 c->slots);
+		 attr.slots);
 	return c;
 }
 
