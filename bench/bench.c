@@ -402,22 +402,19 @@ static void run_gnuplot(const char *gp, const char *png)
 
 /* ---- options ---- */
 
-#define REPS_MAX MAX_REPS
 #define TIME_MAX_MS 60000
+
+#define SYNOPSIS "[-h] [-o csv] [-p png] [-r reps] [-t ms] [-T transport,...] [-F figure,...]"
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr,
-		"usage: %s [-h] [-o csv] [-p png] [-r reps] [-t ms] [-T transport,...] "
-		"[-F figure,...]\n",
-		getprogname());
+	fprintf(stderr, "usage: %s " SYNOPSIS "\n", getprogname());
 	exit(EX_USAGE);
 }
 
 static void __attribute__((noreturn)) help(void)
 {
-	printf("usage: %s [-h] [-o csv] [-p png] [-r reps] [-t ms] [-T transport,...] "
-	       "[-F figure,...]\n"
+	printf("usage: %s " SYNOPSIS "\n"
 	       "Measure shmbox next to the kernel's message carriers and Boost's queue.\n"
 	       "  -o, --csv PATH         the results as CSV (default bench/results.csv, or\n"
 	       "                         results.csv where there is no bench/ directory)\n"
@@ -433,8 +430,9 @@ static void __attribute__((noreturn)) help(void)
 	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,rpc\n"
 	       "                         (default all)\n"
 	       "  -h, --help             this text\n"
-	       "Key files go in $TMPDIR (default /tmp).  See bench/README.md for the figures.\n",
-	       getprogname(), REPS_MAX, g_reps, TIME_MAX_MS, g_rep_s * 1000);
+	       "Key files go in $TMPDIR (default /tmp).  bench/README.md says what each figure\n"
+	       "measures and how each transport is set up.\n",
+	       getprogname(), MAX_REPS, g_reps, TIME_MAX_MS, g_rep_s * 1000);
 	exit(EX_OK);
 }
 
@@ -513,7 +511,7 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		case 'h': help();
 		case 'o': *csv = optarg; break;
 		case 'p': *png = optarg; break;
-		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, REPS_MAX); break;
+		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, MAX_REPS); break;
 		case 't':
 			g_rep_s = (double)number('t', optarg, "the length in milliseconds", 1,
 						 TIME_MAX_MS) /
