@@ -222,31 +222,17 @@ static int sock_reply(struct chan *const *c, uint64_t from, void *rep, size_t le
 	return write_msg(c[from], c[from]->fd[0], rep, len);
 }
 
-#define RPC_HOW "one socketpair per client, the server poll()s all and answers each ready one"
+/* What the two sockets share: everything but the socket type. */
+#define SOCKET_TRANSPORT(tname, make, multi)                                                   \
+	{                                                                                      \
+		.name = tname, .no_multi = multi, .create = make, .send = fd_send,            \
+		.recv = fd_recv, .destroy = fd_destroy,                                        \
+		.rpc_how = "one socketpair per client, the server poll()s all and answers "   \
+			   "each ready one",                                                   \
+		.rpc_per_client = true, .call = sock_call, .accept = sock_accept,              \
+		.reply = sock_reply,                                                           \
+	}
 
-const struct transport t_unix_seqpacket = {
-	.name = "unix-seqpacket",
-	.create = seqpacket_create,
-	.send = fd_send,
-	.recv = fd_recv,
-	.destroy = fd_destroy,
-	.rpc_how = RPC_HOW,
-	.rpc_per_client = true,
-	.call = sock_call,
-	.accept = sock_accept,
-	.reply = sock_reply,
-};
-
-const struct transport t_unix_stream = {
-	.name = "unix-stream",
-	.no_multi = "byte stream",
-	.create = stream_create,
-	.send = fd_send,
-	.recv = fd_recv,
-	.destroy = fd_destroy,
-	.rpc_how = RPC_HOW,
-	.rpc_per_client = true,
-	.call = sock_call,
-	.accept = sock_accept,
-	.reply = sock_reply,
-};
+const struct transport t_unix_seqpacket =
+	SOCKET_TRANSPORT("unix-seqpacket", seqpacket_create, NULL);
+const struct transport t_unix_stream = SOCKET_TRANSPORT("unix-stream", stream_create, "byte stream");
