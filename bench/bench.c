@@ -498,13 +498,9 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 	int c;
 
 	for (int i = 0; i < NT; i++)
-		tnames[i] = all[i]->name;
+		tnames[i] = all[i]->name, t_on[i] = true;
 	for (int i = 0; i < NF; i++)
-		fnames[i] = figs[i].sel;
-	for (int i = 0; i < NT; i++)
-		t_on[i] = true;
-	for (int i = 0; i < NF; i++)
-		fig_on[i] = true;
+		fnames[i] = figs[i].sel, fig_on[i] = true;
 	opterr = 0; /* our own messages, under the program's name */
 	while ((c = getopt_long(argc, argv, ":ho:p:r:t:T:F:", opts, NULL)) != -1) {
 		switch (c) {

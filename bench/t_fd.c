@@ -188,28 +188,29 @@ static ssize_t sock_call(struct chan *c, void *req, size_t len, void *rep, size_
 }
 
 /* Every client found ready by one poll is answered before the next poll.
- * The server is a process of its own: this is its state. */
+ * The server is a process of its own, forked for one repetition: this is
+ * its state. */
 static struct {
+	struct pollfd pfd[MAX_PRODUCERS];
 	int ready[MAX_PRODUCERS], n, next;
 } polled;
 
 static ssize_t sock_accept(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from)
 {
-	struct pollfd pfd[MAX_PRODUCERS];
-
-	for (int i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){.fd = c[i]->fd[0], .events = POLLIN};
+	if (polled.pfd[0].events == 0) /* the first call */
+		for (int i = 0; i < n; i++)
+			polled.pfd[i] = (struct pollfd){.fd = c[i]->fd[0], .events = POLLIN};
 	while (polled.next == polled.n) {
-		if (poll(pfd, (nfds_t)n, -1) == -1) {
+		if (poll(polled.pfd, (nfds_t)n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		polled.n = polled.next = 0;
 		for (int i = 0; i < n; i++) {
-			if (pfd[i].revents & (POLLERR | POLLNVAL))
+			if (polled.pfd[i].revents & (POLLERR | POLLNVAL))
 				return errno = EPIPE, -1;
-			if (pfd[i].revents & POLLIN)
+			if (polled.pfd[i].revents & POLLIN)
 				polled.ready[polled.n++] = i;
 		}
 	}
