@@ -187,9 +187,8 @@ struct work {
 	int done;
 	double rate[MAX_REPS], cpu[MAX_REPS], p50[MAX_REPS], p99[MAX_REPS];
 };
-/* Make w ready to measure, into r: 0, or -1 and r n/a or failed, saying
- * why (work.c). */
-int work_init(struct work *w, struct result *r);
+/* Make w ready to measure into r; or r n/a or failed, saying why (work.c). */
+void work_init(struct work *w, struct result *r);
 struct rep_out {
 	double wall_s, cpu_s;
 	uint64_t ops;	       /* messages, round trips or calls carried */

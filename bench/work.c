@@ -311,7 +311,7 @@ int work_rep(struct work *w, uint64_t n, struct rep_out *o)
 	return 0;
 }
 
-/* Why transport t cannot take part in w, in buf; or NULL. */
+/* Why w's transport cannot carry w, in buf; or NULL. */
 static const char *not_applicable(const struct work *w, char *buf, size_t len)
 {
 	size_t max = w->t->max_msg ? w->t->max_msg() : 0;
@@ -329,7 +329,7 @@ static const char *not_applicable(const struct work *w, char *buf, size_t len)
 	return buf;
 }
 
-int work_init(struct work *w, struct result *r)
+void work_init(struct work *w, struct result *r)
 {
 	memset(r, 0, sizeof(*r));
 	w->r = r;
@@ -337,12 +337,10 @@ int work_init(struct work *w, struct result *r)
 	w->n0 = w->kind != W_ONEWAY ? 500 : w->size >= 65536 ? 200 : w->size >= 4096 ? 1000 : 2000;
 	if (not_applicable(w, r->note, sizeof(r->note)) != NULL) {
 		r->status = FIG_NA;
-		return -1;
+		return;
 	}
 	if (msgset_init(&w->m, w->size) == -1) {
 		r->status = FIG_FAIL;
 		snprintf(r->note, sizeof(r->note), "FAILED: out of memory");
-		return -1;
 	}
-	return 0;
 }
