@@ -1,5 +1,7 @@
 /*
- * shmbox-bench: timing, children, CPU time, medians, message checks.
+ * shmbox-bench: messages and their check, forked children started
+ * together, their CPU time, the other work of the busy-machine figures,
+ * and the interleaved repetitions with their medians.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,31 +9,33 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "measure.h"
-#include "transports.h"
+#include "bench.h"
 
+#define MSG_MAGIC 0x53424d42u /* "SBMB" */
 /* A child still running after this long is stuck: SIGALRM ends it. */
 #define CHILD_ALARM_S 30
 /* Children must all be ready within this long. */
 #define READY_TIMEOUT_MS 20000
+#define LOAD_ALARM_S 600 /* a CPU-bound process never outlives a run by much */
+#define LOAD_MAX 256
+#define QUEUE_MIN_DEPTH 64
+#define MAX_GROUPS 16 /* transports in one figure */
 
 volatile sig_atomic_t g_interrupted;
-int g_pin;
-int g_load;
+int g_pin, g_load;
 int g_reps = 5;
-double g_target_s = 0.25;
+double g_rep_s = 0.25;
 
 static struct child_res *g_res; /* MAP_SHARED: the children write, the parent reads */
 static int g_ready_w = -1, g_go_r = -1;
@@ -43,8 +47,6 @@ uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
-
-/* ---- small helpers for the transports ---- */
 
 long read_proc_long(const char *path, long fallback)
 {
@@ -59,41 +61,69 @@ long read_proc_long(const char *path, long fallback)
 	return v;
 }
 
-int make_key_file(char *buf, size_t len, char *err, size_t errlen)
+size_t queue_depth(size_t msg_size)
 {
-	const char *tmp = getenv("TMPDIR");
-	int fd;
+	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
+	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((size_t)snprintf(buf, len, "%s/shmbox-bench.XXXXXX", tmp) >= len) {
-		snprintf(err, errlen, "TMPDIR too long");
-		return -1;
-	}
-	fd = mkstemp(buf);
-	if (fd == -1) {
-		snprintf(err, errlen, "mkstemp %s: %s", buf, strerror(errno));
-		buf[0] = '\0';
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-void sweep_key(const char *path, int proj)
-{
-	key_t key = ftok(path, proj);
-	int id;
-
-	if (key == -1)
-		return;
-	if ((id = shmget(key, 0, 0)) != -1 && shmctl(id, IPC_RMID, NULL) == 0)
-		fprintf(stderr, "shmbox-bench: removed a segment left at %s\n", path);
-	if ((id = semget(key, 0, 0)) != -1 && semctl(id, 0, IPC_RMID) == 0)
-		fprintf(stderr, "shmbox-bench: removed a semaphore set left at %s\n", path);
+	return n > QUEUE_MIN_DEPTH ? n : QUEUE_MIN_DEPTH;
 }
 
 /* ---- messages ---- */
+
+/* The receivers' checksum of every payload.  It runs once per message in
+ * every transport's receiver, so its cost is added to every figure alike;
+ * a slow check would hide the differences the bench is there to show.  A
+ * Fletcher-style sum over 64-bit words in eight lanes (two 32-byte
+ * vectors): it sees every byte and where each word is.  The AVX2 build is
+ * chosen at load time where the CPU has it; both compute the same value. */
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static uint64_t payload_sum(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	v4u64 a0 = {1, 2, 3, 4}, a1 = {5, 6, 7, 8}, b0 = {0, 0, 0, 0}, b1 = {0, 0, 0, 0};
+	uint64_t r;
+	size_t i = 0;
+
+	for (; i + 64 <= n; i += 64) {
+		v4u64 w0, w1;
+
+		memcpy(&w0, s + i, 32);
+		memcpy(&w1, s + i + 32, 32);
+		a0 += w0;
+		a1 += w1;
+		b0 += a0;
+		b1 += a1;
+	}
+	if (i + 32 <= n) { /* a 64 B message has 32 B of payload: keep it short */
+		v4u64 w;
+
+		memcpy(&w, s + i, 32);
+		a0 += w;
+		b0 += a0;
+		i += 32;
+	}
+	/* Lanes folded with distinct small factors: independent multiplies,
+	 * not a chain, so a short message's check stays short. */
+	r = a0[0] + 3 * a0[1] + 5 * a0[2] + 7 * a0[3] + 9 * a1[0] + 11 * a1[1] + 13 * a1[2] +
+	    15 * a1[3];
+	r ^= (b0[0] + 17 * b0[1] + 19 * b0[2] + 23 * b0[3] + 29 * b1[0] + 31 * b1[1] +
+	      37 * b1[2] + 41 * b1[3]) *
+	     0x9e3779b97f4a7c15ull;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		r = (r ^ w) * 0x100000001b3ull;
+	}
+	for (; i < n; i++)
+		r = (r ^ s[i]) * 0x100000001b3ull;
+	return r ^ n;
+}
 
 unsigned char *buf_alloc(size_t size)
 {
@@ -154,7 +184,6 @@ static unsigned variant_of(unsigned kind, uint64_t seq)
 unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned producer, uint64_t seq)
 {
 	unsigned v = variant_of(kind, seq);
-	unsigned char *b = m->var[v];
 	struct msg_hdr h = {
 		.magic = MSG_MAGIC,
 		.kind = (uint16_t)kind,
@@ -165,15 +194,13 @@ unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned producer, uint
 		.check = m->sum[v],
 	};
 
-	memcpy(b, &h, sizeof(h));
-	return b;
+	memcpy(m->var[v], &h, sizeof(h));
+	return m->var[v];
 }
 
 int msg_check(const struct msgset *m, const void *buf, ssize_t len, unsigned kinds,
 	      struct msg_hdr *h, char *err, size_t errlen)
 {
-	uint64_t sum;
-
 	if (len != (ssize_t)m->size) {
 		snprintf(err, errlen, "received %zd bytes, expected %zu", len, m->size);
 		return -1;
@@ -190,8 +217,8 @@ int msg_check(const struct msgset *m, const void *buf, ssize_t len, unsigned kin
 			 (unsigned long long)h->seq);
 		return -1;
 	}
-	sum = payload_sum((const unsigned char *)buf + sizeof(*h), m->size - sizeof(*h));
-	if (sum != h->check) {
+	if (payload_sum((const unsigned char *)buf + sizeof(*h), m->size - sizeof(*h)) !=
+	    h->check) {
 		snprintf(err, errlen, "seq %llu from %u: payload checksum mismatch",
 			 (unsigned long long)h->seq, h->producer);
 		return -1;
@@ -207,9 +234,11 @@ static void on_signal(int sig)
 	g_interrupted = 1;
 }
 
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
 void measure_init(void)
 {
-	struct sigaction sa;
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wait4, poll see EINTR */
 
 	g_res = mmap(NULL, sizeof(struct child_res) * MAX_CHILDREN, PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -217,12 +246,18 @@ void measure_init(void)
 		perror("shmbox-bench: mmap");
 		exit(1);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: wait4 and poll return EINTR */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaction(stop_signals[i], &sa, NULL);
+}
+
+/* In a child: Ctrl-C and the like end it (the parent's handlers only set
+ * a flag), and a stuck one ends after `alarm_s`. */
+static void child_signals(unsigned alarm_s)
+{
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		signal(stop_signals[i], SIG_DFL);
+	alarm(alarm_s);
 }
 
 int child_fail(struct child_res *res, const char *fmt, ...)
@@ -238,26 +273,18 @@ int child_fail(struct child_res *res, const char *fmt, ...)
 void child_go(struct child_res *res)
 {
 	char c = 'R';
-	ssize_t n;
 
 	while (write(g_ready_w, &c, 1) == -1 && errno == EINTR)
 		;
-	while ((n = read(g_go_r, &c, 1)) == -1 && errno == EINTR)
+	/* EOF when the parent closes the pipe: everyone is ready */
+	while (read(g_go_r, &c, 1) == -1 && errno == EINTR)
 		;
-	/* n == 0: the parent closed the pipe, everyone is ready */
-	res->sync_done = 1;
+	res->started = 1;
 	res->t_start = now_ns();
 }
 
-bool child_exited(pid_t child)
-{
-	siginfo_t si = {0};
-
-	return waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	       si.si_pid == child;
-}
-
-void pin_to(int i)
+/* This process on the i-th allowed CPU (round robin). */
+static void pin_to(int i)
 {
 	cpu_set_t all, one;
 	int n, k = 0;
@@ -266,9 +293,7 @@ void pin_to(int i)
 		return;
 	i %= n;
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &all))
-			continue;
-		if (k++ == i) {
+		if (CPU_ISSET(cpu, &all) && k++ == i) {
 			CPU_ZERO(&one);
 			CPU_SET(cpu, &one);
 			sched_setaffinity(0, sizeof(one), &one);
@@ -277,11 +302,56 @@ void pin_to(int i)
 	}
 }
 
-static void kill_all(pid_t *pids, int n)
+static void kill_all(const pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGKILL);
+}
+
+/* The other work on a busy machine, g_load's kind: one CPU-bound process
+ * per CPU we may use, unpinned, as a busy host's compilers or batch jobs
+ * would be (a process that gives its CPU away may wait a whole time slice
+ * to get it back); or one pinned where PIN_ONE puts the children, the worst
+ * case for a spinning waiter, whose peer can run only when it stops.  How
+ * many started, or -1 if fork failed. */
+static int load_start(pid_t *pids)
+{
+	cpu_set_t allowed;
+	pid_t parent = getpid();
+	int n = 1;
+
+	if (g_load == LOAD_PER_CPU && sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		n = CPU_COUNT(&allowed) < LOAD_MAX ? CPU_COUNT(&allowed) : LOAD_MAX;
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			volatile unsigned long spin = 0;
+
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+				_exit(1);
+			child_signals(LOAD_ALARM_S);
+			if (g_load == LOAD_ONE_CPU)
+				pin_to(0);
+			for (;;)
+				spin++;
+		}
+		if (pids[i] == -1) {
+			kill_all(pids, i);
+			while (i-- > 0)
+				waitpid(pids[i], NULL, 0);
+			return -1;
+		}
+	}
+	return n;
+}
+
+static void load_stop(const pid_t *pids, int n)
+{
+	kill_all(pids, n);
+	for (int i = 0; i < n; i++)
+		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
+			;
 }
 
 static void describe_status(char *buf, size_t len, int idx, int st)
@@ -299,147 +369,161 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 		snprintf(buf, len, "child %d: status %#x", idx, st);
 }
 
-static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr, pid_t *load,
-			    int nload)
+/* Fork the children; each tells `ready` when it has attached, and starts
+ * when `go` closes.  How many were forked. */
+static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2], int go[2],
+			 struct run_result *rr)
 {
-	pid_t pids[MAX_CHILDREN] = {0};
-	int ready[2], go[2], alive = 0, failed = 0, got = 0, cause_rank = 0;
-	char cause[400] = "";
-	double cpu = 0;
-	uint64_t t0 = UINT64_MAX, t1 = 0;
-
-	memset(rr, 0, sizeof(*rr));
-	memset(g_res, 0, sizeof(struct child_res) * MAX_CHILDREN);
-	rr->res = g_res;
-	if (n > MAX_CHILDREN) {
-		snprintf(rr->err, sizeof(rr->err), "too many children");
-		return -1;
-	}
-	if (pipe2(ready, O_CLOEXEC) == -1) {
-		snprintf(rr->err, sizeof(rr->err), "pipe: %s", strerror(errno));
-		return -1;
-	}
-	if (pipe2(go, O_CLOEXEC) == -1) {
-		snprintf(rr->err, sizeof(rr->err), "pipe: %s", strerror(errno));
-		close(ready[0]);
-		close(ready[1]);
-		return -1;
-	}
 	fflush(NULL);
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 
 		if (pid == 0) {
 			int rc;
+			char c = 'E';
 
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGHUP, SIG_DFL);
+			child_signals(CHILD_ALARM_S);
 			signal(SIGPIPE, SIG_IGN);
 			close(ready[0]);
 			close(go[1]);
 			g_ready_w = ready[1];
 			g_go_r = go[0];
-			alarm(CHILD_ALARM_S);
 			if (g_pin != PIN_NONE)
 				pin_to(g_pin == PIN_ONE ? 0 : i);
 			rc = fn(i, arg, &g_res[i]);
-			if (rc != 0 && !g_res[i].sync_done) {
-				char c = 'E';
-
-				if (write(g_ready_w, &c, 1) == -1)
-					_exit(2);
-			}
+			if (rc != 0 && !g_res[i].started && write(g_ready_w, &c, 1) == -1)
+				_exit(2);
 			_exit(rc == 0 ? 0 : 1);
 		}
 		if (pid == -1) {
 			snprintf(rr->err, sizeof(rr->err), "fork: %s", strerror(errno));
-			failed = 1;
-			break;
+			return i;
 		}
 		pids[i] = pid;
-		alive++;
 	}
-	close(ready[1]);
-	close(go[0]);
+	return n;
+}
 
-	/* Everyone ready?  Then close `go`: every child sees EOF at once. */
-	while (!failed && got < n) {
-		struct pollfd p = {.fd = ready[0], .events = POLLIN};
+/* Wait until all n children are ready: 0, or -1 with rr->err. */
+static int await_ready(int fd, int n, struct run_result *rr)
+{
+	for (int got = 0; got < n;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		char c[MAX_CHILDREN];
 		int r = poll(&p, 1, READY_TIMEOUT_MS);
 		ssize_t k;
 
 		if (g_interrupted) {
 			snprintf(rr->err, sizeof(rr->err), "interrupted");
-			failed = 1;
-		} else if (r == 0) {
+			return -1;
+		}
+		if (r == 0) {
 			snprintf(rr->err, sizeof(rr->err), "children not ready after %d s",
 				 READY_TIMEOUT_MS / 1000);
-			failed = 1;
-		} else if (r > 0) {
-			k = read(ready[0], c, sizeof(c));
-			for (ssize_t j = 0; j < k; j++)
-				if (c[j] == 'E')
-					failed = 1; /* its reason comes with its exit */
-			if (k == 0)
-				failed = 1;
-			if (k > 0)
-				got += (int)k;
+			return -1;
 		}
+		if (r < 0)
+			continue;
+		k = read(fd, c, sizeof(c));
+		if (k <= 0 || memchr(c, 'E', (size_t)k) != NULL)
+			return -1; /* a child failed: its reason comes with its exit */
+		got += (int)k;
 	}
-	if (failed)
-		kill_all(pids, alive);
-	close(go[1]);
-	close(ready[0]);
+	return 0;
+}
+
+/* Reap the children, adding up their CPU time; on the first that failed,
+ * kill the others.  0, or -1 with rr->err (if not already set). */
+static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nload,
+		struct run_result *rr)
+{
+	int cause_rank = 0;
+	char cause[400] = "";
 
 	while (alive > 0) {
 		struct rusage ru;
-		int st, idx = -1;
+		int st, idx = -1, rank;
 		pid_t pid = wait4(-1, &st, 0, &ru);
 
-		if (pid == -1) {
-			if (errno == EINTR) {
-				if (g_interrupted && !failed) {
-					snprintf(rr->err, sizeof(rr->err), "interrupted");
-					failed = 1;
-					kill_all(pids, n);
-				}
-				continue;
+		if (pid == -1 && errno == EINTR) {
+			if (g_interrupted && !failed) {
+				snprintf(rr->err, sizeof(rr->err), "interrupted");
+				failed = true;
+				kill_all(pids, n);
 			}
-			break;
+			continue;
 		}
+		if (pid == -1)
+			break;
 		for (int i = 0; i < n; i++)
 			if (pids[i] == pid)
 				idx = i;
 		for (int i = 0; idx < 0 && i < nload; i++)
 			if (load[i] == pid)
-				load[i] = 0; /* a load process died early: never kill its pid */
+				load[i] = 0; /* it died early: never kill its pid */
 		if (idx < 0)
 			continue;
 		pids[idx] = 0;
 		alive--;
-		cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-		       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-			/* The cause: a child that said why, else one that died on
-			 * its own; not the ones killed because of it. */
-			int rank = WIFEXITED(st) && g_res[idx].err[0] != '\0' ? 3
-				   : WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 1
-										 : 2;
-
-			if (rank > cause_rank) {
-				describe_status(cause, sizeof(cause), idx, st);
-				cause_rank = rank;
-			}
-			if (!failed)
-				kill_all(pids, n);
-			failed = 1;
+		rr->cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			continue;
+		/* The cause: a child that said why, else one that died on its own;
+		 * not the ones killed because of it. */
+		rank = WIFEXITED(st) && g_res[idx].err[0] != '\0'	? 3
+		       : WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 1
+								    : 2;
+		if (rank > cause_rank) {
+			describe_status(cause, sizeof(cause), idx, st);
+			cause_rank = rank;
 		}
+		if (!failed)
+			kill_all(pids, n);
+		failed = true;
 	}
 	if (cause_rank >= 2 || (cause_rank == 1 && rr->err[0] == '\0'))
 		snprintf(rr->err, sizeof(rr->err), "%s", cause);
-	if (failed)
+	return failed ? -1 : 0;
+}
+
+/* The CPU-bound processes of g_load are fresh for every repetition: ones
+ * that lived through the last transport's repetition carry the scheduler's
+ * memory of it (how much CPU they were denied) into the next one's.  They
+ * are not counted in the CPU time. */
+int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
+{
+	pid_t pids[MAX_CHILDREN] = {0}, load[LOAD_MAX];
+	int ready[2] = {-1, -1}, go[2], alive, nload = 0, rc;
+	uint64_t t0 = UINT64_MAX, t1 = 0;
+
+	memset(rr, 0, sizeof(*rr));
+	memset(g_res, 0, sizeof(struct child_res) * MAX_CHILDREN);
+	rr->res = g_res;
+	if (n > MAX_CHILDREN)
+		return snprintf(rr->err, sizeof(rr->err), "too many children"), -1;
+	/* the load first: it must not hold the pipes' ends open */
+	if (g_load != LOAD_NONE && (nload = load_start(load)) == -1)
+		return snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno)), -1;
+	if (pipe2(ready, O_CLOEXEC) == -1 || pipe2(go, O_CLOEXEC) == -1) {
+		snprintf(rr->err, sizeof(rr->err), "pipe: %s", strerror(errno));
+		for (int i = 0; i < 2; i++)
+			if (ready[i] >= 0) /* pipe2 left it -1 if it failed */
+				close(ready[i]);
+		load_stop(load, nload);
+		return -1;
+	}
+	alive = fork_children(n, fn, arg, pids, ready, go, rr);
+	close(ready[1]);
+	close(go[0]);
+	rc = alive < n || await_ready(ready[0], n, rr) == -1 ? -1 : 0;
+	if (rc == -1)
+		kill_all(pids, alive);
+	close(go[1]); /* every child sees EOF at once */
+	close(ready[0]);
+	rc = reap(pids, n, alive, rc == -1, load, nload, rr);
+	load_stop(load, nload);
+	if (rc == -1)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		if (g_res[i].t_start != 0 && g_res[i].t_start < t0)
@@ -447,12 +531,9 @@ static int run_children_now(int n, child_fn fn, void *arg, struct run_result *rr
 		if (g_res[i].t_end > t1)
 			t1 = g_res[i].t_end;
 	}
-	if (t1 <= t0) {
-		snprintf(rr->err, sizeof(rr->err), "no timing from the children");
-		return -1;
-	}
+	if (t1 <= t0)
+		return snprintf(rr->err, sizeof(rr->err), "no timing from the children"), -1;
 	rr->wall_s = (double)(t1 - t0) / 1e9;
-	rr->cpu_s = cpu;
 	return 0;
 }
 
@@ -465,7 +546,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double median(double *v, int n)
+static double median(double *v, int n) /* sorts v */
 {
 	if (n <= 0)
 		return NAN;
@@ -474,162 +555,127 @@ double median(double *v, int n)
 }
 
 #define PILOT_MIN_S 0.04
+#define MIN_OPS 200
 
-static void series_fail(struct series *s, const char *why)
+static void fail(struct work *w, const char *why)
 {
-	s->f->status = FIG_FAIL;
-	snprintf(s->f->note, sizeof(s->f->note), "FAILED: %s",
-		 g_interrupted ? "interrupted" : why);
+	w->r->status = FIG_FAIL;
+	snprintf(w->r->note, sizeof(w->r->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
 }
 
-/* One run of n operations into o: 0, or -1 and the series failed. */
-static int series_run(struct series *s, uint64_t n, struct rep_out *o)
+/* One run of n operations into o: 0, or -1 and w failed. */
+static int run(struct work *w, uint64_t n, struct rep_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (s->fn(s->arg, n, o) == -1 || g_interrupted) {
-		series_fail(s, o->err);
+	if (work_rep(w, n, o) == -1 || g_interrupted) {
+		fail(w, o->msg);
 		return -1;
 	}
 	return 0;
 }
 
 /* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
- * scale it so that one repetition takes about g_target_s. */
-static void series_calibrate(struct series *s)
+ * scale it so that one repetition takes about g_rep_s. */
+static void calibrate(struct work *w)
 {
 	struct rep_out o;
-	uint64_t n = s->n0 > 0 ? s->n0 : 1;
+	uint64_t n = w->n0;
 
 	for (int i = 0;; i++) {
-		if (series_run(s, n, &o) == -1)
+		double k;
+
+		if (run(w, n, &o) == -1)
 			return;
 		if (o.wall_s >= PILOT_MIN_S || i >= 8)
 			break;
-		double k = 2 * PILOT_MIN_S / (o.wall_s > 1e-5 ? o.wall_s : 1e-5);
-
+		k = 2 * PILOT_MIN_S / (o.wall_s > 1e-5 ? o.wall_s : 1e-5);
 		n = (uint64_t)((double)n * (k < 2 ? 2 : k > 50 ? 50 : k));
 	}
-	n = (uint64_t)((double)n * g_target_s / o.wall_s);
-	if (n < 200)
-		n = 200;
-	s->f->n = n;
-	snprintf(s->f->config, sizeof(s->f->config), "%s", o.config);
+	n = (uint64_t)((double)n * g_rep_s / o.wall_s);
+	w->r->n = n < MIN_OPS ? MIN_OPS : n;
+	snprintf(w->r->config, sizeof(w->r->config), "%s", o.msg);
 }
 
 /* One repetition of the calibrated size; its results kept.  A repetition
  * that ran over twice its time (a transport whose speed swings, like a
  * spinning one on a busy machine) shortens the later ones back to it:
  * calibrated in a fast phase, they could last 25 times too long. */
-static void series_rep(struct series *s)
+static void repeat(struct work *w)
 {
 	struct rep_out o;
-	int r = s->done;
+	int r = w->done;
 
-	if (series_run(s, s->f->n, &o) == -1)
+	if (run(w, w->r->n, &o) == -1)
 		return;
-	if (o.wall_s > 2 * g_target_s) {
-		uint64_t n = (uint64_t)((double)s->f->n * g_target_s / o.wall_s);
+	if (o.wall_s > 2 * g_rep_s) {
+		uint64_t n = (uint64_t)((double)w->r->n * g_rep_s / o.wall_s);
 
-		s->f->n = n < 200 ? 200 : n;
+		w->r->n = n < MIN_OPS ? MIN_OPS : n;
 	}
-	s->rate[r] = (double)o.ops / o.wall_s;
-	s->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
-	s->p50[r] = o.p50_us;
-	s->p99[r] = o.p99_us;
-	s->done++;
+	w->rate[r] = (double)o.ops / o.wall_s;
+	w->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
+	w->p50[r] = o.p50_us;
+	w->p99[r] = o.p99_us;
+	w->done++;
 }
 
-/* The medians of the repetitions into the figure. */
-static void series_finish(struct series *s)
+static void finish(struct work *w)
 {
-	struct figure *f = s->f;
-	int reps = s->done;
+	struct result *f = w->r;
 
-	f->reps = reps;
+	if (g_interrupted || w->done == 0) {
+		fail(w, "no repetition ran");
+		return;
+	}
+	f->reps = w->done;
 	f->status = FIG_OK;
-	f->rate = median(s->rate, reps); /* sorts rate */
-	f->rate_min = s->rate[0];
-	f->rate_max = s->rate[reps - 1];
-	f->cpu_us = median(s->cpu, reps);
-	f->p50_us = median(s->p50, reps);
-	f->p99_us = median(s->p99, reps);
+	f->rate = median(w->rate, w->done);
+	f->rate_min = w->rate[0];
+	f->rate_max = w->rate[w->done - 1];
+	f->cpu_us = median(w->cpu, w->done);
+	f->p50_us = median(w->p50, w->done);
+	f->p99_us = median(w->p99, w->done);
 }
 
-static int taking_part(const struct series *s)
+static bool taking_part(const struct work *w)
 {
-	return s->f->status == FIG_NONE;
+	return w->r->status == FIG_NONE;
 }
 
-/* Does group g (series g*group .. g*group+group-1) still take part? */
-static bool group_taking_part(const struct series *s, int ns, int group, int g)
-{
-	for (int i = g * group; i < (g + 1) * group && i < ns; i++)
-		if (taking_part(&s[i]))
-			return true;
-	return false;
-}
-
-/* Round r: one repetition of every series still taking part, starting with
+/* Round r: one repetition of every work still taking part, starting with
  * the (r mod their number)-th group of them, so that none is always first
- * and a group's series always run one after the other. */
-static void series_round(struct series *s, int ns, int group, int r)
+ * and a group's works always run one after the other.  A virtual machine
+ * goes through slow and fast phases lasting seconds: interleaved, each
+ * phase falls on every transport alike. */
+static void round_of(struct work *w, int nw, int group, int r)
 {
-	int ngroups = (ns + group - 1) / group, m = 0, first = 0;
+	int first[MAX_GROUPS], m = 0;
 
-	for (int g = 0; g < ngroups; g++)
-		m += group_taking_part(s, ns, group, g);
-	if (m == 0)
-		return;
-	for (int g = 0, k = r % m; g < ngroups; g++) {
-		if (group_taking_part(s, ns, group, g) && k-- == 0) {
-			first = g * group;
-			break;
-		}
-	}
-	for (int j = 0; j < ns && !g_interrupted; j++) {
-		struct series *x = &s[(first + j) % ns];
+	for (int i = 0; i < nw && m < MAX_GROUPS; i += group) {
+		bool any = false;
 
-		if (taking_part(x))
-			series_rep(x);
+		for (int j = i; j < i + group && j < nw; j++)
+			any |= taking_part(&w[j]);
+		if (any)
+			first[m++] = i;
 	}
+	for (int j = 0; j < nw && m > 0 && !g_interrupted; j++)
+		if (taking_part(&w[(first[r % m] + j) % nw]))
+			repeat(&w[(first[r % m] + j) % nw]);
 }
 
-void measure_interleaved(struct series *s, int ns, int group)
+void measure_interleaved(struct work *w, int nw, int group)
 {
 	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
 
-	for (int i = 0; i < ns; i++)
-		s[i].done = 0;
-	for (int i = 0; i < ns && !g_interrupted; i++)
-		if (taking_part(&s[i]))
-			series_calibrate(&s[i]);
+	for (int i = 0; i < nw && !g_interrupted; i++)
+		if (taking_part(&w[i]))
+			calibrate(&w[i]);
 	for (int r = 0; r < reps && !g_interrupted; r++)
-		series_round(s, ns, group < 1 ? 1 : group, r);
-	for (int i = 0; i < ns; i++) {
-		if (!taking_part(&s[i]))
-			continue; /* n/a, or failed */
-		if (g_interrupted || s[i].done == 0)
-			series_fail(&s[i], "no repetition ran");
-		else
-			series_finish(&s[i]);
+		round_of(w, nw, group, r);
+	for (int i = 0; i < nw; i++) {
+		if (taking_part(&w[i]))
+			finish(&w[i]);
+		msgset_free(&w[i].m);
 	}
-}
-
-/* The hogs are fresh for every repetition: ones that lived through the
- * last transport's repetition carry the scheduler's memory of it (how much
- * CPU they were denied) into the next one's. */
-int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
-{
-	pid_t load[LOAD_MAX];
-	int nload = 0, rc;
-
-	if (g_load != LOAD_NONE && (nload = load_start(load, LOAD_MAX, g_load)) == -1) {
-		memset(rr, 0, sizeof(*rr));
-		rr->res = g_res;
-		snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno));
-		return -1;
-	}
-	rc = run_children_now(n, fn, arg, rr, load, nload);
-	load_stop(load, nload);
-	return rc;
 }

@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <new>
 
 #include <sys/types.h>
@@ -25,110 +24,94 @@
 #include <boost/version.hpp>
 
 extern "C" {
-#include "transports.h"
+#include "bench.h"
 }
 
 namespace bip = boost::interprocess;
 
-#define BMQ_MIN_DEPTH 64
-
 struct chan {
 	bip::message_queue *mq; /* a child's own handle, opened in attach */
-	size_t depth, msg_size;
 	char name[64];
-	char config[400];
 };
 
-/* The errno for an exception: the system's own when Boost kept it. */
-static int exc_errno(const std::exception &e)
+/* Inside a catch block: errno for the exception being handled (the
+ * system's own when Boost kept it), its text after `what` in err if err
+ * is not NULL, and -1. */
+static int failed(char *err, size_t len, const char *what, const char *name)
 {
-	const bip::interprocess_exception *ie = dynamic_cast<const bip::interprocess_exception *>(&e);
+	const char *text = "unknown exception";
 
-	if (ie != NULL && ie->get_native_error() > 0)
-		return ie->get_native_error();
-	if (ie != NULL && ie->get_error_code() == bip::size_error)
-		return EMSGSIZE;
-	if (dynamic_cast<const std::bad_alloc *>(&e) != NULL)
-		return ENOMEM;
-	return EIO;
-}
-
-/* Inside a catch block: errno for the exception being handled, and -1. */
-static int failed(void)
-{
 	try {
 		throw;
+	} catch (const bip::interprocess_exception &e) {
+		errno = e.get_native_error() > 0		? e.get_native_error()
+			: e.get_error_code() == bip::size_error ? EMSGSIZE
+								: EIO;
+		text = e.what();
+	} catch (const std::bad_alloc &e) {
+		errno = ENOMEM;
+		text = e.what();
 	} catch (const std::exception &e) {
-		errno = exc_errno(e);
+		errno = EIO;
+		text = e.what();
 	} catch (...) {
 		errno = EIO;
 	}
+	if (err != NULL)
+		snprintf(err, len, "message_queue(%s, %s): %s", what, name, text);
 	return -1;
 }
 
-/* As much memory as the pipe's buffer (what the pipe gets), at least 64
- * messages: as shmbox's slots (t_shmbox.c). */
-static size_t bmq_depth(size_t msg_size)
+static void bmq_destroy(struct chan *c)
 {
-	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
-	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
-
-	return n > BMQ_MIN_DEPTH ? n : BMQ_MIN_DEPTH;
+	try {
+		delete c->mq; /* NULL in the parent, which never attaches */
+		if (!bip::message_queue::remove(c->name))
+			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
+				strerror(errno));
+	} catch (...) {
+		/* remove() reports by its result; nothing here should throw */
+	}
+	delete c;
 }
 
-static struct chan *bmq_create(size_t msg_size, char *err, size_t errlen)
+static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
 {
 	static unsigned counter;
 	struct chan *c = new (std::nothrow) chan();
+	size_t depth = queue_depth(msg_size);
 
 	if (c == NULL) {
-		snprintf(err, errlen, "new: %s", strerror(ENOMEM));
+		snprintf(msg, len, "new: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	c->depth = bmq_depth(msg_size);
-	c->msg_size = msg_size;
 	snprintf(c->name, sizeof(c->name), "shmbox-bench-boost.%ld.%u", (long)getpid(),
 		 counter++);
 	try {
 		/* made, then let go: the children open it by name */
-		bip::message_queue q(bip::create_only, c->name, c->depth, msg_size,
+		bip::message_queue q(bip::create_only, c->name, depth, msg_size,
 				     bip::permissions(0600));
-	} catch (const std::exception &e) {
-		snprintf(err, errlen, "message_queue(create_only, %s, max_num_msg %zu, "
-				      "max_msg_size %zu): %s",
-			 c->name, c->depth, msg_size, e.what());
+	} catch (...) {
+		failed(msg, len, "create_only", c->name);
 		bip::message_queue::remove(c->name); /* a half-made one has the name too */
 		delete c;
 		return NULL;
-	} catch (...) {
-		snprintf(err, errlen, "message_queue(create_only, %s): unknown exception", c->name);
-		bip::message_queue::remove(c->name);
-		delete c;
-		return NULL;
 	}
-	snprintf(c->config, sizeof(c->config),
+	snprintf(msg, len,
 		 "boost::interprocess::message_queue (Boost %d.%d) in /dev/shm: max_num_msg %zu "
-		 "(pipe-max-size bytes, at least %d), max_msg_size = message size; the parent "
+		 "(pipe-max-size bytes, at least 64), max_msg_size = message size; the parent "
 		 "creates it, each child opens it by name (open_only); blocking send/receive, "
 		 "priority 0",
-		 BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, c->depth, BMQ_MIN_DEPTH);
+		 BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, depth);
 	return c;
 }
 
-static int bmq_attach(struct chan *c, int ends, char *err, size_t errlen)
+static int bmq_attach(struct chan *c, char *err, size_t len)
 {
-	if (ends == 0 || c->mq != NULL)
-		return 0;
 	try {
 		c->mq = new bip::message_queue(bip::open_only, c->name);
-	} catch (const std::exception &e) {
-		errno = exc_errno(e);
-		snprintf(err, errlen, "message_queue(open_only, %s): %s", c->name, e.what());
-		return -1;
 	} catch (...) {
-		errno = EIO;
-		snprintf(err, errlen, "message_queue(open_only, %s): unknown exception", c->name);
-		return -1;
+		return failed(err, len, "open_only", c->name);
 	}
 	return 0;
 }
@@ -138,7 +121,7 @@ static int bmq_send(struct chan *c, void *msg, size_t len)
 	try {
 		c->mq->send(msg, len, 0);
 	} catch (...) {
-		return failed();
+		return failed(NULL, 0, NULL, NULL);
 	}
 	return 0;
 }
@@ -151,33 +134,10 @@ static ssize_t bmq_recv(struct chan *c, void *buf, size_t size)
 	try {
 		c->mq->receive(buf, size, got, prio);
 	} catch (...) {
-		return failed();
+		return failed(NULL, 0, NULL, NULL);
 	}
 	return (ssize_t)got;
 }
-
-/* Parent only: the children's handles go with their processes. */
-static void bmq_destroy(struct chan *c)
-{
-	if (c == NULL)
-		return;
-	try {
-		delete c->mq; /* NULL in the parent, which never attaches */
-		if (!bip::message_queue::remove(c->name))
-			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
-				strerror(errno));
-	} catch (...) {
-		/* remove() reports by its result; nothing here should throw */
-	}
-	delete c;
-}
-
-static const char *bmq_config(struct chan *c)
-{
-	return c->config;
-}
-
-static const struct rpc_ops bmq_rpc = RPC_GENERIC_OPS(&t_boostmq);
 
 extern "C" const struct transport t_boostmq = {
 	.name = "boost-mq",
@@ -190,6 +150,9 @@ extern "C" const struct transport t_boostmq = {
 	.peek = NULL,
 	.release = NULL,
 	.destroy = bmq_destroy,
-	.config = bmq_config,
-	.rpc = &bmq_rpc,
+	.rpc_how = NULL,
+	.rpc_per_client = false,
+	.call = NULL,
+	.accept = NULL,
+	.reply = NULL,
 };
