@@ -2,13 +2,12 @@
  * Copying payloads into and out of slots.
  *
  * glibc's memcpy moves a block of about 2 KiB or more with `rep movsb`.
- * On AMD Zen 3 that runs at half the speed or less when the slot's lines
- * were last written or read by another CPU, which is every put (the slot
- * is the destination) and every get (the slot is the source).  Within one
- * process `rep movsb` is as fast as vector moves.  Messages of a few KiB
- * between two processes moved at more than twice the rate with it turned
- * off (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold; bench/README.md
- * has the runs).  So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN (256) bytes and
+ * On AMD Zen 3 that runs much slower when the slot's lines were last
+ * written or read by another CPU, which is every put (the slot is the
+ * destination) and every get (the slot is the source); within one process
+ * it is as fast as vector moves.  Turning it off
+ * (GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold) showed the cost; the
+ * runs are in bench/README.md.  So on a CPU with AVX2, payloads of SHMBOX__COPY_LOOP_MIN (256) bytes and
  * more go through a loop of 32-byte moves.  256 is the lowest glibc's own
  * threshold can be tuned to, so no slot copy that glibc might do with
  * `rep movsb` is left to it.  Shorter ones, other CPUs and other

@@ -11,6 +11,13 @@ static struct timespec now(void)
 	return t;
 }
 
+int64_t shmbox__now_ns(void)
+{
+	struct timespec t = now();
+
+	return (int64_t)t.tv_sec * NSEC + t.tv_nsec;
+}
+
 static void start(struct shmbox__deadline *d)
 {
 	if (d->started || d->timeout_ms < 0)

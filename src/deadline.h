@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 struct shmbox__deadline {
@@ -20,6 +21,8 @@ static inline void shmbox__deadline_init(struct shmbox__deadline *d, int timeout
 	d->started = false;
 }
 bool shmbox__deadline_passed(struct shmbox__deadline *d);
+/* CLOCK_MONOTONIC, in ns. */
+int64_t shmbox__now_ns(void);
 /* cap_ns, or the time left if that is shorter (never below 0). */
 long shmbox__deadline_cap_ns(struct shmbox__deadline *d, long cap_ns);
 /* The errno of a wait that ran out of time: EAGAIN if it was not to wait. */

@@ -79,8 +79,9 @@ static inline uint64_t shmbox__rword(uint32_t gen, unsigned owner, unsigned stat
 }
 static inline uint32_t shmbox__rword_gen(uint64_t w) { return (uint32_t)(w >> 32); }
 
-/* Every change of a state word: a compare-and-swap on the exact word seen,
- * so a word that moved on meanwhile is never touched. */
+/* A state word changes only by a compare-and-swap on the exact word seen,
+ * so a word that moved on meanwhile is never touched; this is the one for
+ * claims (publish and release use a sequentially consistent one: ring.c). */
 static inline bool shmbox__cas(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_acq_rel,

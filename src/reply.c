@@ -121,9 +121,10 @@ int shmbox__reply_claim(struct shmbox *b, struct shmbox__deadline *d, uint32_t *
 			errno = shmbox__deadline_errno(d);
 			return -1;
 		}
-		/* Every slot is held, and a holder may die: look again soon. */
+		/* Every slot is held.  A freed one wakes us; its holders were
+		 * just looked at, and are looked at again once a second. */
 		if (shmbox__sleep(b, &b->hdr->callers_waiting, SHMBOX__SEM_CALLERS,
-				  &b->hdr->replies_freed, freed, true, d) == -1)
+				  &b->hdr->replies_freed, freed, false, d) == -1)
 			return -1;
 	}
 }

@@ -44,7 +44,8 @@ ssize_t shmbox__ring_get(struct shmbox *b, struct shmbox__ring *r, void *buf, si
 			 struct shmbox__deadline *d, shmbox__on_claim on_claim, void *ctx);
 
 /* Has the message put at pos left the ring: taken and released, or its
- * reader died holding it? */
+ * reader died holding it?  A dead reader's claim is revoked on the way
+ * (and the putters behind it woken), as a waiter behind it would. */
 bool shmbox__ring_taken(struct shmbox *b, struct shmbox__ring *r, uint64_t pos);
 /* Token owner's last holder is gone: free every claim it left here. */
 void shmbox__ring_revoke_owner(struct shmbox *b, struct shmbox__ring *r, unsigned owner);

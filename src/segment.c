@@ -228,7 +228,7 @@ static int attach(int shmid, const struct shmbox__keyfile *k, int flags, shmbox_
 	if (wait_ready(addr, ds.shm_cpid, k != NULL ? READY_WAIT_MS : 0) == -1 ||
 	    check_header(addr, ds.shm_segsz, k, &g) == -1)
 		goto fail;
-	semid = shmbox__sem_open(ds.shm_perm.__key, addr);
+	semid = shmbox__sem_open(ds.shm_perm.__key, addr, g.nsems);
 	if (semid == -1)
 		goto fail;
 	b = handle_new(addr, shmid, semid, &g);

@@ -10,7 +10,8 @@
  * grows toward SEMVMX.
  *
  * Sleeping and waking.  A sleeper announces itself in a counter (a ring's
- * getters_waiting or putters_waiting, a reply slot's waiting), looks at
+ * getters_waiting or putters_waiting, a reply slot's waiting, the
+ * header's callers_waiting), looks at
  * its slot once more, then sleeps on the wake semaphore.  A waker changes
  * the slot, then reads the counter.  Both sides use sequentially
  * consistent operations, so either the sleeper sees the change or the
@@ -31,6 +32,17 @@
 static int removed(int e)
 {
 	return e == EINVAL || e == EIDRM;
+}
+
+/* The number of semaphores in set semid, or -1 with errno. */
+static long set_size(int semid)
+{
+	struct semid_ds ds;
+	union shmbox__semun arg = {.buf = &ds};
+
+	if (semctl(semid, 0, IPC_STAT, arg) == -1)
+		return -1;
+	return (long)ds.sem_nsems;
 }
 
 int shmbox__sem_create(key_t key, unsigned nsems, int mode)
@@ -57,10 +69,10 @@ int shmbox__sem_create(key_t key, unsigned nsems, int mode)
 	return semid;
 }
 
-int shmbox__sem_open(key_t key, const struct shmbox__header *h)
+int shmbox__sem_open(key_t key, const struct shmbox__header *h, unsigned nsems)
 {
-	struct semid_ds ds;
-	union shmbox__semun arg = {.buf = &ds};
+	int32_t named = h->semid; /* read once: the segment is untrusted */
+	long have;
 	int semid;
 
 	if (atomic_load_explicit(&h->destroyed, memory_order_acquire)) {
@@ -73,25 +85,42 @@ int shmbox__sem_open(key_t key, const struct shmbox__header *h)
 			errno = EIDRM; /* a segment without its set: being removed */
 		return -1;
 	}
-	if (semid != h->semid || semctl(semid, 0, IPC_STAT, arg) == -1 ||
-	    ds.sem_nsems != h->nsems) {
-		errno = errno == EACCES ? EACCES : EPROTO;
+	if (semid != named) {
+		errno = EPROTO; /* not the set this mailbox was made with */
+		return -1;
+	}
+	have = set_size(semid);
+	if (have != (long)nsems) {
+		if (have >= 0 || errno != EACCES)
+			errno = EPROTO;
 		return -1;
 	}
 	return semid;
 }
 
-void shmbox__sem_remove(int semid)
+int shmbox__sem_remove(int semid)
 {
-	semctl(semid, 0, IPC_RMID);
+	if (semctl(semid, 0, IPC_RMID) == -1 && !removed(errno))
+		return -1;
+	return 0;
 }
 
+/* GETALL writes as many values as the set has, whatever the buffer: the
+ * size comes from the kernel, and must be the one the handle expects (a
+ * set removed and its id used again could be larger). */
 unsigned short *shmbox__sem_values(const struct shmbox *b)
 {
+	unsigned nsems = shmbox__sem_count(b->max_procs, (unsigned)b->nreplies);
 	union shmbox__semun arg;
-	unsigned short *vals = calloc(shmbox__sem_count(b->max_procs, (unsigned)b->nreplies),
-				      sizeof(*vals));
+	unsigned short *vals;
+	long have = set_size(b->semid);
 
+	if (have != (long)nsems) {
+		if (have >= 0 || removed(errno))
+			errno = EIDRM;
+		return NULL;
+	}
+	vals = calloc(nsems, sizeof(*vals));
 	if (vals == NULL)
 		return NULL;
 	arg.array = vals;

@@ -45,8 +45,10 @@ union shmbox__semun {
 
 /* Making, finding and removing the set (segment.c). */
 int shmbox__sem_create(key_t key, unsigned nsems, int mode); /* semid, or -1 */
-int shmbox__sem_open(key_t key, const struct shmbox__header *h); /* semid, or -1 */
-void shmbox__sem_remove(int semid);
+/* The set at key, checked against what header h names and against nsems,
+ * the checked count: semid, or -1. */
+int shmbox__sem_open(key_t key, const struct shmbox__header *h, unsigned nsems);
+int shmbox__sem_remove(int semid); /* 0 also if it was gone already */
 
 /* Tokens: each attached process holds one (+1, SEM_UNDO), so the kernel
  * frees it when the process dies, however it dies. */

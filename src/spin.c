@@ -8,7 +8,6 @@
 
 #include "spin.h"
 
-#define NSEC 1000000000L
 #define SPIN_MIN 32
 #define SPIN_LIMIT 1024 /* steps (pauses, or yields) */
 #define YIELD_EVERY 128
@@ -91,14 +90,6 @@ static uint64_t progress(const struct shmbox *b)
 	return n;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * NSEC + t.tv_nsec;
-}
-
 /* A yield that lasts long while the mailbox hardly moves handed our CPU to
  * a process that is not one of our peers and does not wait: on a busy
  * machine, a CPU-bound stranger that keeps it for a whole time slice.
@@ -114,14 +105,14 @@ static int64_t now_ns(void)
 /* Yield, unless that looks useless; false: sleep instead. */
 static bool yield(struct shmbox *b)
 {
-	int64_t t0 = now_ns(), took;
+	int64_t t0 = shmbox__now_ns(), took;
 	uint64_t moved;
 
 	if (t0 < atomic_load_explicit(&b->spin.yield_again_ns, memory_order_relaxed))
 		return false;
 	moved = progress(b);
 	sched_yield();
-	took = now_ns() - t0;
+	took = shmbox__now_ns() - t0;
 	moved = progress(b) - moved;
 	if (took > SLOW_YIELD_NS && moved < (uint64_t)(took / SLOW_YIELD_NS_PER_MOVE))
 		atomic_store_explicit(&b->spin.yield_again_ns, t0 + took + NO_YIELD_NS,

@@ -5,9 +5,7 @@
  * max_procs is: the tokens are read all at once (GETALL). */
 #include <errno.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/sem.h>
 #include <sys/shm.h>
 
 #include "sem.h"
@@ -154,6 +152,8 @@ ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
 		errno = EIDRM;
 		return -1;
 	}
+	if (n == 0)
+		return 0;
 	tokens = shmbox__sem_values(b);
 	if (tokens == NULL)
 		return -1;

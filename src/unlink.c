@@ -13,32 +13,44 @@
 #include "geometry.h"
 #include "sem.h"
 
-/* Is the segment at addr (of segsz bytes, made by cpid) a mailbox that
- * may be removed for this key file?  0, or -1 with errno. */
+/* The creator of a segment that is not ready yet may still be making it.
+ * (A creator in another pid namespace reads as 0: we cannot ask.) */
+static bool creator_gone(pid_t cpid)
+{
+	return cpid <= 0 || (kill(cpid, 0) == -1 && errno == ESRCH);
+}
+
+/* May the segment at h (of segsz bytes, made by cpid) be removed for this
+ * key file?  0, or -1 with errno.  *semid: the set it names, or -1. */
 static int removable(const struct shmbox__header *h, size_t segsz, pid_t cpid,
-		     const struct shmbox__keyfile *k, int flags)
+		     const struct shmbox__keyfile *k, int flags, int *semid)
 {
 	uint64_t magic;
+	bool ours;
 
+	*semid = -1;
 	if (segsz < sizeof(*h)) {
 		errno = EPROTO;
 		return -1;
 	}
 	magic = atomic_load_explicit(&h->magic, memory_order_acquire);
-	if (magic == 0) { /* not ready: a leftover only if its creator is gone */
-		if (kill(cpid, 0) == -1 && errno == ESRCH)
-			return 0;
-		errno = EBUSY;
+	if (magic != 0 && magic != SHMBOX__MAGIC) {
+		errno = EPROTO; /* somebody else's segment: leave it */
 		return -1;
 	}
-	if (magic != SHMBOX__MAGIC) {
-		errno = EPROTO; /* somebody else's segment: leave it */
+	/* Layout and key file are written before the magic: a creator that
+	 * died half-way has left them, unless it died before even that. */
+	ours = h->layout == SHMBOX__LAYOUT && h->header_size == sizeof(*h);
+	if (ours)
+		*semid = h->semid;
+	if (magic == 0 && !creator_gone(cpid)) {
+		errno = EBUSY;
 		return -1;
 	}
 	if (flags & SHMBOX_ANY_FILE)
 		return 0;
-	if (h->layout != SHMBOX__LAYOUT) {
-		errno = EPROTO; /* its key file cannot be checked */
+	if (!ours) {
+		errno = EPROTO; /* another layout, or nothing written: cannot check */
 		return -1;
 	}
 	return shmbox__same_keyfile(h, k) ? 0 : -1;
@@ -46,8 +58,9 @@ static int removable(const struct shmbox__header *h, size_t segsz, pid_t cpid,
 
 /* Check the segment, then remove it and say so in it, for peers that
  * spin without entering the kernel.  With no write permission the flag
- * is not set, and IPC_RMID then says whether we may remove it at all. */
-static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags)
+ * is not set, and IPC_RMID then says whether we may remove it at all.
+ * *semid: the set the segment names, or -1. */
+static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags, int *semid)
 {
 	struct shmid_ds ds;
 	struct shmbox__header *h;
@@ -63,14 +76,14 @@ static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags)
 	}
 	if (h == (void *)-1)
 		return -1;
-	if (removable(h, ds.shm_segsz, ds.shm_cpid, k, flags) == -1 ||
+	if (removable(h, ds.shm_segsz, ds.shm_cpid, k, flags, semid) == -1 ||
 	    (shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EINVAL && errno != EIDRM)) {
 		e = errno;
 		shmdt(h);
 		errno = e;
 		return -1;
 	}
-	if (writable && ds.shm_segsz >= sizeof(*h))
+	if (writable)
 		atomic_store_explicit(&h->destroyed, 1, memory_order_release);
 	shmdt(h);
 	return 0;
@@ -79,7 +92,7 @@ static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags)
 int shmbox_unlink(const char *path, int proj_id, int flags)
 {
 	struct shmbox__keyfile k;
-	int saved = errno, shmid, semid;
+	int saved = errno, shmid, semid, named;
 
 	if ((flags & ~SHMBOX_ANY_FILE) != 0) {
 		errno = EINVAL;
@@ -87,22 +100,29 @@ int shmbox_unlink(const char *path, int proj_id, int flags)
 	}
 	if (shmbox__keyfile(path, proj_id, &k) == -1)
 		return -1;
-	shmid = shmget(k.key, 0, 0);
-	if (shmid == -1 && errno != ENOENT)
-		return -1;
+	/* The set first: a create makes the segment before the set, so a
+	 * create that comes in between is seen here as a segment, and its
+	 * set is not taken for a leftover. */
 	semid = semget(k.key, 0, 0);
 	if (semid == -1 && errno != ENOENT)
+		return -1;
+	shmid = shmget(k.key, 0, 0);
+	if (shmid == -1 && errno != ENOENT)
 		return -1;
 	if (shmid == -1 && semid == -1) {
 		errno = ENOENT;
 		return -1;
 	}
-	if (shmid != -1 && remove_segment(shmid, &k, flags) == -1)
-		return -1;
+	if (shmid != -1) {
+		if (remove_segment(shmid, &k, flags, &named) == -1)
+			return -1;
+		if (named != -1 && named != semid)
+			semid = -1; /* not the set the mailbox was made with */
+	}
 	/* Removing the set wakes its sleepers with EIDRM.  A set alone at the
 	 * key cannot be told from another program's: the key file says it is
-	 * ours. */
-	if (semid != -1 && semctl(semid, 0, IPC_RMID) == -1 && errno != EINVAL && errno != EIDRM)
+	 * ours.  If it may not be removed (EPERM), the segment is gone already. */
+	if (semid != -1 && shmbox__sem_remove(semid) == -1)
 		return -1;
 	errno = saved;
 	return 0;

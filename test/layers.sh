@@ -5,8 +5,17 @@
 # layout.  A file that calls into one that calls it back, directly or
 # through others, is a circle: tsort finds it.
 set -u
-objs=$(ls src/libshmbox_la-*.o 2>/dev/null)
-[ -n "$objs" ] || { echo "no src/libshmbox_la-*.o: build the library first"; exit 99; }
+export LC_ALL=C # sort and join must collate alike
+# The library's objects, as make names them (LIBSHMBOX_OBJECTS: its .lo
+# files), so that an object left from a file since removed is not read;
+# the PIC one where the build made one, else the static one.
+objs=
+for lo in ${LIBSHMBOX_OBJECTS:?run from make check}; do
+	o=$(dirname "$lo")/.libs/$(basename "$lo" .lo).o
+	[ -f "$o" ] || o=${lo%.lo}.o
+	[ -f "$o" ] || { echo "no object for $lo: build the library first"; exit 99; }
+	objs="$objs $o"
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 name() { basename "$1" .o | sed 's/^libshmbox_la-//'; }

@@ -119,7 +119,7 @@ END_TEST
 START_TEST(eight_producers_two_consumers_one_slot) { processes(8, 2, 1, false); }
 END_TEST
 /* Waiters whose peers share their CPU with a process that never waits: the
- * path where yields are useless and a waiter sleeps instead (wait.c). */
+ * path where yields are useless and a waiter sleeps instead (spin.c). */
 START_TEST(crowded_on_one_cpu_with_a_hog) { processes(2, 2, 4, true); }
 END_TEST
 

@@ -247,25 +247,59 @@ START_TEST(unlink_a_mailbox_of_another_key_file_needs_any_file)
 }
 END_TEST
 
-/* A segment never made ready: a leftover once its creator is gone, but
+/* A segment never made ready is a leftover once its creator is gone, but
  * not while the creator may still be setting it up. */
-START_TEST(unlink_removes_a_half_made_segment_only_once_its_creator_died)
+START_TEST(unlink_leaves_a_half_made_segment_while_its_creator_lives)
+{
+	const char *path = tu_keyfile();
+	int id = shmget(ftok(path, TU_PROJ), 8192, IPC_CREAT | 0600);
+
+	ck_assert_int_ne(id, -1);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EBUSY); /* we made it, and live */
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), EBUSY);
+	ck_assert_int_eq(shmctl(id, IPC_RMID, NULL), 0);
+}
+END_TEST
+
+/* A dead creator that wrote nothing into its segment left nothing that
+ * says it was a mailbox: only SHMBOX_ANY_FILE removes it. */
+START_TEST(unlink_removes_a_blank_segment_of_a_dead_creator_only_with_any_file)
 {
 	const char *path = tu_keyfile();
 	key_t key = ftok(path, TU_PROJ);
-	pid_t pid;
-	int id;
+	pid_t pid = tu_fork();
 
-	id = shmget(key, 8192, IPC_CREAT | 0600);
-	ck_assert_int_ne(id, -1);
-	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EBUSY); /* we made it, and live */
-	ck_assert_int_eq(shmctl(id, IPC_RMID, NULL), 0);
-	pid = tu_fork();
 	if (pid == 0)
 		_exit(shmget(key, 8192, IPC_CREAT | 0600) == -1);
 	ck_assert_int_eq(tu_reap(pid), 0);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EPROTO);
+	ck_assert_int_ne(shmget(key, 0, 0), -1);
+	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), 0);
+	tu_expect_fail(shmget(key, 0, 0), ENOENT);
+}
+END_TEST
+
+/* A creator killed after writing the header, before the magic number:
+ * its layout and key file say whose it was, and it goes with its set. */
+START_TEST(unlink_removes_a_mailbox_whose_creator_died_before_it_was_ready)
+{
+	shmbox_attr_t attr = {.slots = 2, .slot_size = 8};
+	const char *path = tu_keyfile();
+	key_t key = ftok(path, TU_PROJ);
+	struct shmbox__header *h;
+	shmbox_t *box;
+	pid_t pid = tu_fork();
+
+	if (pid == 0)
+		_exit(shmbox_create(path, TU_PROJ, &attr, &box) == -1);
+	ck_assert_int_eq(tu_reap(pid), 0);
+	h = shmat(shmget(key, 0, 0), NULL, 0);
+	ck_assert_ptr_ne(h, (void *)-1);
+	atomic_store(&h->magic, 0);
+	shmdt(h);
 	ck_assert_int_eq(shmbox_unlink(path, TU_PROJ, 0), 0);
 	tu_expect_fail(shmget(key, 0, 0), ENOENT);
+	tu_expect_fail(semget(key, 0, 0), ENOENT);
 }
 END_TEST
 
@@ -284,7 +318,9 @@ Suite *suite_unlink(void)
 	tcase_add_test(tc, unlink_removes_a_set_left_alone_at_the_key);
 	tcase_add_test(tc, unlink_leaves_a_segment_that_is_not_a_mailbox);
 	tcase_add_test(tc, unlink_a_mailbox_of_another_key_file_needs_any_file);
-	tcase_add_test(tc, unlink_removes_a_half_made_segment_only_once_its_creator_died);
+	tcase_add_test(tc, unlink_leaves_a_half_made_segment_while_its_creator_lives);
+	tcase_add_test(tc, unlink_removes_a_blank_segment_of_a_dead_creator_only_with_any_file);
+	tcase_add_test(tc, unlink_removes_a_mailbox_whose_creator_died_before_it_was_ready);
 	suite_add_tcase(s, tc);
 	return s;
 }

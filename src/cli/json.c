@@ -7,9 +7,11 @@
 #include <err.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <wchar.h>
 
 #include "cli.h"
 
@@ -30,34 +32,26 @@ static json_t *when(time_t t)
 	return t == 0 ? json_null() : json_integer((json_int_t)t);
 }
 
-/* Bytes of the valid UTF-8 sequence at p (left bytes remain), or 0: an
- * overlong form, a surrogate, beyond U+10FFFF or cut short is not one. */
+/* Bytes of the valid UTF-8 sequence at p (left bytes remain), or 0: the
+ * C library's UTF-8 decoder (locale C.UTF-8) says what is valid, whatever
+ * the user's locale. */
 static size_t utf8_len(const unsigned char *p, size_t left)
 {
-	uint32_t c;
-	size_t n, i;
+	static locale_t utf8;
+	mbstate_t st;
+	locale_t was;
+	size_t n;
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, c = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 3, c = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, c = p[0] & 0x07;
-	else
+	if (utf8 == (locale_t)0 &&
+	    (utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == (locale_t)0)
+		err(EX_OSERR, "JSON output: locale C.UTF-8");
+	memset(&st, 0, sizeof(st));
+	was = uselocale(utf8);
+	n = mbrtowc(NULL, (const char *)p, left, &st);
+	uselocale(was);
+	if (n == (size_t)-1 || n == (size_t)-2)
 		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
+	return n == 0 ? 1 : n; /* 0: the NUL byte, which ends s anyway */
 }
 
 /*

@@ -87,7 +87,7 @@ broken-publish@fail:!\((torn|dup)\)@$A $NODEATH -DBROKEN_PUBLISH_BEFORE_COPY@BRO
 broken-wake@fail:invalid end state@$A $NODEATH -DBROKEN_WAKE_BEFORE_PUBLISH@BROKEN: waker reads the counter before publishing
 broken-recheck@fail:invalid end state@$A $NODEATH -DBROKEN_NO_RECHECK@BROKEN: sleeper does not look again after announcing
 broken-recover@fail:!\(lost\)@$A $NODEATH -DBROKEN_RECOVER_NO_TOKEN@BROKEN: recovery frees READING without the token
-counter-drift@fail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS@the sleeper counter may count more than the sleepers, as wait.c says: spin must show it
+counter-drift@fail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS@the sleeper counter may count more than the sleepers, as sem.c says: spin must show it
 broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECOVERY@BROKEN: no recovery at all (liveness check has teeth)
 EOF
 if [ -n "$SHMBOX_MODEL_FULL" ]; then
