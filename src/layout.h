@@ -127,7 +127,10 @@ struct shmbox__ring_hdr {
 
 /* One entry per token: who holds it, for shmbox_procs and `shmbox info`
  * (the token itself, in the semaphore set, is the truth).  cpu is a hint
- * for the spin policy (spin.c): where the holder last ran. */
+ * for the spin policy (spin.c): where the holder last ran.  It is in the
+ * segment because a waiter must know where its peers run; on a busy
+ * machine that decides between spinning and yielding (bench/README.md,
+ * "What each step gave", has it measured off). */
 struct shmbox__proc {
 	_Atomic int32_t pid;
 	_Atomic uint32_t cpu; /* 1 + the CPU it was on when it last looked; 0: not known */
