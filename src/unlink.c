@@ -20,16 +20,28 @@ static bool creator_gone(pid_t cpid)
 	return cpid <= 0 || (kill(cpid, 0) == -1 && errno == ESRCH);
 }
 
-/* May the segment at h (of segsz bytes, made by cpid) be removed for this
- * key file?  0, or -1 with errno.  *semid: the set it names, or -1. */
-static int removable(const struct shmbox__header *h, size_t segsz, pid_t cpid,
-		     const struct shmbox__keyfile *k, int flags, int *semid)
+/* Nothing written: a creator that died before it wrote the header. */
+static bool blank(const struct shmbox__header *h)
+{
+	const unsigned char *p = (const unsigned char *)h;
+
+	for (size_t i = 0; i < sizeof(*h); i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* May the segment at h (ds: what the kernel says of it) be removed for
+ * this key file?  0, or -1 with errno.  *ours: it has this library's
+ * header, so the set it names and its destroyed word can be trusted as
+ * far as anything in it can. */
+static int removable(const struct shmbox__header *h, const struct shmid_ds *ds,
+		     const struct shmbox__keyfile *k, int flags, bool *ours)
 {
 	uint64_t magic;
-	bool ours;
 
-	*semid = -1;
-	if (segsz < sizeof(*h)) {
+	*ours = false;
+	if (ds->shm_segsz < sizeof(*h)) {
 		errno = EPROTO;
 		return -1;
 	}
@@ -40,17 +52,21 @@ static int removable(const struct shmbox__header *h, size_t segsz, pid_t cpid,
 	}
 	/* Layout and key file are written before the magic: a creator that
 	 * died half-way has left them, unless it died before even that. */
-	ours = h->layout == SHMBOX__LAYOUT && h->header_size == sizeof(*h);
-	if (ours)
-		*semid = h->semid;
-	if (magic == 0 && !creator_gone(cpid)) {
+	*ours = h->layout == SHMBOX__LAYOUT && h->header_size == sizeof(*h);
+	if (magic == 0 && !creator_gone(ds->shm_cpid)) {
 		errno = EBUSY;
+		return -1;
+	}
+	if (magic == 0 && !*ours && !((flags & SHMBOX_ANY_FILE) && blank(h) && ds->shm_nattch <= 1)) {
+		/* nothing says it is a mailbox; a blank one, attached by no one
+		 * but us, is taken for one only when the caller says so */
+		errno = EPROTO;
 		return -1;
 	}
 	if (flags & SHMBOX_ANY_FILE)
 		return 0;
-	if (!ours) {
-		errno = EPROTO; /* another layout, or nothing written: cannot check */
+	if (!*ours) {
+		errno = EPROTO; /* another layout: its key file cannot be checked */
 		return -1;
 	}
 	return shmbox__same_keyfile(h, k) ? 0 : -1;
@@ -64,11 +80,10 @@ static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags,
 {
 	struct shmid_ds ds;
 	struct shmbox__header *h;
-	bool writable = true;
+	bool writable = true, ours;
 	int e;
 
-	if (shmctl(shmid, IPC_STAT, &ds) == -1)
-		return -1;
+	*semid = -1;
 	h = shmat(shmid, NULL, 0);
 	if (h == (void *)-1 && errno == EACCES) {
 		writable = false;
@@ -76,15 +91,19 @@ static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags,
 	}
 	if (h == (void *)-1)
 		return -1;
-	if (removable(h, ds.shm_segsz, ds.shm_cpid, k, flags, semid) == -1 ||
+	/* After attaching, so that the count of attaches includes ours. */
+	if (shmctl(shmid, IPC_STAT, &ds) == -1 || removable(h, &ds, k, flags, &ours) == -1 ||
 	    (shmctl(shmid, IPC_RMID, NULL) == -1 && errno != EINVAL && errno != EIDRM)) {
 		e = errno;
 		shmdt(h);
 		errno = e;
 		return -1;
 	}
-	if (writable)
-		atomic_store_explicit(&h->destroyed, 1, memory_order_release);
+	if (ours) {
+		*semid = h->semid;
+		if (writable)
+			atomic_store_explicit(&h->destroyed, 1, memory_order_release);
+	}
 	shmdt(h);
 	return 0;
 }

@@ -261,6 +261,49 @@ START_TEST(unlink_leaves_a_half_made_segment_while_its_creator_lives)
 }
 END_TEST
 
+/* Another program's segment whose first bytes happen to be zero, made by
+ * a process that has exited and used by one that lives: not a half-made
+ * mailbox, and not to be written into, even with SHMBOX_ANY_FILE. */
+START_TEST(unlink_leaves_a_foreign_segment_that_starts_with_zeros)
+{
+	const char *path = tu_keyfile();
+	key_t key = ftok(path, TU_PROJ);
+	int fds[2], id;
+	unsigned char *p, copy[4096];
+	char c;
+	pid_t maker, user;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	maker = tu_fork();
+	if (maker == 0) {
+		id = shmget(key, sizeof(copy), IPC_CREAT | 0600);
+		p = shmat(id, NULL, 0);
+		memset(p + 8, 0xaa, sizeof(copy) - 8);
+		_exit(0);
+	}
+	ck_assert_int_eq(tu_reap(maker), 0);
+	id = shmget(key, 0, 0);
+	user = tu_fork();
+	if (user == 0) { /* attached until the pipe closes */
+		close(fds[1]);
+		(void)!shmat(id, NULL, 0);
+		(void)!read(fds[0], &c, 1);
+		_exit(0);
+	}
+	close(fds[0]);
+	p = shmat(id, NULL, SHM_RDONLY);
+	memcpy(copy, p, sizeof(copy));
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, 0), EPROTO);
+	tu_expect_fail(shmbox_unlink(path, TU_PROJ, SHMBOX_ANY_FILE), EPROTO);
+	ck_assert_int_eq(shmget(key, 0, 0), id);
+	ck_assert_int_eq(memcmp(copy, p, sizeof(copy)), 0);
+	shmdt(p);
+	close(fds[1]);
+	ck_assert_int_eq(tu_reap(user), 0);
+	ck_assert_int_eq(shmctl(id, IPC_RMID, NULL), 0);
+}
+END_TEST
+
 /* A dead creator that wrote nothing into its segment left nothing that
  * says it was a mailbox: only SHMBOX_ANY_FILE removes it. */
 START_TEST(unlink_removes_a_blank_segment_of_a_dead_creator_only_with_any_file)
@@ -319,6 +362,7 @@ Suite *suite_unlink(void)
 	tcase_add_test(tc, unlink_leaves_a_segment_that_is_not_a_mailbox);
 	tcase_add_test(tc, unlink_a_mailbox_of_another_key_file_needs_any_file);
 	tcase_add_test(tc, unlink_leaves_a_half_made_segment_while_its_creator_lives);
+	tcase_add_test(tc, unlink_leaves_a_foreign_segment_that_starts_with_zeros);
 	tcase_add_test(tc, unlink_removes_a_blank_segment_of_a_dead_creator_only_with_any_file);
 	tcase_add_test(tc, unlink_removes_a_mailbox_whose_creator_died_before_it_was_ready);
 	suite_add_tcase(s, tc);
