@@ -11,6 +11,7 @@
  * A ring too tall for the page is drawn one character per slot.  The
  * letters alone tell the states apart; a pen may add colour (its ink).
  */
+#include <libutil.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -167,12 +168,20 @@ static void ring(struct pen *pen, const struct frame *fr, int budget)
 	say(pen, INK_TEXT, "H next get (head)  T next put (tail)\n");
 }
 
+/* A rate in 8 columns: tenths while slow enough to read them, then
+ * scaled to four characters (123k, 1.7M), so that the line keeps its place under load. */
 static void rate(struct pen *pen, const char *what, const struct frame *fr, double r,
 		 uint64_t total)
 {
-	if (fr->rates)
+	char n[5];
+
+	if (fr->rates && r < 100000)
 		say(pen, INK_TEXT, "%s %8.1f/s (%llu in all)", what, r, (unsigned long long)total);
-	else
+	else if (fr->rates) {
+		humanize_number(n, sizeof(n), (int64_t)(r + 0.5), "", HN_AUTOSCALE,
+				HN_DECIMAL | HN_DIVISOR_1000 | HN_NOSPACE);
+		say(pen, INK_TEXT, "%s %8s/s (%llu in all)", what, n, (unsigned long long)total);
+	} else
 		say(pen, INK_TEXT, "%s        -/s (%llu in all)", what, (unsigned long long)total);
 }
 
