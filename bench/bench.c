@@ -79,13 +79,8 @@ static const struct figdef {
 		   "call", W_RPC, 64, 4, 1, PIN_NONE, LOAD_NONE, 0},
 };
 
-static struct result results[NT][NF];
+static struct work works[NT][NF];
 static bool t_on[NT], fig_on[NF], measured[NF];
-
-static bool is_rtt(int fi)
-{
-	return figs[fi].kind == W_RTT;
-}
 
 /* ---- the machine ---- */
 
@@ -145,16 +140,17 @@ static const char *library(void)
  * their repetitions interleaved, each transport's one after the other. */
 static void measure_figure(int fi)
 {
-	static struct work w[2 * NT];
+	struct work *w[2 * NT];
 	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1, nw = 0;
 
 	for (int ti = 0; ti < NT; ti++) {
-		for (int k = 0; k < nf && t_on[ti]; k++, nw++) {
+		for (int k = 0; k < nf && t_on[ti]; k++) {
 			const struct figdef *d = &figs[f[k]];
 
-			w[nw] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
-					      .np = d->np, .nc = d->nc};
-			work_init(&w[nw], &results[ti][f[k]]);
+			w[nw] = &works[ti][f[k]];
+			*w[nw] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
+					       .np = d->np, .nc = d->nc};
+			work_init(w[nw++]);
 		}
 	}
 	for (int k = 0; k < nf; k++)
@@ -186,7 +182,7 @@ static const char *fmt_num(char *buf, size_t len, double v)
 static void print_head(int fi)
 {
 	printf("\n%s\n", figs[fi].title);
-	if (is_rtt(fi))
+	if (figs[fi].kind == W_RTT)
 		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
 		       "round trips/s", "CPU us/round trip");
 	else if (fi == F_RPC)
@@ -196,13 +192,13 @@ static void print_head(int fi)
 		       "msgs/s min..max");
 }
 
-static void print_row(int fi, const char *name, const struct result *r)
+static void print_row(int fi, const char *name, const struct work *r)
 {
 	char a[32], b[32], c[32], d[32], e[32];
 
 	if (r->status != FIG_OK)
 		printf("  %-16s %s\n", name, r->note);
-	else if (is_rtt(fi))
+	else if (figs[fi].kind == W_RTT)
 		printf("  %-16s %9s %9s %12s/s %18s\n", name, fmt_num(a, sizeof(a), r->p50_us),
 		       fmt_num(b, sizeof(b), r->p99_us), fmt_rate(c, sizeof(c), r->rate),
 		       fmt_num(d, sizeof(d), r->cpu_us));
@@ -231,7 +227,7 @@ static void print_summary(void)
 			continue;
 		printf("  %-16s", all[ti]->name);
 		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
-			const struct result *r = &results[ti][cols[k]];
+			const struct work *r = &works[ti][cols[k]];
 			int w = k < 2 ? 9 : 10;
 
 			printf(" %*s", w,
@@ -276,7 +272,7 @@ static void csv_figure(FILE *f, int fi, int ti)
 {
 	static const char *const status[] = {[FIG_OK] = "ok", [FIG_NA] = "n/a",
 					     [FIG_FAIL] = "failed"};
-	const struct result *r = &results[ti][fi];
+	const struct work *r = &works[ti][fi];
 	const struct figdef *d = &figs[fi];
 	bool ok = r->status == FIG_OK;
 
@@ -327,9 +323,15 @@ static int write_csv(const char *path, const char *const facts[][2], int nfacts)
 
 /* ---- the plot ---- */
 
+static const int plot_figs[] = {F_1_64, F_1_4K, F_1_64K};
+
+static bool plotted(int ti, int k)
+{
+	return t_on[ti] && fig_on[plot_figs[k]] && works[ti][plot_figs[k]].status == FIG_OK;
+}
+
 static int write_plot(const char *gp, const char *png, const char *mach)
 {
-	static const int sizes[] = {F_1_64, F_1_4K, F_1_64K};
 	FILE *f = fopen(gp, "w");
 	const char *sep = "plot ";
 
@@ -354,19 +356,16 @@ static int write_plot(const char *gp, const char *png, const char *mach)
 	for (int ti = 0; ti < NT; ti++) {
 		fprintf(f, "$t%d << EOD\n", ti);
 		for (int k = 0; k < 3; k++)
-			if (t_on[ti] && fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK)
-				fprintf(f, "%zu %.6g\n", figs[sizes[k]].size,
-					results[ti][sizes[k]].rate);
+			if (plotted(ti, k))
+				fprintf(f, "%zu %.6g\n", figs[plot_figs[k]].size,
+					works[ti][plot_figs[k]].rate);
 		fprintf(f, "EOD\n");
 	}
 	for (int ti = 0; ti < NT; ti++) {
-		for (int k = 0; k < 3; k++) {
-			if (t_on[ti] && fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK) {
-				fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'",
-					sep, ti, all[ti]->name);
-				sep = ", \\\n     ";
-				break;
-			}
+		if (plotted(ti, 0) || plotted(ti, 1) || plotted(ti, 2)) {
+			fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'", sep, ti,
+				all[ti]->name);
+			sep = ", \\\n     ";
 		}
 	}
 	fprintf(f, "%s\n", *sep == 'p' ? "plot NaN notitle" : "");
@@ -590,8 +589,8 @@ int main(int argc, char **argv)
 			measure_figure(fi);
 		for (int ti = 0; ti < NT; ti++) {
 			if (t_on[ti]) {
-				failures += results[ti][fi].status == FIG_FAIL;
-				print_row(fi, all[ti]->name, &results[ti][fi]);
+				failures += works[ti][fi].status == FIG_FAIL;
+				print_row(fi, all[ti]->name, &works[ti][fi]);
 			}
 		}
 	}

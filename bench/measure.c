@@ -1,11 +1,10 @@
 /*
- * shmbox-bench: messages and their check, forked children started
- * together, their CPU time, the other work of the busy-machine figures,
- * and the interleaved repetitions with their medians.
+ * shmbox-bench: forked children started together, their CPU time, the
+ * other work of the busy-machine figures, and the interleaved repetitions
+ * with their medians.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -22,7 +21,7 @@
 
 #include "bench.h"
 
-#define MSG_MAGIC 0x53424d42u /* "SBMB" */
+#define MAX_CHILDREN (2 * MAX_PRODUCERS)
 /* A child still running after this long is stuck: SIGALRM ends it. */
 #define CHILD_ALARM_S 30
 /* Children must all be ready within this long. */
@@ -67,163 +66,6 @@ size_t queue_depth(size_t msg_size)
 	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
 
 	return n > QUEUE_MIN_DEPTH ? n : QUEUE_MIN_DEPTH;
-}
-
-/* ---- messages ---- */
-
-/* The receivers' checksum of every payload.  It runs once per message in
- * every transport's receiver, so its cost is added to every figure alike;
- * a slow check would hide the differences the bench is there to show.  A
- * Fletcher-style sum over 64-bit words in eight lanes (two 32-byte
- * vectors): it sees every byte and where each word is.  The AVX2 build is
- * chosen at load time where the CPU has it; both compute the same value. */
-typedef uint64_t v4u64 __attribute__((vector_size(32)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static uint64_t payload_sum(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	v4u64 a0 = {1, 2, 3, 4}, a1 = {5, 6, 7, 8}, b0 = {0, 0, 0, 0}, b1 = {0, 0, 0, 0};
-	uint64_t r;
-	size_t i = 0;
-
-	for (; i + 64 <= n; i += 64) {
-		v4u64 w0, w1;
-
-		memcpy(&w0, s + i, 32);
-		memcpy(&w1, s + i + 32, 32);
-		a0 += w0;
-		a1 += w1;
-		b0 += a0;
-		b1 += a1;
-	}
-	if (i + 32 <= n) { /* a 64 B message has 32 B of payload: keep it short */
-		v4u64 w;
-
-		memcpy(&w, s + i, 32);
-		a0 += w;
-		b0 += a0;
-		i += 32;
-	}
-	/* Lanes folded with distinct small factors: independent multiplies,
-	 * not a chain, so a short message's check stays short. */
-	r = a0[0] + 3 * a0[1] + 5 * a0[2] + 7 * a0[3] + 9 * a1[0] + 11 * a1[1] + 13 * a1[2] +
-	    15 * a1[3];
-	r ^= (b0[0] + 17 * b0[1] + 19 * b0[2] + 23 * b0[3] + 29 * b1[0] + 31 * b1[1] +
-	      37 * b1[2] + 41 * b1[3]) *
-	     0x9e3779b97f4a7c15ull;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, s + i, 8);
-		r = (r ^ w) * 0x100000001b3ull;
-	}
-	for (; i < n; i++)
-		r = (r ^ s[i]) * 0x100000001b3ull;
-	return r ^ n;
-}
-
-unsigned char *buf_alloc(size_t size)
-{
-	void *p = NULL;
-
-	/* headroom, then the message on a 64-byte boundary */
-	if (posix_memalign(&p, 64, BENCH_HEADROOM + size) != 0)
-		return NULL;
-	memset(p, 0, BENCH_HEADROOM + size);
-	return (unsigned char *)p + BENCH_HEADROOM;
-}
-
-void buf_free(unsigned char *p)
-{
-	if (p != NULL)
-		free(p - BENCH_HEADROOM);
-}
-
-int msgset_init(struct msgset *m, size_t size)
-{
-	memset(m, 0, sizeof(*m));
-	m->size = size;
-	if (size < sizeof(struct msg_hdr))
-		return -1;
-	for (int v = 0; v < NVAR; v++) {
-		uint64_t x = 0x2545f4914f6cdd1dull ^ (size * 0x9e3779b97f4a7c15ull) ^ (uint64_t)v;
-
-		m->var[v] = buf_alloc(size);
-		if (m->var[v] == NULL) {
-			msgset_free(m);
-			return -1;
-		}
-		for (size_t i = sizeof(struct msg_hdr); i < size; i++) {
-			x ^= x >> 12;
-			x ^= x << 25;
-			x ^= x >> 27;
-			m->var[v][i] = (unsigned char)((x * 0x2545f4914f6cdd1dull) >> 56);
-		}
-		m->sum[v] = payload_sum(m->var[v] + sizeof(struct msg_hdr),
-					size - sizeof(struct msg_hdr));
-	}
-	return 0;
-}
-
-void msgset_free(struct msgset *m)
-{
-	for (int v = 0; v < NVAR; v++) {
-		buf_free(m->var[v]);
-		m->var[v] = NULL;
-	}
-}
-
-static unsigned variant_of(unsigned kind, uint64_t seq)
-{
-	return (unsigned)((seq + (kind == K_REP)) % NVAR); /* a reply never equals its request */
-}
-
-unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned producer, uint64_t seq)
-{
-	unsigned v = variant_of(kind, seq);
-	struct msg_hdr h = {
-		.magic = MSG_MAGIC,
-		.kind = (uint16_t)kind,
-		.producer = (uint16_t)producer,
-		.len = (uint32_t)m->size,
-		.variant = v,
-		.seq = seq,
-		.check = m->sum[v],
-	};
-
-	memcpy(m->var[v], &h, sizeof(h));
-	return m->var[v];
-}
-
-int msg_check(const struct msgset *m, const void *buf, ssize_t len, unsigned kinds,
-	      struct msg_hdr *h, char *err, size_t errlen)
-{
-	if (len != (ssize_t)m->size) {
-		snprintf(err, errlen, "received %zd bytes, expected %zu", len, m->size);
-		return -1;
-	}
-	memcpy(h, buf, sizeof(*h));
-	if (h->magic != MSG_MAGIC || h->len != m->size || h->kind >= 32 ||
-	    !(kinds & (1u << h->kind))) {
-		snprintf(err, errlen, "bad header (magic %#x kind %u len %u)", h->magic, h->kind,
-			 h->len);
-		return -1;
-	}
-	if (h->variant != variant_of(h->kind, h->seq) || h->check != m->sum[h->variant]) {
-		snprintf(err, errlen, "seq %llu: wrong payload variant or checksum in header",
-			 (unsigned long long)h->seq);
-		return -1;
-	}
-	if (payload_sum((const unsigned char *)buf + sizeof(*h), m->size - sizeof(*h)) !=
-	    h->check) {
-		snprintf(err, errlen, "seq %llu from %u: payload checksum mismatch",
-			 (unsigned long long)h->seq, h->producer);
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- children ---- */
@@ -309,6 +151,14 @@ static void kill_all(const pid_t *pids, int n)
 			kill(pids[i], SIGKILL);
 }
 
+static void load_stop(const pid_t *pids, int n)
+{
+	kill_all(pids, n);
+	for (int i = 0; i < n; i++)
+		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
+			;
+}
+
 /* The other work on a busy machine, g_load's kind: one CPU-bound process
  * per CPU we may use, unpinned, as a busy host's compilers or batch jobs
  * would be (a process that gives its CPU away may wait a whole time slice
@@ -337,21 +187,11 @@ static int load_start(pid_t *pids)
 				spin++;
 		}
 		if (pids[i] == -1) {
-			kill_all(pids, i);
-			while (i-- > 0)
-				waitpid(pids[i], NULL, 0);
+			load_stop(pids, i);
 			return -1;
 		}
 	}
 	return n;
-}
-
-static void load_stop(const pid_t *pids, int n)
-{
-	kill_all(pids, n);
-	for (int i = 0; i < n; i++)
-		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
-			;
 }
 
 static void describe_status(char *buf, size_t len, int idx, int st)
@@ -500,8 +340,6 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 	memset(rr, 0, sizeof(*rr));
 	memset(g_res, 0, sizeof(struct child_res) * MAX_CHILDREN);
 	rr->res = g_res;
-	if (n > MAX_CHILDREN)
-		return snprintf(rr->err, sizeof(rr->err), "too many children"), -1;
 	/* the load first: it must not hold the pipes' ends open */
 	if (g_load != LOAD_NONE && (nload = load_start(load)) == -1)
 		return snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno)), -1;
@@ -548,8 +386,6 @@ static int cmp_double(const void *a, const void *b)
 
 static double median(double *v, int n) /* sorts v */
 {
-	if (n <= 0)
-		return NAN;
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -559,87 +395,80 @@ static double median(double *v, int n) /* sorts v */
 
 static void fail(struct work *w, const char *why)
 {
-	w->r->status = FIG_FAIL;
-	snprintf(w->r->note, sizeof(w->r->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
+	w->status = FIG_FAIL;
+	snprintf(w->note, sizeof(w->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
 }
 
-/* One run of n operations into o: 0, or -1 and w failed. */
-static int run(struct work *w, uint64_t n, struct rep_out *o)
+/* One repetition of w->n operations per sender: 0, or -1 and w failed. */
+static int run(struct work *w, struct run_result *rr)
 {
-	memset(o, 0, sizeof(*o));
-	if (work_rep(w, n, o) == -1 || g_interrupted) {
-		fail(w, o->msg);
+	if (work_rep(w, rr) == -1 || g_interrupted) {
+		fail(w, rr->err);
 		return -1;
 	}
 	return 0;
+}
+
+/* n for a repetition of about g_rep_s, from one that took wall_s */
+static void rescale(struct work *w, double wall_s)
+{
+	uint64_t n = (uint64_t)((double)w->n * g_rep_s / wall_s);
+
+	w->n = n < MIN_OPS ? MIN_OPS : n;
 }
 
 /* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
  * scale it so that one repetition takes about g_rep_s. */
 static void calibrate(struct work *w)
 {
-	struct rep_out o;
-	uint64_t n = w->n0;
+	struct run_result rr;
 
 	for (int i = 0;; i++) {
 		double k;
 
-		if (run(w, n, &o) == -1)
+		if (run(w, &rr) == -1)
 			return;
-		if (o.wall_s >= PILOT_MIN_S || i >= 8)
+		if (rr.wall_s >= PILOT_MIN_S || i >= 8)
 			break;
-		k = 2 * PILOT_MIN_S / (o.wall_s > 1e-5 ? o.wall_s : 1e-5);
-		n = (uint64_t)((double)n * (k < 2 ? 2 : k > 50 ? 50 : k));
+		k = 2 * PILOT_MIN_S / (rr.wall_s > 1e-5 ? rr.wall_s : 1e-5);
+		w->n = (uint64_t)((double)w->n * (k < 2 ? 2 : k > 50 ? 50 : k));
 	}
-	n = (uint64_t)((double)n * g_rep_s / o.wall_s);
-	w->r->n = n < MIN_OPS ? MIN_OPS : n;
-	snprintf(w->r->config, sizeof(w->r->config), "%s", o.msg);
+	rescale(w, rr.wall_s);
 }
 
-/* One repetition of the calibrated size; its results kept.  A repetition
- * that ran over twice its time (a transport whose speed swings, like a
- * spinning one on a busy machine) shortens the later ones back to it:
- * calibrated in a fast phase, they could last 25 times too long. */
+/* One repetition; its results kept.  One that ran over twice its time (a
+ * transport whose speed swings, like a spinning one on a busy machine)
+ * shortens the later ones back to it: calibrated in a fast phase, they
+ * could last 25 times too long. */
 static void repeat(struct work *w)
 {
-	struct rep_out o;
-	int r = w->done;
+	struct run_result rr;
+	int r = w->reps;
 
-	if (run(w, w->r->n, &o) == -1)
+	if (run(w, &rr) == -1)
 		return;
-	if (o.wall_s > 2 * g_rep_s) {
-		uint64_t n = (uint64_t)((double)w->r->n * g_rep_s / o.wall_s);
-
-		w->r->n = n < MIN_OPS ? MIN_OPS : n;
-	}
-	w->rate[r] = (double)o.ops / o.wall_s;
-	w->cpu[r] = o.cpu_s / (double)o.ops * 1e6;
-	w->p50[r] = o.p50_us;
-	w->p99[r] = o.p99_us;
-	w->done++;
+	if (rr.wall_s > 2 * g_rep_s)
+		rescale(w, rr.wall_s);
+	w->rates[r] = (double)rr.ops / rr.wall_s;
+	w->cpus[r] = rr.cpu_s / (double)rr.ops * 1e6;
+	w->p50s[r] = rr.res[0].p50_us;
+	w->p99s[r] = rr.res[0].p99_us;
+	w->reps++;
 }
 
 static void finish(struct work *w)
 {
-	struct result *f = w->r;
-
-	if (g_interrupted || w->done == 0) {
+	if (g_interrupted || w->reps == 0) {
 		fail(w, "no repetition ran");
 		return;
 	}
-	f->reps = w->done;
-	f->status = FIG_OK;
-	f->rate = median(w->rate, w->done);
-	f->rate_min = w->rate[0];
-	f->rate_max = w->rate[w->done - 1];
-	f->cpu_us = median(w->cpu, w->done);
-	f->p50_us = median(w->p50, w->done);
-	f->p99_us = median(w->p99, w->done);
-}
-
-static bool taking_part(const struct work *w)
-{
-	return w->r->status == FIG_NONE;
+	w->status = FIG_OK;
+	w->rate = median(w->rates, w->reps);
+	w->rate_min = w->rates[0];
+	w->rate_max = w->rates[w->reps - 1];
+	w->cpu_us = median(w->cpus, w->reps);
+	w->p50_us = median(w->p50s, w->reps);
+	w->p99_us = median(w->p99s, w->reps);
 }
 
 /* Round r: one repetition of every work still taking part, starting with
@@ -647,7 +476,7 @@ static bool taking_part(const struct work *w)
  * and a group's works always run one after the other.  A virtual machine
  * goes through slow and fast phases lasting seconds: interleaved, each
  * phase falls on every transport alike. */
-static void round_of(struct work *w, int nw, int group, int r)
+static void round_of(struct work *const *w, int nw, int group, int r)
 {
 	int first[MAX_GROUPS], m = 0;
 
@@ -655,27 +484,23 @@ static void round_of(struct work *w, int nw, int group, int r)
 		bool any = false;
 
 		for (int j = i; j < i + group && j < nw; j++)
-			any |= taking_part(&w[j]);
+			any |= w[j]->status == FIG_NONE;
 		if (any)
 			first[m++] = i;
 	}
 	for (int j = 0; j < nw && m > 0 && !g_interrupted; j++)
-		if (taking_part(&w[(first[r % m] + j) % nw]))
-			repeat(&w[(first[r % m] + j) % nw]);
+		if (w[(first[r % m] + j) % nw]->status == FIG_NONE)
+			repeat(w[(first[r % m] + j) % nw]);
 }
 
-void measure_interleaved(struct work *w, int nw, int group)
+void measure_interleaved(struct work *const *w, int nw, int group)
 {
-	int reps = g_reps < MAX_REPS ? g_reps : MAX_REPS;
-
 	for (int i = 0; i < nw && !g_interrupted; i++)
-		if (taking_part(&w[i]))
-			calibrate(&w[i]);
-	for (int r = 0; r < reps && !g_interrupted; r++)
+		if (w[i]->status == FIG_NONE)
+			calibrate(w[i]);
+	for (int r = 0; r < g_reps && !g_interrupted; r++)
 		round_of(w, nw, group, r);
-	for (int i = 0; i < nw; i++) {
-		if (taking_part(&w[i]))
-			finish(&w[i]);
-		msgset_free(&w[i].m);
-	}
+	for (int i = 0; i < nw; i++)
+		if (w[i]->status == FIG_NONE)
+			finish(w[i]);
 }

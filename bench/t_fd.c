@@ -60,8 +60,6 @@ static int write_msg(const struct chan *c, int fd, const void *msg, size_t len)
 	while (len > 0) {
 		ssize_t n = c->sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
 
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n == -1)
 			return -1;
 		if (c->packets && (size_t)n != len) /* all or nothing */
@@ -80,8 +78,6 @@ static ssize_t read_msg(const struct chan *c, int fd, void *buf, size_t size)
 	while (got < want) {
 		ssize_t n = c->sock ? recv(fd, p + got, want - got, 0) : read(fd, p + got, want - got);
 
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n == -1)
 			return -1;
 		if (n == 0)
@@ -114,7 +110,6 @@ static struct chan *pipe_create(size_t size, char *msg, size_t len)
 		return NULL;
 	if (pipe2(c->fd, O_CLOEXEC) == -1) {
 		snprintf(msg, len, "pipe2: %s", strerror(errno));
-		c->fd[0] = c->fd[1] = -1;
 		fd_destroy(c);
 		return NULL;
 	}
@@ -149,8 +144,7 @@ static struct chan *sock_create(size_t size, bool packets, char *msg, size_t len
 	if (socketpair(AF_UNIX, (packets ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0,
 		       c->fd) == -1) {
 		snprintf(msg, len, "socketpair: %s", strerror(errno));
-		c->fd[0] = c->fd[1] = -1;
-		fd_destroy(c);
+		fd_destroy(c); /* socketpair and pipe2 leave fd as it was (-1) on failure */
 		return NULL;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -201,11 +195,8 @@ static ssize_t sock_accept(struct chan *const *c, int n, void *buf, size_t size,
 		for (int i = 0; i < n; i++)
 			polled.pfd[i] = (struct pollfd){.fd = c[i]->fd[0], .events = POLLIN};
 	while (polled.next == polled.n) {
-		if (poll(polled.pfd, (nfds_t)n, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+		if (poll(polled.pfd, (nfds_t)n, -1) == -1)
 			return -1;
-		}
 		polled.n = polled.next = 0;
 		for (int i = 0; i < n; i++) {
 			if (polled.pfd[i].revents & (POLLERR | POLLNVAL))

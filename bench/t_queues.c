@@ -70,20 +70,12 @@ static struct chan *mq_create(size_t size, char *msg, size_t len)
 
 static int mq_send1(struct chan *c, void *msg, size_t len)
 {
-	int r;
-
-	while ((r = mq_send(c->q, msg, len, 0)) == -1 && errno == EINTR)
-		;
-	return r;
+	return mq_send(c->q, msg, len, 0);
 }
 
 static ssize_t mq_recv1(struct chan *c, void *buf, size_t size)
 {
-	ssize_t n;
-
-	while ((n = mq_receive(c->q, buf, size, NULL)) == -1 && errno == EINTR)
-		;
-	return n;
+	return mq_receive(c->q, buf, size, NULL);
 }
 
 static void mq_destroy(struct chan *c)
@@ -137,25 +129,18 @@ static struct chan *msgq_create(size_t size, char *msg, size_t len)
 	return c;
 }
 
+/* The mtype goes in the headroom in front of the message. */
 static int msgq_send(struct chan *c, void *msg, size_t len)
 {
 	long *mtype = (long *)((char *)msg - sizeof(long));
-	int r;
 
 	*mtype = 1;
-	while ((r = msgsnd(c->id, mtype, len, 0)) == -1 && errno == EINTR)
-		;
-	return r;
+	return msgsnd(c->id, mtype, len, 0);
 }
 
 static ssize_t msgq_recv(struct chan *c, void *buf, size_t size)
 {
-	long *mtype = (long *)((char *)buf - sizeof(long));
-	ssize_t n;
-
-	while ((n = msgrcv(c->id, mtype, size, 0, 0)) == -1 && errno == EINTR)
-		;
-	return n;
+	return msgrcv(c->id, (char *)buf - sizeof(long), size, 0, 0);
 }
 
 static void msgq_destroy(struct chan *c)
