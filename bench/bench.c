@@ -1,11 +1,9 @@
 /*
  * shmbox-bench: shmbox side by side with pipes, Unix sockets, POSIX and
- * System V message queues and Boost.Interprocess's message_queue (when
- * configure found it), between fork()ed processes, every message checked.
- * A table on stdout, the same data as CSV, and a gnuplot script (run if
- * gnuplot is installed) that draws messages/s against message size.
- *
- * README.md says what each figure measures, and what the figures say.
+ * System V message queues and Boost.Interprocess's message_queue, between
+ * fork()ed processes, every message checked.  The options, the figures,
+ * the tables, the CSV and the gnuplot script.  README.md says what each
+ * figure measures, and what the figures say.
  */
 #include <dlfcn.h>
 #include <err.h>
@@ -28,8 +26,7 @@
 #include "bench.h"
 
 #ifndef HAVE_BOOST_IPC
-/* Without Boost the row is there, and says why it is empty (work.c). */
-const struct transport t_boostmq = {.name = "boost-mq"};
+const struct transport t_boostmq = {.name = "boost-mq"}; /* reads NOT_BUILT */
 #endif
 
 static const struct transport *const all[] = {
@@ -40,44 +37,43 @@ static const struct transport *const all[] = {
 
 enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
+/* Its name in the CSV is sel-size. */
 static const struct figdef {
-	const char *key;   /* its name in the CSV */
 	const char *sel;   /* what -F selects it by */
 	const char *title; /* section heading */
-	const char *unit;  /* one operation */
 	enum work_kind kind;
 	size_t size;
 	int np, nc;
 	int pin, load; /* run_children's placement and the work alongside */
 	int with;      /* the figure measured in the same rounds (0: none) */
 } figs[NF] = {
-	[F_RTT] = {"rtt-64", "rtt",
-		   "round trip, 64 B: ping-pong between 2 processes over two channels",
-		   "round trip", W_RTT, 64, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_RTT_PIN] = {"rttpin-64", "rttpin",
+	[F_RTT] = {"rtt", "round trip, 64 B: ping-pong between 2 processes over two channels",
+		   W_RTT, 64, 1, 1, PIN_NONE, LOAD_NONE, 0},
+	[F_RTT_PIN] = {"rttpin",
 		       "round trip, 64 B, the same with the two processes pinned to different CPUs",
-		       "round trip", W_RTT, 64, 1, 1, PIN_SPREAD, LOAD_NONE, 0},
-	[F_RTT_LOAD] = {"rttload-64", "rttload",
+		       W_RTT, 64, 1, 1, PIN_SPREAD, LOAD_NONE, 0},
+	[F_RTT_LOAD] = {"rttload",
 			"round trip, 64 B, on a busy machine: one CPU-bound process per CPU "
 			"running alongside",
-			"round trip", W_RTT, 64, 1, 1, PIN_NONE, LOAD_PER_CPU, 0},
-	[F_RTT_1CPU] = {"rtt1cpu-64", "rtt1cpu",
+			W_RTT, 64, 1, 1, PIN_NONE, LOAD_PER_CPU, 0},
+	[F_RTT_1CPU] = {"rtt1cpu",
 			"round trip, 64 B, crowded: both processes and a CPU-bound one pinned to "
 			"one CPU",
-			"round trip", W_RTT, 64, 1, 1, PIN_ONE, LOAD_ONE_CPU, 0},
+			W_RTT, 64, 1, 1, PIN_ONE, LOAD_ONE_CPU, 0},
 	/* 1 -> 1 and 4 -> 4 at 64 B are read against each other: in the same
 	 * rounds, a slow phase of the machine falls on both alike */
-	[F_1_64] = {"1to1-64", "1to1", "one-way, 1 -> 1 process, 64 B messages", "message",
-		    W_ONEWAY, 64, 1, 1, PIN_NONE, LOAD_NONE, F_MPMC},
-	[F_1_4K] = {"1to1-4096", "1to1", "one-way, 1 -> 1 process, 4 KiB messages", "message",
-		    W_ONEWAY, 4096, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_1_64K] = {"1to1-65536", "1to1", "one-way, 1 -> 1 process, 64 KiB messages", "message",
-		     W_ONEWAY, 65536, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_MPMC] = {"4to4-64", "4to4", "one-way, 4 -> 4 processes on one channel, 64 B messages",
-		    "message", W_ONEWAY, 64, 4, 4, PIN_NONE, LOAD_NONE, 0},
-	[F_RPC] = {"rpc-64", "rpc", "request/reply, 4 client processes -> 1 server process, 64 B",
-		   "call", W_RPC, 64, 4, 1, PIN_NONE, LOAD_NONE, 0},
+	[F_1_64] = {"1to1", "one-way, 1 -> 1 process, 64 B messages", W_ONEWAY, 64, 1, 1,
+		    PIN_NONE, LOAD_NONE, F_MPMC},
+	[F_1_4K] = {"1to1", "one-way, 1 -> 1 process, 4 KiB messages", W_ONEWAY, 4096, 1, 1,
+		    PIN_NONE, LOAD_NONE, 0},
+	[F_1_64K] = {"1to1", "one-way, 1 -> 1 process, 64 KiB messages", W_ONEWAY, 65536, 1, 1,
+		     PIN_NONE, LOAD_NONE, 0},
+	[F_MPMC] = {"4to4", "one-way, 4 -> 4 processes on one channel, 64 B messages", W_ONEWAY,
+		    64, 4, 4, PIN_NONE, LOAD_NONE, 0},
+	[F_RPC] = {"rpc", "request/reply, 4 client processes -> 1 server process, 64 B", W_RPC,
+		   64, 4, 1, PIN_NONE, LOAD_NONE, 0},
 };
+static const char *const unit[] = {[W_RTT] = "round trip", [W_ONEWAY] = "message", [W_RPC] = "call"};
 
 static struct work works[NT][NF];
 static bool t_on[NT], fig_on[NF], measured[NF];
@@ -92,15 +88,9 @@ static void machine(char *buf, size_t len)
 	cpu_set_t set;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			snprintf(model, sizeof(model), "%s", colon + 2);
-			model[strcspn(model, "\n")] = '\0';
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "model name : %159[^\n]", model) == 1)
 			break;
-		}
-	}
 	if (f != NULL)
 		fclose(f);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
@@ -136,28 +126,154 @@ static const char *library(void)
 
 /* ---- measuring ---- */
 
+#define PILOT_MIN_S 0.04
+#define MIN_OPS 200
+
+static int g_reps = 5;
+static double g_rep_s = 0.25;
+
+static void fail(struct work *w, const char *why)
+{
+	w->status = FIG_FAIL;
+	snprintf(w->note, sizeof(w->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
+}
+
+/* One repetition of w->n operations per sender: 0, or -1 and w failed. */
+static int run(struct work *w, struct run_result *rr)
+{
+	if (work_rep(w, rr) == -1 || g_interrupted) {
+		fail(w, rr->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* n for a repetition of about g_rep_s, from one that took wall_s */
+static void rescale(struct work *w, double wall_s)
+{
+	uint64_t n = (uint64_t)((double)w->n * g_rep_s / wall_s);
+
+	w->n = n < MIN_OPS ? MIN_OPS : n;
+}
+
+/* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
+ * scale it so that one repetition takes about g_rep_s. */
+static void calibrate(struct work *w)
+{
+	struct run_result rr;
+
+	for (int i = 0;; i++) {
+		double k;
+
+		if (run(w, &rr) == -1)
+			return;
+		if (rr.wall_s >= PILOT_MIN_S || i >= 8)
+			break;
+		k = 2 * PILOT_MIN_S / (rr.wall_s > 1e-5 ? rr.wall_s : 1e-5);
+		w->n = (uint64_t)((double)w->n * (k < 2 ? 2 : k > 50 ? 50 : k));
+	}
+	rescale(w, rr.wall_s);
+}
+
+/* One repetition; its results kept.  One that ran over twice its time (a
+ * transport whose speed swings, like a spinning one on a busy machine)
+ * shortens the later ones back to it: calibrated in a fast phase, they
+ * could last 25 times too long. */
+static void repeat(struct work *w)
+{
+	struct run_result rr;
+	int r = w->reps;
+
+	if (run(w, &rr) == -1)
+		return;
+	if (rr.wall_s > 2 * g_rep_s)
+		rescale(w, rr.wall_s);
+	w->rates[r] = (double)rr.ops / rr.wall_s;
+	w->cpus[r] = rr.cpu_s / (double)rr.ops * 1e6;
+	w->p50s[r] = rr.res[0].p50_us;
+	w->p99s[r] = rr.res[0].p99_us;
+	w->reps++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) /* sorts v */
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void finish(struct work *w)
+{
+	if (g_interrupted || w->reps == 0) {
+		fail(w, "no repetition ran");
+		return;
+	}
+	w->status = FIG_OK;
+	w->rate = median(w->rates, w->reps);
+	w->rate_min = w->rates[0];
+	w->rate_max = w->rates[w->reps - 1];
+	w->cpu_us = median(w->cpus, w->reps);
+	w->p50_us = median(w->p50s, w->reps);
+	w->p99_us = median(w->p99s, w->reps);
+}
+
+/* Transport ti still measures figure fi. */
+static bool part(int ti, int fi)
+{
+	return t_on[ti] && works[ti][fi].status == FIG_NONE;
+}
+
 /* Figure fi, and the one measured with it, for every selected transport:
- * their repetitions interleaved, each transport's one after the other. */
+ * each calibrated, then g_reps rounds of one repetition each (of the two
+ * figures, one after the other), starting with a different transport in
+ * each round.  A virtual machine goes through slow and fast phases lasting
+ * seconds: interleaved, each phase falls on every transport alike.  One
+ * that fails stops only itself; an interrupt stops them all. */
 static void measure_figure(int fi)
 {
-	struct work *w[2 * NT];
-	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1, nw = 0;
+	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1;
 
 	for (int ti = 0; ti < NT; ti++) {
 		for (int k = 0; k < nf && t_on[ti]; k++) {
 			const struct figdef *d = &figs[f[k]];
 
-			w[nw] = &works[ti][f[k]];
-			*w[nw] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
-					       .np = d->np, .nc = d->nc};
-			work_init(w[nw++]);
+			works[ti][f[k]] = (struct work){.t = all[ti], .kind = d->kind,
+							.size = d->size, .np = d->np, .nc = d->nc};
+			work_init(&works[ti][f[k]]);
 		}
 	}
 	for (int k = 0; k < nf; k++)
 		measured[f[k]] = true;
 	g_pin = figs[fi].pin;
 	g_load = figs[fi].load;
-	measure_interleaved(w, nw, nf);
+	for (int ti = 0; ti < NT; ti++)
+		for (int k = 0; k < nf && !g_interrupted; k++)
+			if (part(ti, f[k]))
+				calibrate(&works[ti][f[k]]);
+	for (int r = 0; r < g_reps && !g_interrupted; r++) {
+		int order[NT], m = 0;
+
+		for (int ti = 0; ti < NT; ti++)
+			if (part(ti, f[0]) || part(ti, f[nf - 1]))
+				order[m++] = ti;
+		for (int j = 0; j < m; j++) {
+			int ti = order[(r + j) % m];
+
+			for (int k = 0; k < nf && !g_interrupted; k++)
+				if (part(ti, f[k]))
+					repeat(&works[ti][f[k]]);
+		}
+	}
+	for (int ti = 0; ti < NT; ti++)
+		for (int k = 0; k < nf; k++)
+			if (part(ti, f[k]))
+				finish(&works[ti][f[k]]);
 }
 
 /* ---- the table ---- */
@@ -276,7 +392,8 @@ static void csv_figure(FILE *f, int fi, int ti)
 	const struct figdef *d = &figs[fi];
 	bool ok = r->status == FIG_OK;
 
-	fprintf(f, "figure,%s,%s,%zu,%d,%d,", d->key, all[ti]->name, d->size, d->np, d->nc);
+	fprintf(f, "figure,%s-%zu,%s,%zu,%d,%d,", d->sel, d->size, all[ti]->name, d->size, d->np,
+		d->nc);
 	csv_num(f, ok, "%.0f", r->reps);
 	csv_num(f, ok, "%.0f", (double)r->n);
 	csv_num(f, ok, "%.6g", r->rate);
@@ -286,7 +403,7 @@ static void csv_figure(FILE *f, int fi, int ti)
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p50_us);
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p99_us);
 	csv_num(f, ok, "%.4g", r->cpu_us);
-	fprintf(f, "%s,%s,", d->unit, status[r->status]);
+	fprintf(f, "%s,%s,", unit[d->kind], status[r->status]);
 	csv_text(f, ok ? "" : r->note, ',');
 	csv_text(f, r->config, '\n');
 }
@@ -450,7 +567,6 @@ static long long number(char opt, const char *arg, const char *what, long long m
 static void parse_list(char opt, const char *list, const char *const *names, int n, bool *on)
 {
 	char *copy = strdup(list), *rest = copy, *word;
-	bool any = false;
 
 	if (copy == NULL)
 		err(EX_OSERR, "strdup");
@@ -465,11 +581,8 @@ static void parse_list(char opt, const char *list, const char *const *names, int
 			warnx("-%c %s: no such name as \"%s\"; see --help", opt, list, word);
 			usage();
 		}
-		any = true;
 	}
 	free(copy);
-	if (!any)
-		usage();
 }
 
 /* path with its ".csv" or ".png" ending (if any) replaced by ext, in buf */

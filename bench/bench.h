@@ -1,8 +1,7 @@
 /*
  * shmbox-bench: what its files share.  The transports (t_*.c) behind one
- * small interface; forked processes started together, their CPU time, and
- * the repetitions with their medians (measure.c); the messages and the
- * workloads (work.c).  README.md says what is measured.
+ * small interface; the messages and the workloads (work.c); forked
+ * processes started together and their CPU time (measure.c).
  *
  * Only <shmbox.h> of the project is used, so that the program can be run
  * against another build of the library (LD_LIBRARY_PATH).
@@ -17,18 +16,16 @@
 #include <sys/types.h>
 
 /* ---- transports ----
- * A channel carries messages of one fixed size from senders to receivers.
- * The parent makes it before fork() and removes it when every child has
- * gone, also on error; a child attaches where the transport needs it
- * (shmbox handles do not cross fork).  Children keep the ends they do not
- * use: when one fails, the parent kills the others.  Children have no
- * signal handlers, so their calls are never interrupted (EINTR).
+ * A channel carries messages of one fixed size.  The parent makes it
+ * before fork() (create() says how, or why it failed, in msg) and removes
+ * it when every child has gone; a child attaches where the transport needs
+ * it (shmbox handles do not cross fork).  Children keep the ends they do
+ * not use: when one fails, the parent kills the others.  Children have no
+ * signal handlers, so their calls never fail with EINTR.
  *
  * Every buffer handed to send and recv has BENCH_HEADROOM writable bytes
  * before it, so a transport that needs a prefix (the mtype of a SysV
- * message) can put it there instead of copying the message.
- *
- * create() writes the configuration it got into msg, or why it failed. */
+ * message) can put it there instead of copying the message. */
 #define BENCH_HEADROOM 64
 
 struct chan;
@@ -36,19 +33,18 @@ struct chan;
 struct transport {
 	const char *name;
 	size_t (*max_msg)(void); /* the largest message; NULL: no limit */
-	/* set: several senders and receivers cannot share a channel, and why */
-	const char *no_multi;
+	const char *no_multi;	 /* why senders or receivers cannot share a channel */
 	struct chan *(*create)(size_t size, char *msg, size_t len);
-	int (*attach)(struct chan *c, char *err, size_t len); /* NULL: nothing to do */
+	int (*attach)(struct chan *c, char *err, size_t len); /* in the child; optional */
 	int (*send)(struct chan *c, void *msg, size_t len);	     /* 0 / -1 errno */
 	ssize_t (*recv)(struct chan *c, void *buf, size_t size); /* len / -1 errno */
 	/* optional, zero copy: the next message in place, and letting it go */
 	ssize_t (*peek)(struct chan *c, const void **msg);
 	int (*release)(struct chan *c);
 	void (*destroy)(struct chan *c);
-	/* Request/reply of its own, over one channel or one per client;
-	 * without call, RPC_GENERIC (work.c).  The server takes the next
-	 * request from any of the n channels and answers where `from` says. */
+	/* Request/reply of its own, over one channel or one per client (else
+	 * RPC_GENERIC, work.c): the server takes the next request from any of
+	 * the n channels and answers where `from` says. */
 	const char *rpc_how;
 	bool rpc_per_client;
 	ssize_t (*call)(struct chan *c, void *req, size_t len, void *rep, size_t size);
@@ -57,16 +53,14 @@ struct transport {
 };
 #define RPC_GENERIC "one request channel shared by the clients, one reply channel per client"
 
-/* t_boostmq is in t_boostmq.cc if configure found Boost; else bench.c has
- * a row without create, which reads NOT_BUILT. */
+/* Without Boost, bench.c has a t_boostmq without create: NOT_BUILT. */
 extern const struct transport t_shmbox, t_shmbox_zc, t_pipe, t_unix_seqpacket, t_unix_stream,
 	t_posixmq, t_sysvmsg, t_boostmq;
 #define NOT_BUILT "not built (libboost-dev not installed)"
 
-/* A number from /proc/sys, or fallback. */
-long read_proc_long(const char *path, long fallback);
-/* The buffer every queue in shared memory gets: as much as the pipe's,
- * pipe-max-size bytes, and at least 64 messages. */
+long read_proc_long(const char *path, long fallback); /* a number from /proc/sys */
+/* The depth of a queue in shared memory: as many bytes as the pipe gets,
+ * pipe-max-size, and at least 64 messages. */
 size_t queue_depth(size_t msg_size);
 uint64_t now_ns(void);
 
@@ -78,7 +72,6 @@ struct child_res {
 	uint64_t t_start, t_end; /* CLOCK_MONOTONIC ns; t_end 0: not a finisher */
 	uint64_t count[MAX_PRODUCERS], sum[MAX_PRODUCERS];
 	double p50_us, p99_us;
-	int started;
 	char err[300];
 };
 /* Child body: attach, then child_go(), then work; 0 or -1 (err set). */
@@ -134,19 +127,10 @@ struct work {
 	struct chan *ch[1 + MAX_PRODUCERS];
 	int nch;
 };
-/* Fill in w's status if its transport cannot carry it, its messages and
- * first guess at n (work.c). */
+/* Its status if its transport cannot carry it, its messages, a first
+ * guess at n (work.c). */
 void work_init(struct work *w);
 /* One repetition of w->n operations per sender: 0, or -1 (work.c). */
 int work_rep(struct work *w, struct run_result *rr);
-
-extern int g_reps;
-extern double g_rep_s;
-/* The repetitions of several transports, taking turns (measure.c):
- * calibrate n for every one taking part, so that a repetition takes about
- * g_rep_s, then g_reps rounds of one repetition each, a different group of
- * `group` works (one transport's) first in each round; then the medians.
- * One that fails stops only itself; an interrupt stops them all. */
-void measure_interleaved(struct work *const *w, int nw, int group);
 
 #endif

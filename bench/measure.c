@@ -1,11 +1,10 @@
 /*
- * shmbox-bench: forked children started together, their CPU time, the
- * other work of the busy-machine figures, and the interleaved repetitions
- * with their medians.
+ * shmbox-bench: forked children started together, their CPU time, and the
+ * other work of the busy-machine figures.
  */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,17 +23,12 @@
 #define MAX_CHILDREN (2 * MAX_PRODUCERS)
 /* A child still running after this long is stuck: SIGALRM ends it. */
 #define CHILD_ALARM_S 30
-/* Children must all be ready within this long. */
-#define READY_TIMEOUT_MS 20000
 #define LOAD_ALARM_S 600 /* a CPU-bound process never outlives a run by much */
 #define LOAD_MAX 256
 #define QUEUE_MIN_DEPTH 64
-#define MAX_GROUPS 16 /* transports in one figure */
 
 volatile sig_atomic_t g_interrupted;
 int g_pin, g_load;
-int g_reps = 5;
-double g_rep_s = 0.25;
 
 static struct child_res *g_res; /* MAP_SHARED: the children write, the parent reads */
 static int g_ready_w = -1, g_go_r = -1;
@@ -80,14 +74,12 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 void measure_init(void)
 {
-	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wait4, poll see EINTR */
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wait4, read see EINTR */
 
 	g_res = mmap(NULL, sizeof(struct child_res) * MAX_CHILDREN, PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (g_res == MAP_FAILED) {
-		perror("shmbox-bench: mmap");
-		exit(1);
-	}
+	if (g_res == MAP_FAILED)
+		err(1, "mmap");
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		sigaction(stop_signals[i], &sa, NULL);
@@ -112,16 +104,15 @@ int child_fail(struct child_res *res, const char *fmt, ...)
 	return -1;
 }
 
+/* The parent sees EOF on `ready` once every child has closed it (or
+ * died), and then closes `go`: EOF here. */
 void child_go(struct child_res *res)
 {
-	char c = 'R';
+	char c;
 
-	while (write(g_ready_w, &c, 1) == -1 && errno == EINTR)
-		;
-	/* EOF when the parent closes the pipe: everyone is ready */
+	close(g_ready_w);
 	while (read(g_go_r, &c, 1) == -1 && errno == EINTR)
 		;
-	res->started = 1;
 	res->t_start = now_ns();
 }
 
@@ -129,13 +120,12 @@ void child_go(struct child_res *res)
 static void pin_to(int i)
 {
 	cpu_set_t all, one;
-	int n, k = 0;
 
-	if (sched_getaffinity(0, sizeof(all), &all) == -1 || (n = CPU_COUNT(&all)) == 0)
+	if (sched_getaffinity(0, sizeof(all), &all) == -1)
 		return;
-	i %= n;
+	i %= CPU_COUNT(&all);
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, &all) && k++ == i) {
+		if (CPU_ISSET(cpu, &all) && i-- == 0) {
 			CPU_ZERO(&one);
 			CPU_SET(cpu, &one);
 			sched_setaffinity(0, sizeof(one), &one);
@@ -202,14 +192,12 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 		snprintf(buf, len, "child %d exited with status %d", idx, WEXITSTATUS(st));
 	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
 		snprintf(buf, len, "child %d stuck: killed after %d s", idx, CHILD_ALARM_S);
-	else if (WIFSIGNALED(st))
+	else /* signalled: wait4 reports no stops */
 		snprintf(buf, len, "child %d killed by signal %d (%s)", idx, WTERMSIG(st),
 			 strsignal(WTERMSIG(st)));
-	else
-		snprintf(buf, len, "child %d: status %#x", idx, st);
 }
 
-/* Fork the children; each tells `ready` when it has attached, and starts
+/* Fork the children; each closes `ready` when it has attached, and starts
  * when `go` closes.  How many were forked. */
 static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2], int go[2],
 			 struct run_result *rr)
@@ -219,9 +207,6 @@ static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2
 		pid_t pid = fork();
 
 		if (pid == 0) {
-			int rc;
-			char c = 'E';
-
 			child_signals(CHILD_ALARM_S);
 			signal(SIGPIPE, SIG_IGN);
 			close(ready[0]);
@@ -230,10 +215,7 @@ static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2
 			g_go_r = go[0];
 			if (g_pin != PIN_NONE)
 				pin_to(g_pin == PIN_ONE ? 0 : i);
-			rc = fn(i, arg, &g_res[i]);
-			if (rc != 0 && !g_res[i].started && write(g_ready_w, &c, 1) == -1)
-				_exit(2);
-			_exit(rc == 0 ? 0 : 1);
+			_exit(fn(i, arg, &g_res[i]) == 0 ? 0 : 1);
 		}
 		if (pid == -1) {
 			snprintf(rr->err, sizeof(rr->err), "fork: %s", strerror(errno));
@@ -242,34 +224,6 @@ static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2
 		pids[i] = pid;
 	}
 	return n;
-}
-
-/* Wait until all n children are ready: 0, or -1 with rr->err. */
-static int await_ready(int fd, int n, struct run_result *rr)
-{
-	for (int got = 0; got < n;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		char c[MAX_CHILDREN];
-		int r = poll(&p, 1, READY_TIMEOUT_MS);
-		ssize_t k;
-
-		if (g_interrupted) {
-			snprintf(rr->err, sizeof(rr->err), "interrupted");
-			return -1;
-		}
-		if (r == 0) {
-			snprintf(rr->err, sizeof(rr->err), "children not ready after %d s",
-				 READY_TIMEOUT_MS / 1000);
-			return -1;
-		}
-		if (r < 0)
-			continue;
-		k = read(fd, c, sizeof(c));
-		if (k <= 0 || memchr(c, 'E', (size_t)k) != NULL)
-			return -1; /* a child failed: its reason comes with its exit */
-		got += (int)k;
-	}
-	return 0;
 }
 
 /* Reap the children, adding up their CPU time; on the first that failed,
@@ -336,6 +290,7 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 	pid_t pids[MAX_CHILDREN] = {0}, load[LOAD_MAX];
 	int ready[2] = {-1, -1}, go[2], alive, nload = 0, rc;
 	uint64_t t0 = UINT64_MAX, t1 = 0;
+	char c;
 
 	memset(rr, 0, sizeof(*rr));
 	memset(g_res, 0, sizeof(struct child_res) * MAX_CHILDREN);
@@ -354,7 +309,10 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 	alive = fork_children(n, fn, arg, pids, ready, go, rr);
 	close(ready[1]);
 	close(go[0]);
-	rc = alive < n || await_ready(ready[0], n, rr) == -1 ? -1 : 0;
+	/* EOF once every child has attached or died (a stuck one by its alarm) */
+	while (alive == n && read(ready[0], &c, 1) == -1 && errno == EINTR && !g_interrupted)
+		;
+	rc = alive < n || g_interrupted ? -1 : 0;
 	if (rc == -1)
 		kill_all(pids, alive);
 	close(go[1]); /* every child sees EOF at once */
@@ -373,134 +331,4 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 		return snprintf(rr->err, sizeof(rr->err), "no timing from the children"), -1;
 	rr->wall_s = (double)(t1 - t0) / 1e9;
 	return 0;
-}
-
-/* ---- repetitions ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) /* sorts v */
-{
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-#define PILOT_MIN_S 0.04
-#define MIN_OPS 200
-
-static void fail(struct work *w, const char *why)
-{
-	w->status = FIG_FAIL;
-	snprintf(w->note, sizeof(w->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
-}
-
-/* One repetition of w->n operations per sender: 0, or -1 and w failed. */
-static int run(struct work *w, struct run_result *rr)
-{
-	if (work_rep(w, rr) == -1 || g_interrupted) {
-		fail(w, rr->err);
-		return -1;
-	}
-	return 0;
-}
-
-/* n for a repetition of about g_rep_s, from one that took wall_s */
-static void rescale(struct work *w, double wall_s)
-{
-	uint64_t n = (uint64_t)((double)w->n * g_rep_s / wall_s);
-
-	w->n = n < MIN_OPS ? MIN_OPS : n;
-}
-
-/* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
- * scale it so that one repetition takes about g_rep_s. */
-static void calibrate(struct work *w)
-{
-	struct run_result rr;
-
-	for (int i = 0;; i++) {
-		double k;
-
-		if (run(w, &rr) == -1)
-			return;
-		if (rr.wall_s >= PILOT_MIN_S || i >= 8)
-			break;
-		k = 2 * PILOT_MIN_S / (rr.wall_s > 1e-5 ? rr.wall_s : 1e-5);
-		w->n = (uint64_t)((double)w->n * (k < 2 ? 2 : k > 50 ? 50 : k));
-	}
-	rescale(w, rr.wall_s);
-}
-
-/* One repetition; its results kept.  One that ran over twice its time (a
- * transport whose speed swings, like a spinning one on a busy machine)
- * shortens the later ones back to it: calibrated in a fast phase, they
- * could last 25 times too long. */
-static void repeat(struct work *w)
-{
-	struct run_result rr;
-	int r = w->reps;
-
-	if (run(w, &rr) == -1)
-		return;
-	if (rr.wall_s > 2 * g_rep_s)
-		rescale(w, rr.wall_s);
-	w->rates[r] = (double)rr.ops / rr.wall_s;
-	w->cpus[r] = rr.cpu_s / (double)rr.ops * 1e6;
-	w->p50s[r] = rr.res[0].p50_us;
-	w->p99s[r] = rr.res[0].p99_us;
-	w->reps++;
-}
-
-static void finish(struct work *w)
-{
-	if (g_interrupted || w->reps == 0) {
-		fail(w, "no repetition ran");
-		return;
-	}
-	w->status = FIG_OK;
-	w->rate = median(w->rates, w->reps);
-	w->rate_min = w->rates[0];
-	w->rate_max = w->rates[w->reps - 1];
-	w->cpu_us = median(w->cpus, w->reps);
-	w->p50_us = median(w->p50s, w->reps);
-	w->p99_us = median(w->p99s, w->reps);
-}
-
-/* Round r: one repetition of every work still taking part, starting with
- * the (r mod their number)-th group of them, so that none is always first
- * and a group's works always run one after the other.  A virtual machine
- * goes through slow and fast phases lasting seconds: interleaved, each
- * phase falls on every transport alike. */
-static void round_of(struct work *const *w, int nw, int group, int r)
-{
-	int first[MAX_GROUPS], m = 0;
-
-	for (int i = 0; i < nw && m < MAX_GROUPS; i += group) {
-		bool any = false;
-
-		for (int j = i; j < i + group && j < nw; j++)
-			any |= w[j]->status == FIG_NONE;
-		if (any)
-			first[m++] = i;
-	}
-	for (int j = 0; j < nw && m > 0 && !g_interrupted; j++)
-		if (w[(first[r % m] + j) % nw]->status == FIG_NONE)
-			repeat(w[(first[r % m] + j) % nw]);
-}
-
-void measure_interleaved(struct work *const *w, int nw, int group)
-{
-	for (int i = 0; i < nw && !g_interrupted; i++)
-		if (w[i]->status == FIG_NONE)
-			calibrate(w[i]);
-	for (int r = 0; r < g_reps && !g_interrupted; r++)
-		round_of(w, nw, group, r);
-	for (int i = 0; i < nw; i++)
-		if (w[i]->status == FIG_NONE)
-			finish(w[i]);
 }

@@ -7,10 +7,11 @@
  * net.unix.max_dgram_qlen applies only to a receiver whose peer is another
  * socket.
  *
- * Messages have a fixed size, so a byte stream's receiver reads exactly
- * that many bytes.  Writes of at most PIPE_BUF bytes to a pipe are atomic,
- * so several senders and receivers can share one pipe at 64 B; a stream
- * socket shared by several readers has no such promise.
+ * Messages have a fixed size, so every receiver reads until it has one
+ * whole (a SOCK_SEQPACKET read returns a whole message at once).  Writes
+ * of at most PIPE_BUF bytes to a pipe are atomic, so several senders and
+ * receivers can share one pipe at 64 B; a stream socket shared by several
+ * readers has no such promise.
  *
  * Request/reply over the sockets: one socketpair per client; the server
  * poll()s them all.  The pipe's is the generic one (work.c).
@@ -29,19 +30,17 @@
 
 struct chan {
 	int fd[2]; /* fd[0] receives, fd[1] sends, as pipe(2) has them */
-	bool sock;    /* send(2) and recv(2), not write(2) and read(2) */
-	bool packets; /* SOCK_SEQPACKET: one read is one message */
-	size_t size;
+	bool sock; /* send(2) and recv(2), not write(2) and read(2) */
 };
 
-static struct chan *chan_new(size_t size, bool sock, bool packets, char *msg, size_t len)
+static struct chan *chan_new(bool sock, char *msg, size_t len)
 {
 	struct chan *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		snprintf(msg, len, "calloc: %s", strerror(errno));
 	else
-		*c = (struct chan){.fd = {-1, -1}, .sock = sock, .packets = packets, .size = size};
+		*c = (struct chan){.fd = {-1, -1}, .sock = sock};
 	return c;
 }
 
@@ -62,29 +61,26 @@ static int write_msg(const struct chan *c, int fd, const void *msg, size_t len)
 
 		if (n == -1)
 			return -1;
-		if (c->packets && (size_t)n != len) /* all or nothing */
-			return errno = EMSGSIZE, -1;
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
+/* size: one message's */
 static ssize_t read_msg(const struct chan *c, int fd, void *buf, size_t size)
 {
 	char *p = buf;
-	size_t want = c->packets ? size : c->size < size ? c->size : size, got = 0;
+	size_t got = 0;
 
-	while (got < want) {
-		ssize_t n = c->sock ? recv(fd, p + got, want - got, 0) : read(fd, p + got, want - got);
+	while (got < size) {
+		ssize_t n = c->sock ? recv(fd, p + got, size - got, 0) : read(fd, p + got, size - got);
 
 		if (n == -1)
 			return -1;
 		if (n == 0)
 			return errno = EPIPE, -1; /* every writer closed */
 		got += (size_t)n;
-		if (c->packets)
-			break;
 	}
 	return (ssize_t)got;
 }
@@ -103,9 +99,10 @@ static ssize_t fd_recv(struct chan *c, void *buf, size_t size)
 
 static struct chan *pipe_create(size_t size, char *msg, size_t len)
 {
-	struct chan *c = chan_new(size, false, false, msg, len);
+	struct chan *c = chan_new(false, msg, len);
 	long max = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576), got;
 
+	(void)size;
 	if (c == NULL)
 		return NULL;
 	if (pipe2(c->fd, O_CLOEXEC) == -1) {
@@ -132,9 +129,9 @@ const struct transport t_pipe = {
 
 /* ---- AF_UNIX socketpairs ---- */
 
-static struct chan *sock_create(size_t size, bool packets, char *msg, size_t len)
+static struct chan *sock_create(bool packets, char *msg, size_t len)
 {
-	struct chan *c = chan_new(size, true, packets, msg, len);
+	struct chan *c = chan_new(true, msg, len);
 	int want[2] = {(int)read_proc_long("/proc/sys/net/core/wmem_max", 212992),
 		       (int)read_proc_long("/proc/sys/net/core/rmem_max", 212992)};
 	int got[2] = {0, 0};
@@ -163,12 +160,14 @@ static struct chan *sock_create(size_t size, bool packets, char *msg, size_t len
 
 static struct chan *seqpacket_create(size_t size, char *msg, size_t len)
 {
-	return sock_create(size, true, msg, len);
+	(void)size;
+	return sock_create(true, msg, len);
 }
 
 static struct chan *stream_create(size_t size, char *msg, size_t len)
 {
-	return sock_create(size, false, msg, len);
+	(void)size;
+	return sock_create(false, msg, len);
 }
 
 /* ---- request/reply: a socketpair per client, the server polls ---- */
