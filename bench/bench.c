@@ -138,16 +138,6 @@ static void fail(struct work *w, const char *why)
 	snprintf(w->note, sizeof(w->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
 }
 
-/* One repetition of w->n operations per sender: 0, or -1 and w failed. */
-static int run(struct work *w, struct run_result *rr)
-{
-	if (work_rep(w, rr) == -1 || g_interrupted) {
-		fail(w, rr->err);
-		return -1;
-	}
-	return 0;
-}
-
 /* n for a repetition of about g_rep_s, from one that took wall_s */
 static void rescale(struct work *w, double wall_s)
 {
@@ -165,8 +155,10 @@ static void calibrate(struct work *w)
 	for (int i = 0;; i++) {
 		double k;
 
-		if (run(w, &rr) == -1)
+		if (work_rep(w, &rr) == -1 || g_interrupted) {
+			fail(w, rr.err);
 			return;
+		}
 		if (rr.wall_s >= PILOT_MIN_S || i >= 8)
 			break;
 		k = 2 * PILOT_MIN_S / (rr.wall_s > 1e-5 ? rr.wall_s : 1e-5);
@@ -184,8 +176,10 @@ static void repeat(struct work *w)
 	struct run_result rr;
 	int r = w->reps;
 
-	if (run(w, &rr) == -1)
+	if (work_rep(w, &rr) == -1 || g_interrupted) {
+		fail(w, rr.err);
 		return;
+	}
 	if (rr.wall_s > 2 * g_rep_s)
 		rescale(w, rr.wall_s);
 	w->rates[r] = (double)rr.ops / rr.wall_s;
@@ -210,8 +204,8 @@ static double median(double *v, int n) /* sorts v */
 
 static void finish(struct work *w)
 {
-	if (g_interrupted || w->reps == 0) {
-		fail(w, "no repetition ran");
+	if (g_interrupted) {
+		fail(w, "interrupted");
 		return;
 	}
 	w->status = FIG_OK;
@@ -621,9 +615,7 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		case 'p': *png = optarg; break;
 		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, MAX_REPS); break;
 		case 't':
-			g_rep_s = (double)number('t', optarg, "the length in milliseconds", 1,
-						 TIME_MAX_MS) /
-				  1000;
+			g_rep_s = number('t', optarg, "the length in milliseconds", 1, TIME_MAX_MS) / 1e3;
 			break;
 		case 'T': parse_list('T', optarg, tnames, NT, t_on); break;
 		case 'F': parse_list('F', optarg, fnames, NF, fig_on); break;

@@ -197,35 +197,6 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 			 strsignal(WTERMSIG(st)));
 }
 
-/* Fork the children; each closes `ready` when it has attached, and starts
- * when `go` closes.  How many were forked. */
-static int fork_children(int n, child_fn fn, void *arg, pid_t *pids, int ready[2], int go[2],
-			 struct run_result *rr)
-{
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			child_signals(CHILD_ALARM_S);
-			signal(SIGPIPE, SIG_IGN);
-			close(ready[0]);
-			close(go[1]);
-			g_ready_w = ready[1];
-			g_go_r = go[0];
-			if (g_pin != PIN_NONE)
-				pin_to(g_pin == PIN_ONE ? 0 : i);
-			_exit(fn(i, arg, &g_res[i]) == 0 ? 0 : 1);
-		}
-		if (pid == -1) {
-			snprintf(rr->err, sizeof(rr->err), "fork: %s", strerror(errno));
-			return i;
-		}
-		pids[i] = pid;
-	}
-	return n;
-}
-
 /* Reap the children, adding up their CPU time; on the first that failed,
  * kill the others.  0, or -1 with rr->err (if not already set). */
 static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nload,
@@ -284,7 +255,8 @@ static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nlo
 /* The CPU-bound processes of g_load are fresh for every repetition: ones
  * that lived through the last transport's repetition carry the scheduler's
  * memory of it (how much CPU they were denied) into the next one's.  They
- * are not counted in the CPU time. */
+ * are not counted in the CPU time.  Each child closes `ready` when it has
+ * attached, and starts when `go` closes. */
 int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 {
 	pid_t pids[MAX_CHILDREN] = {0}, load[LOAD_MAX];
@@ -306,7 +278,25 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 		load_stop(load, nload);
 		return -1;
 	}
-	alive = fork_children(n, fn, arg, pids, ready, go, rr);
+	fflush(NULL);
+	for (alive = 0; alive < n; alive++) {
+		if ((pids[alive] = fork()) == -1) {
+			snprintf(rr->err, sizeof(rr->err), "fork: %s", strerror(errno));
+			pids[alive] = 0;
+			break;
+		}
+		if (pids[alive] == 0) {
+			child_signals(CHILD_ALARM_S);
+			signal(SIGPIPE, SIG_IGN);
+			close(ready[0]);
+			close(go[1]);
+			g_ready_w = ready[1];
+			g_go_r = go[0];
+			if (g_pin != PIN_NONE)
+				pin_to(g_pin == PIN_ONE ? 0 : alive);
+			_exit(fn(alive, arg, &g_res[alive]) == 0 ? 0 : 1);
+		}
+	}
 	close(ready[1]);
 	close(go[0]);
 	/* EOF once every child has attached or died (a stuck one by its alarm) */
