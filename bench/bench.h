@@ -122,9 +122,8 @@ struct work {
 	double rates[MAX_REPS], cpus[MAX_REPS], p50s[MAX_REPS], p99s[MAX_REPS];
 	/* the medians (of operations/s, CPU us per operation), the range */
 	double rate, cpu_us, p50_us, p99_us, rate_min, rate_max;
-	/* one repetition's */
-	struct msgset *m;
-	struct chan *ch[1 + MAX_PRODUCERS];
+	struct msgset *m;		    /* its messages (work.c) */
+	struct chan *ch[1 + MAX_PRODUCERS]; /* one repetition's channels */
 	int nch;
 };
 /* Its status if its transport cannot carry it, its messages, a first

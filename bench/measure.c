@@ -198,12 +198,13 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 }
 
 /* Reap the children, adding up their CPU time; on the first that failed,
- * kill the others.  0, or -1 with rr->err (if not already set). */
+ * kill the others.  The cause in rr->err: a child that said why, else one
+ * that died on its own, else (if nothing is said yet) one that we killed.
+ * 0, or -1. */
 static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nload,
 		struct run_result *rr)
 {
-	int cause_rank = 0;
-	char cause[400] = "";
+	int cause = 0; /* 3, 2, 1 as above */
 
 	while (alive > 0) {
 		struct rusage ru;
@@ -234,21 +235,17 @@ static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nlo
 			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			continue;
-		/* The cause: a child that said why, else one that died on its own;
-		 * not the ones killed because of it. */
 		rank = WIFEXITED(st) && g_res[idx].err[0] != '\0'	? 3
 		       : WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 1
 								    : 2;
-		if (rank > cause_rank) {
-			describe_status(cause, sizeof(cause), idx, st);
-			cause_rank = rank;
+		if (rank > cause && (rank > 1 || rr->err[0] == '\0')) {
+			describe_status(rr->err, sizeof(rr->err), idx, st);
+			cause = rank;
 		}
 		if (!failed)
 			kill_all(pids, n);
 		failed = true;
 	}
-	if (cause_rank >= 2 || (cause_rank == 1 && rr->err[0] == '\0'))
-		snprintf(rr->err, sizeof(rr->err), "%s", cause);
 	return failed ? -1 : 0;
 }
 

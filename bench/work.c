@@ -401,17 +401,17 @@ out:
 }
 
 /* Fresh channels for one repetition: 0 and the configuration in cfg, or -1
- * and why. */
+ * and why (nch: those made). */
 static int open_channels(struct work *w, char *cfg, size_t len)
 {
+	int n = 1 + w->np; /* request/reply: RPC_GENERIC */
+
 	if (w->kind != W_RPC)
-		w->nch = w->kind == W_RTT ? 2 : 1;
+		n = w->kind == W_RTT ? 2 : 1;
 	else if (w->t->call != NULL)
-		w->nch = w->t->rpc_per_client ? w->np : 1;
-	else
-		w->nch = 1 + w->np;
-	for (int j = 0; j < w->nch; j++)
-		if ((w->ch[j] = w->t->create(w->size, cfg, len)) == NULL)
+		n = w->t->rpc_per_client ? w->np : 1;
+	for (w->nch = 0; w->nch < n; w->nch++)
+		if ((w->ch[w->nch] = w->t->create(w->size, cfg, len)) == NULL)
 			return -1;
 	return 0;
 }
@@ -419,9 +419,7 @@ static int open_channels(struct work *w, char *cfg, size_t len)
 static void close_channels(struct work *w)
 {
 	for (int j = 0; j < w->nch; j++)
-		if (w->ch[j] != NULL)
-			w->t->destroy(w->ch[j]);
-	memset(w->ch, 0, sizeof(w->ch));
+		w->t->destroy(w->ch[j]);
 	w->nch = 0;
 }
 
