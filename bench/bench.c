@@ -95,23 +95,18 @@ static void machine(char *buf, size_t len)
 		fclose(f);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		ncpu = CPU_COUNT(&set); /* what nproc says */
-	if (uname(&u) == -1)
-		memset(&u, 0, sizeof(u));
+	uname(&u); /* fails only for a bad pointer */
 	snprintf(buf, len, "%s, nproc %d, %s %s %s", model, ncpu, u.sysname, u.release, u.machine);
 }
 
-/* The first three fields of /proc/loadavg. */
 static void loadavg(char *buf, size_t len)
 {
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a, b, c;
+	double l[3];
 
-	if (f != NULL && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	if (getloadavg(l, 3) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", l[0], l[1], l[2]);
 	else
 		snprintf(buf, len, "unknown");
-	if (f != NULL)
-		fclose(f);
 }
 
 /* The library this run uses: the point of a bench that uses only the

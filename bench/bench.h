@@ -1,10 +1,7 @@
 /*
- * shmbox-bench: what its files share.  The transports (t_*.c) behind one
- * small interface; the messages and the workloads (work.c); forked
- * processes started together and their CPU time (measure.c).
- *
- * Only <shmbox.h> of the project is used, so that the program can be run
- * against another build of the library (LD_LIBRARY_PATH).
+ * shmbox-bench: what its files share.  Only <shmbox.h> of the project is
+ * used, so that the program can be run against another build of the
+ * library (LD_LIBRARY_PATH).
  */
 #ifndef SHMBOX_BENCH_H
 #define SHMBOX_BENCH_H
@@ -100,13 +97,11 @@ extern int g_pin, g_load;
 extern volatile sig_atomic_t g_interrupted;
 void measure_init(void); /* the children's shared results; SIGINT and the like */
 
-/* ---- one transport in one figure ---- */
+/* ---- one transport in one figure ----
+ * Round trips between 2 processes over two channels, np senders -> nc
+ * receivers on one channel, or np clients calling one server. */
+enum work_kind { W_RTT, W_ONEWAY, W_RPC };
 enum fig_status { FIG_NONE = 0, FIG_OK, FIG_NA, FIG_FAIL };
-enum work_kind {
-	W_RTT,	  /* round trips between 2 processes over two channels */
-	W_ONEWAY, /* np senders -> nc receivers on one channel */
-	W_RPC,	  /* np clients calling one server */
-};
 #define MAX_REPS 64
 
 struct work {

@@ -197,12 +197,11 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 			 strsignal(WTERMSIG(st)));
 }
 
-/* Reap the children, adding up their CPU time; on the first that failed,
- * kill the others.  The cause in rr->err: a child that said why, else one
- * that died on its own, else (if nothing is said yet) one that we killed.
- * 0, or -1. */
-static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nload,
-		struct run_result *rr)
+/* Reap the n children, adding up their CPU time; on the first that
+ * failed, kill the others.  The cause in rr->err: a child that said why,
+ * else one that died on its own, else (if nothing is said yet) one that we
+ * killed.  After them in pids, the nload CPU-bound processes.  0, or -1. */
+static int reap(pid_t *pids, int n, int nload, int alive, bool failed, struct run_result *rr)
 {
 	int cause = 0; /* 3, 2, 1 as above */
 
@@ -221,15 +220,13 @@ static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nlo
 		}
 		if (pid == -1)
 			break;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n + nload; i++)
 			if (pids[i] == pid)
 				idx = i;
-		for (int i = 0; idx < 0 && i < nload; i++)
-			if (load[i] == pid)
-				load[i] = 0; /* it died early: never kill its pid */
-		if (idx < 0)
+		if (idx >= 0)
+			pids[idx] = 0; /* never to be killed: the pid may be reused */
+		if (idx < 0 || idx >= n)
 			continue;
-		pids[idx] = 0;
 		alive--;
 		rr->cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
@@ -256,7 +253,7 @@ static int reap(pid_t *pids, int n, int alive, bool failed, pid_t *load, int nlo
  * attached, and starts when `go` closes. */
 int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 {
-	pid_t pids[MAX_CHILDREN] = {0}, load[LOAD_MAX];
+	pid_t pids[MAX_CHILDREN + LOAD_MAX] = {0}, *load = pids + n;
 	int ready[2] = {-1, -1}, go[2], alive, nload = 0, rc;
 	uint64_t t0 = UINT64_MAX, t1 = 0;
 	char c;
@@ -269,9 +266,8 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 		return snprintf(rr->err, sizeof(rr->err), "fork (the load): %s", strerror(errno)), -1;
 	if (pipe2(ready, O_CLOEXEC) == -1 || pipe2(go, O_CLOEXEC) == -1) {
 		snprintf(rr->err, sizeof(rr->err), "pipe: %s", strerror(errno));
-		for (int i = 0; i < 2; i++)
-			if (ready[i] >= 0) /* pipe2 left it -1 if it failed */
-				close(ready[i]);
+		close(ready[0]); /* -1 (EBADF) if the first pipe2 failed */
+		close(ready[1]);
 		load_stop(load, nload);
 		return -1;
 	}
@@ -304,7 +300,7 @@ int run_children(int n, child_fn fn, void *arg, struct run_result *rr)
 		kill_all(pids, alive);
 	close(go[1]); /* every child sees EOF at once */
 	close(ready[0]);
-	rc = reap(pids, n, alive, rc == -1, load, nload, rr);
+	rc = reap(pids, n, nload, alive, rc == -1, rr);
 	load_stop(load, nload);
 	if (rc == -1)
 		return -1;

@@ -1,26 +1,24 @@
 /*
- * The kernel's own carriers, each as large as an unprivileged process can
- * make it with the default limits.
+ * The kernel's own carriers, as large as an unprivileged process can make
+ * them with the default limits.
  *
- * pipe(2), F_SETPIPE_SZ to fs.pipe-max-size.  AF_UNIX socketpair(2),
+ * pipe(2), F_SETPIPE_SZ to fs.pipe-max-size, and AF_UNIX socketpair(2),
  * SOCK_SEQPACKET (message boundaries kept) and SOCK_STREAM (often better
- * for big messages), with SO_SNDBUF and SO_RCVBUF raised to
- * net.core.wmem_max / rmem_max, a socketpair's only limit
- * (net.unix.max_dgram_qlen applies only to a receiver whose peer is
- * another socket).  Messages have a fixed size, so every receiver reads
- * until it has one whole (a SOCK_SEQPACKET read returns a whole message at
- * once).  Writes of at most PIPE_BUF bytes to a pipe are atomic, so several
- * senders and receivers can share one pipe at 64 B; a stream socket shared
- * by several readers has no such promise.  Request/reply over the sockets:
+ * for big messages), SO_SNDBUF and SO_RCVBUF raised to net.core.wmem_max /
+ * rmem_max, a socketpair's only limit (net.unix.max_dgram_qlen applies
+ * only to a receiver whose peer is another socket).  Every receiver reads
+ * until it has one whole message (a SOCK_SEQPACKET read returns one).
+ * Writes of at most PIPE_BUF bytes to a pipe are atomic, so several
+ * senders and receivers can share one at 64 B; a stream socket shared by
+ * several readers has no such promise.  Request/reply over the sockets:
  * one socketpair per client, the server poll()s them all.
  *
- * POSIX message queue (mq_open): fs.mqueue.msg_max messages (10 by
- * default; 64 would need CAP_SYS_RESOURCE) of at most fs.mqueue.msgsize_max
- * bytes (8 KiB by default); the children use the inherited descriptor.
- * System V (msgget): messages of at most kernel.msgmax bytes (8 KiB), at
- * most kernel.msgmnb bytes queued (16 KiB; more needs CAP_SYS_RESOURCE).
- * The mtype goes in the headroom in front of the message, so nothing is
- * copied in user space.
+ * POSIX message queues: fs.mqueue.msg_max messages (10 by default; 64
+ * would need CAP_SYS_RESOURCE) of at most fs.mqueue.msgsize_max bytes (8
+ * KiB by default).  System V: messages of at most kernel.msgmax bytes (8
+ * KiB), at most kernel.msgmnb bytes queued (16 KiB; more needs
+ * CAP_SYS_RESOURCE); the mtype goes in the headroom in front of the
+ * message, so nothing is copied in user space.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -248,7 +246,7 @@ const struct transport t_unix_stream = SOCKET_TRANSPORT("unix-stream", stream_cr
 
 /* ---- POSIX message queue ---- */
 
-#define MQ_WANT_DEPTH 64 /* what shmbox gets at the least; the limit usually says less */
+#define MQ_WANT_DEPTH 64 /* what shmbox gets at the least; the limit usually allows less */
 
 static size_t mq_max(void)
 {

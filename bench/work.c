@@ -106,12 +106,6 @@ static unsigned char *buf_alloc(size_t size)
 	return (unsigned char *)p + BENCH_HEADROOM;
 }
 
-static void buf_free(unsigned char *p)
-{
-	if (p != NULL)
-		free(p - BENCH_HEADROOM);
-}
-
 /* The payloads of one message size, made once, before any fork; NULL if
  * out of memory. */
 static struct msgset *msgset_of(size_t size)
@@ -212,7 +206,7 @@ static int expect(struct child_res *res, const char *what, uint64_t got, uint64_
 static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res *res)
 {
 	const struct transport *t = w->t;
-	int64_t last[MAX_PRODUCERS];
+	uint64_t next[MAX_PRODUCERS] = {0}; /* the lowest seq each sender may send next */
 	struct msg_hdr h;
 
 	child_go(res);
@@ -222,8 +216,6 @@ static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res 
 				return -1;
 		return give(w, w->ch[0], msg_make(w->m, K_STOP, (unsigned)idx, w->n), res);
 	}
-	for (int p = 0; p < MAX_PRODUCERS; p++)
-		last[p] = -1;
 	for (;;) {
 		const void *in = buf;
 		ssize_t len = t->peek ? t->peek(w->ch[0], &in) : t->recv(w->ch[0], buf, w->size);
@@ -236,10 +228,10 @@ static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res 
 			return child_fail(res, "message from sender %u of %d", h.producer, w->np);
 		if (h.kind == K_STOP)
 			break;
-		if ((int64_t)h.seq <= last[h.producer] || h.seq >= w->n)
+		if (h.seq < next[h.producer] || h.seq >= w->n)
 			return child_fail(res, "from sender %u: seq %llu after %lld", h.producer,
-					  (unsigned long long)h.seq, (long long)last[h.producer]);
-		last[h.producer] = (int64_t)h.seq;
+					  (unsigned long long)h.seq, (long long)next[h.producer] - 1);
+		next[h.producer] = h.seq + 1;
 		res->count[h.producer]++;
 		res->sum[h.producer] += h.seq;
 	}
@@ -378,26 +370,25 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 
 /* ---- repetitions ---- */
 
+/* A child's body; it ends with the work, so its buffer is never freed. */
 static int child(int idx, void *arg, struct child_res *res)
 {
 	struct work *w = arg;
 	unsigned char *buf = buf_alloc(w->size);
-	int rc = -1;
 
 	if (buf == NULL)
 		return child_fail(res, "out of memory");
 	for (int j = 0; j < w->nch && w->t->attach; j++)
 		if (w->t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
-			goto out;
+			return -1;
 	if (w->kind == W_ONEWAY)
-		rc = oneway(w, idx, buf, res);
-	else if (w->kind == W_RTT)
-		rc = idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
-	else if ((rc = idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == 0)
-		res->t_end = now_ns();
-out:
-	buf_free(buf);
-	return rc;
+		return oneway(w, idx, buf, res);
+	if (w->kind == W_RTT)
+		return idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
+	if ((idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == -1)
+		return -1;
+	res->t_end = now_ns();
+	return 0;
 }
 
 /* Fresh channels for one repetition: 0 and the configuration in cfg, or -1
