@@ -1,9 +1,7 @@
 /*
- * shmbox-bench: shmbox side by side with pipes, Unix sockets, POSIX and
- * System V message queues and Boost.Interprocess's message_queue, between
- * fork()ed processes, every message checked.  The options, the figures,
- * the tables, the CSV and the gnuplot script.  README.md says what each
- * figure measures, and what the figures say.
+ * shmbox-bench: shmbox side by side with the kernel's carriers and Boost's
+ * message_queue.  The options, the figures and their repetitions, the
+ * tables, the CSV and the plot; README.md says what each figure measures.
  */
 #include <dlfcn.h>
 #include <err.h>
@@ -14,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -37,9 +34,8 @@ static const struct transport *const all[] = {
 
 enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
-/* Its name in the CSV is sel-size. */
 static const struct figdef {
-	const char *sel;   /* what -F selects it by */
+	const char *sel;   /* what -F selects it by; the CSV names it sel-size */
 	const char *title; /* section heading */
 	enum work_kind kind;
 	size_t size;
@@ -77,8 +73,6 @@ static const char *const unit[] = {[W_RTT] = "round trip", [W_ONEWAY] = "message
 
 static struct work works[NT][NF];
 static bool t_on[NT], fig_on[NF], measured[NF];
-
-/* ---- the machine ---- */
 
 static void machine(char *buf, size_t len)
 {
@@ -170,6 +164,7 @@ static void repeat(struct work *w)
 {
 	struct run_result rr;
 	int r = w->reps;
+	uint64_t ops = w->n * (uint64_t)(w->kind == W_RTT ? 1 : w->np); /* carried */
 
 	if (work_rep(w, &rr) == -1 || g_interrupted) {
 		fail(w, rr.err);
@@ -177,18 +172,11 @@ static void repeat(struct work *w)
 	}
 	if (rr.wall_s > 2 * g_rep_s)
 		rescale(w, rr.wall_s);
-	w->rates[r] = (double)rr.ops / rr.wall_s;
-	w->cpus[r] = rr.cpu_s / (double)rr.ops * 1e6;
+	w->rates[r] = (double)ops / rr.wall_s;
+	w->cpus[r] = rr.cpu_s / (double)ops * 1e6;
 	w->p50s[r] = rr.res[0].p50_us;
 	w->p99s[r] = rr.res[0].p99_us;
 	w->reps++;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static double median(double *v, int n) /* sorts v */
@@ -205,7 +193,7 @@ static void finish(struct work *w)
 	}
 	w->status = FIG_OK;
 	w->rate = median(w->rates, w->reps);
-	w->rate_min = w->rates[0];
+	w->rate_min = w->rates[0]; /* median() sorted them */
 	w->rate_max = w->rates[w->reps - 1];
 	w->cpu_us = median(w->cpus, w->reps);
 	w->p50_us = median(w->p50s, w->reps);
@@ -219,32 +207,29 @@ static bool part(int ti, int fi)
 }
 
 /* Figure fi, and the one measured with it, for every selected transport:
- * each calibrated, then g_reps rounds of one repetition each (of the two
- * figures, one after the other), starting with a different transport in
- * each round.  A virtual machine goes through slow and fast phases lasting
- * seconds: interleaved, each phase falls on every transport alike.  One
- * that fails stops only itself; an interrupt stops them all. */
+ * each calibrated, then g_reps rounds of one repetition each, a different
+ * transport first in each round.  A virtual machine goes through slow and
+ * fast phases lasting seconds: interleaved, each falls on all alike. */
 static void measure_figure(int fi)
 {
 	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1;
 
+	g_pin = figs[fi].pin;
+	g_load = figs[fi].load;
+	for (int k = 0; k < nf; k++)
+		measured[f[k]] = true;
 	for (int ti = 0; ti < NT; ti++) {
 		for (int k = 0; k < nf && t_on[ti]; k++) {
 			const struct figdef *d = &figs[f[k]];
+			struct work *w = &works[ti][f[k]];
 
-			works[ti][f[k]] = (struct work){.t = all[ti], .kind = d->kind,
-							.size = d->size, .np = d->np, .nc = d->nc};
-			work_init(&works[ti][f[k]]);
+			*w = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
+					   .np = d->np, .nc = d->nc};
+			work_init(w);
+			if (w->status == FIG_NONE && !g_interrupted)
+				calibrate(w);
 		}
 	}
-	for (int k = 0; k < nf; k++)
-		measured[f[k]] = true;
-	g_pin = figs[fi].pin;
-	g_load = figs[fi].load;
-	for (int ti = 0; ti < NT; ti++)
-		for (int k = 0; k < nf && !g_interrupted; k++)
-			if (part(ti, f[k]))
-				calibrate(&works[ti][f[k]]);
 	for (int r = 0; r < g_reps && !g_interrupted; r++) {
 		int order[NT], m = 0;
 
@@ -333,9 +318,8 @@ static void print_summary(void)
 		printf("  %-16s", all[ti]->name);
 		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
 			const struct work *r = &works[ti][cols[k]];
-			int w = k < 2 ? 9 : 10;
 
-			printf(" %*s", w,
+			printf(" %*s", k < 2 ? 9 : 10,
 			       !fig_on[cols[k]]		? "-"
 			       : r->status == FIG_NA	? "n/a"
 			       : r->status != FIG_OK	? "FAILED"
@@ -375,8 +359,6 @@ static void csv_num(FILE *f, bool applies, const char *fmt, double v)
 
 static void csv_figure(FILE *f, int fi, int ti)
 {
-	static const char *const status[] = {[FIG_OK] = "ok", [FIG_NA] = "n/a",
-					     [FIG_FAIL] = "failed"};
 	const struct work *r = &works[ti][fi];
 	const struct figdef *d = &figs[fi];
 	bool ok = r->status == FIG_OK;
@@ -392,7 +374,7 @@ static void csv_figure(FILE *f, int fi, int ti)
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p50_us);
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p99_us);
 	csv_num(f, ok, "%.4g", r->cpu_us);
-	fprintf(f, "%s,%s,", unit[d->kind], status[r->status]);
+	fprintf(f, "%s,%s,", unit[d->kind], ok ? "ok" : r->status == FIG_NA ? "n/a" : "failed");
 	csv_text(f, ok ? "" : r->note, ',');
 	csv_text(f, r->config, '\n');
 }
@@ -426,8 +408,6 @@ static int write_csv(const char *path, const char *const facts[][2], int nfacts)
 	printf("csv: %s\n", path);
 	return 0;
 }
-
-/* ---- the plot ---- */
 
 static const int plot_figs[] = {F_1_64, F_1_4K, F_1_64K};
 
@@ -497,8 +477,7 @@ static void run_gnuplot(const char *gp, const char *png)
 		st = -1; /* neither exited nor 127 */
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		printf("plot: gnuplot not found (Debian: apt-get install gnuplot-nox); no plot. "
-		       "Script: %s\n",
-		       gp);
+		       "Script: %s\n", gp);
 	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		printf("plot: gnuplot %s failed; no plot\n", gp);
 	else
@@ -508,7 +487,6 @@ static void run_gnuplot(const char *gp, const char *png)
 /* ---- options ---- */
 
 #define TIME_MAX_MS 60000
-
 #define SYNOPSIS "[-h] [-o csv] [-p png] [-r reps] [-t ms] [-T transport,...] [-F figure,...]"
 
 static void __attribute__((noreturn)) usage(void)
@@ -530,13 +508,11 @@ static void __attribute__((noreturn)) help(void)
 	       "  -t, --time MS          how long one repetition runs, in milliseconds, 1 to\n"
 	       "                         %d (default %.0f)\n"
 	       "  -T, --transports LIST  some of shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
-	       "                         unix-stream,posix-mq,sysv-msgq,boost-mq (default all;\n"
-	       "                         boost-mq is built when configure finds Boost)\n"
+	       "                         unix-stream,posix-mq,sysv-msgq,boost-mq (default all)\n"
 	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,rpc\n"
 	       "                         (default all)\n"
 	       "  -h, --help             this text\n"
-	       "Key files go in $TMPDIR (default /tmp).  bench/README.md says what each figure\n"
-	       "measures and how each transport is set up.\n",
+	       "Key files go in $TMPDIR (default /tmp); bench/README.md says what is measured.\n",
 	       getprogname(), MAX_REPS, g_reps, TIME_MAX_MS, g_rep_s * 1000);
 	exit(EX_OK);
 }
@@ -595,7 +571,6 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		{NULL, 0, NULL, 0},
 	};
 	const char *tnames[NT], *fnames[NF];
-	struct stat st;
 	int c;
 
 	for (int i = 0; i < NT; i++)
@@ -610,7 +585,8 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		case 'p': *png = optarg; break;
 		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, MAX_REPS); break;
 		case 't':
-			g_rep_s = number('t', optarg, "the length in milliseconds", 1, TIME_MAX_MS) / 1e3;
+			g_rep_s = number('t', optarg, "the length in milliseconds", 1,
+					 TIME_MAX_MS) / 1e3;
 			break;
 		case 'T': parse_list('T', optarg, tnames, NT, t_on); break;
 		case 'F': parse_list('F', optarg, fnames, NF, fig_on); break;
@@ -627,12 +603,9 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		warnx("unexpected argument: %s", argv[optind]);
 		usage();
 	}
-	if (*csv == NULL)
-		*csv = stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.csv"
-								     : "results.csv";
+	if (*csv == NULL) /* bench/. exists if bench is a directory */
+		*csv = access("bench/.", F_OK) == 0 ? "bench/results.csv" : "results.csv";
 }
-
-/* ---- the run ---- */
 
 static void print_config(void)
 {

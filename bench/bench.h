@@ -14,15 +14,13 @@
 
 /* ---- transports ----
  * A channel carries messages of one fixed size.  The parent makes it
- * before fork() (create() says how, or why it failed, in msg) and removes
- * it when every child has gone; a child attaches where the transport needs
- * it (shmbox handles do not cross fork).  Children keep the ends they do
- * not use: when one fails, the parent kills the others.  Children have no
- * signal handlers, so their calls never fail with EINTR.
- *
- * Every buffer handed to send and recv has BENCH_HEADROOM writable bytes
- * before it, so a transport that needs a prefix (the mtype of a SysV
- * message) can put it there instead of copying the message. */
+ * before fork() (create() says how, or why not, in msg) and removes it
+ * when every child has gone; a child attaches where the transport needs it
+ * (shmbox handles do not cross fork).  Children keep the ends they do not
+ * use: when one fails, the parent kills the others.  Children have no
+ * signal handlers, so their calls never fail with EINTR.  Every buffer
+ * handed to send and recv has BENCH_HEADROOM writable bytes before it, so
+ * a prefix (a SysV message's mtype) needs no copy of the message. */
 #define BENCH_HEADROOM 64
 
 struct chan;
@@ -60,6 +58,7 @@ long read_proc_long(const char *path, long fallback); /* a number from /proc/sys
  * pipe-max-size, and at least 64 messages. */
 size_t queue_depth(size_t msg_size);
 uint64_t now_ns(void);
+int cmp_double(const void *a, const void *b); /* for qsort */
 
 /* ---- processes ---- */
 #define MAX_PRODUCERS 8
@@ -80,7 +79,6 @@ int child_fail(struct child_res *res, const char *fmt, ...) __attribute__((forma
 struct run_result {
 	double wall_s;	       /* first start to last end */
 	double cpu_s;	       /* user + system of every child (wait4) */
-	uint64_t ops;	       /* messages, round trips or calls carried (work_rep) */
 	struct child_res *res; /* per child; valid until the next run */
 	char err[640];
 };
@@ -115,7 +113,7 @@ struct work {
 	uint64_t n; /* operations per sender in a repetition: a guess, then calibrated */
 	int reps;   /* done so far */
 	double rates[MAX_REPS], cpus[MAX_REPS], p50s[MAX_REPS], p99s[MAX_REPS];
-	/* the medians (of operations/s, CPU us per operation), the range */
+	/* medians (operations/s, CPU us per operation), the lowest and highest rate */
 	double rate, cpu_us, p50_us, p99_us, rate_min, rate_max;
 	struct msgset *m;		    /* its messages (work.c) */
 	struct chan *ch[1 + MAX_PRODUCERS]; /* one repetition's channels */

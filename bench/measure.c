@@ -21,11 +21,9 @@
 #include "bench.h"
 
 #define MAX_CHILDREN (2 * MAX_PRODUCERS)
-/* A child still running after this long is stuck: SIGALRM ends it. */
-#define CHILD_ALARM_S 30
+#define CHILD_ALARM_S 30 /* a child running this long is stuck: SIGALRM ends it */
 #define LOAD_ALARM_S 600 /* a CPU-bound process never outlives a run by much */
 #define LOAD_MAX 256
-#define QUEUE_MIN_DEPTH 64
 
 volatile sig_atomic_t g_interrupted;
 int g_pin, g_load;
@@ -39,6 +37,13 @@ uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 long read_proc_long(const char *path, long fallback)
@@ -59,7 +64,7 @@ size_t queue_depth(size_t msg_size)
 	long bytes = read_proc_long("/proc/sys/fs/pipe-max-size", 1048576);
 	size_t n = bytes > 0 ? (size_t)bytes / msg_size : 0;
 
-	return n > QUEUE_MIN_DEPTH ? n : QUEUE_MIN_DEPTH;
+	return n > 64 ? n : 64;
 }
 
 /* ---- children ---- */
@@ -190,9 +195,9 @@ static void describe_status(char *buf, size_t len, int idx, int st)
 		snprintf(buf, len, "child %d: %s", idx, g_res[idx].err);
 	else if (WIFEXITED(st))
 		snprintf(buf, len, "child %d exited with status %d", idx, WEXITSTATUS(st));
-	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+	else if (WTERMSIG(st) == SIGALRM) /* signalled: wait4 reports no stops */
 		snprintf(buf, len, "child %d stuck: killed after %d s", idx, CHILD_ALARM_S);
-	else /* signalled: wait4 reports no stops */
+	else
 		snprintf(buf, len, "child %d killed by signal %d (%s)", idx, WTERMSIG(st),
 			 strsignal(WTERMSIG(st)));
 }

@@ -13,7 +13,6 @@
 #include <exception>
 #include <new>
 
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <boost/interprocess/exceptions.hpp>
@@ -32,9 +31,8 @@ struct chan {
 	char name[64];
 };
 
-/* In a catch block: errno for the exception being handled (the system's
- * own where Boost kept it), its text after `what` in err if err is not
- * NULL; -1. */
+/* In a catch block: -1 and errno for the exception (the system's own where
+ * Boost kept it); its text after `what` in err if err is not NULL. */
 static int failed(char *err, size_t len, const char *what, const char *name)
 {
 	const char *text = "unknown exception";
@@ -45,8 +43,6 @@ static int failed(char *err, size_t len, const char *what, const char *name)
 	} catch (const bip::interprocess_exception &e) {
 		if (e.get_native_error() > 0)
 			errno = e.get_native_error();
-		else if (e.get_error_code() == bip::size_error)
-			errno = EMSGSIZE;
 		text = e.what();
 	} catch (const std::exception &e) {
 		text = e.what();

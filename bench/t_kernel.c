@@ -1,24 +1,13 @@
 /*
  * The kernel's own carriers, as large as an unprivileged process can make
- * them with the default limits.
- *
- * pipe(2), F_SETPIPE_SZ to fs.pipe-max-size, and AF_UNIX socketpair(2),
- * SOCK_SEQPACKET (message boundaries kept) and SOCK_STREAM (often better
- * for big messages), SO_SNDBUF and SO_RCVBUF raised to net.core.wmem_max /
- * rmem_max, a socketpair's only limit (net.unix.max_dgram_qlen applies
- * only to a receiver whose peer is another socket).  Every receiver reads
- * until it has one whole message (a SOCK_SEQPACKET read returns one).
- * Writes of at most PIPE_BUF bytes to a pipe are atomic, so several
- * senders and receivers can share one at 64 B; a stream socket shared by
- * several readers has no such promise.  Request/reply over the sockets:
- * one socketpair per client, the server poll()s them all.
- *
- * POSIX message queues: fs.mqueue.msg_max messages (10 by default; 64
- * would need CAP_SYS_RESOURCE) of at most fs.mqueue.msgsize_max bytes (8
- * KiB by default).  System V: messages of at most kernel.msgmax bytes (8
- * KiB), at most kernel.msgmnb bytes queued (16 KiB; more needs
- * CAP_SYS_RESOURCE); the mtype goes in the headroom in front of the
- * message, so nothing is copied in user space.
+ * them with the default limits (README.md has each one's configuration).
+ * Every receiver reads until it has one whole message (a SOCK_SEQPACKET
+ * read returns one).  Writes of at most PIPE_BUF bytes to a pipe are
+ * atomic, so several senders and receivers can share one at 64 B; a
+ * stream socket shared by several readers has no such promise.
+ * Request/reply over the sockets: one socketpair per client, the server
+ * poll()s them all.  A System V message's mtype goes in the headroom in
+ * front of it, so nothing is copied in user space.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,8 +99,6 @@ static ssize_t fd_recv(struct chan *c, void *buf, size_t size)
 {
 	return read_msg(c, c->fd[0], buf, size);
 }
-
-/* ---- pipe ---- */
 
 static struct chan *pipe_create(size_t size, char *msg, size_t len)
 {

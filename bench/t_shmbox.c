@@ -1,12 +1,9 @@
 /*
- * shmbox: a mailbox with slots of the message size, on a key file made
- * with mkstemp.  The parent creates it; every child opens its own handle
- * (handles do not cross fork) and never touches the parent's; the parent
- * destroys it and deletes the key file.
- *
- * shmbox-zc is the same mailbox through the zero-copy calls: the sender
- * reserves a slot, writes the message into it and commits it; the receiver
- * peeks, checks the message in place and releases it.
+ * shmbox: a mailbox with slots of the message size.  The parent creates it;
+ * every child opens its own handle (handles do not cross fork).  shmbox-zc
+ * is the same mailbox through the zero-copy calls: the sender reserves a
+ * slot, writes the message into it and commits it; the receiver peeks,
+ * checks the message in place and releases it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -52,7 +49,7 @@ static struct chan *box_create(size_t size, char *msg, size_t len)
 		snprintf(msg, len, "calloc: %s", strerror(errno));
 		return NULL;
 	}
-	for (int tries = 0; c->parent == NULL && (e == EEXIST || e == ESTALE) && tries < 5; tries++) {
+	for (int i = 0; c->parent == NULL && (e == EEXIST || e == ESTALE) && i < 5; i++) {
 		snprintf(c->path, sizeof(c->path), "%s/shmbox-bench.XXXXXX",
 			 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 		if ((fd = mkstemp(c->path)) == -1) {

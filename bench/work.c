@@ -1,11 +1,9 @@
 /*
  * shmbox-bench: the messages and the workloads.  Each repetition makes
  * fresh channels, forks the processes, starts them together, checks every
- * message, and removes the channels whatever happened.
- *
- * Request/reply, unless the transport has a way of its own (t->call): one
- * request channel that every client sends on, and one reply channel per
- * client; the server learns who asked from the request's header.
+ * message, and removes the channels whatever happened.  Request/reply
+ * without a transport's own (t->call) is RPC_GENERIC: the server learns
+ * who asked from the request's header.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,12 +13,10 @@
 #include "bench.h"
 
 /* ---- messages ----
- * Every message starts with this header; the rest is one of NVAR random
- * payloads, chosen by the sequence number, whose checksum is known in
- * advance.  The receiver checks the header against what it expects and
- * recomputes the checksum of the whole payload.  Three payloads, so that a
- * stale slot (one lap back: no ring size used is a multiple of three) or a
- * message torn between two neighbours never checks out. */
+ * This header, then one of NVAR random payloads, chosen by the sequence
+ * number, whose checksum is known in advance.  Three, so that a stale slot
+ * (one lap back: no ring size used is a multiple of three) or a message
+ * torn between two neighbours never checks out. */
 #define NVAR 3
 #define MSG_MAGIC 0x53424d42u /* "SBMB" */
 enum { K_DATA = 1, K_STOP = 2, K_REQ = 3, K_REP = 4 };
@@ -106,8 +102,7 @@ static unsigned char *buf_alloc(size_t size)
 	return (unsigned char *)p + BENCH_HEADROOM;
 }
 
-/* The payloads of one message size, made once, before any fork; NULL if
- * out of memory. */
+/* The payloads of one size, made once, before any fork; NULL: no memory. */
 static struct msgset *msgset_of(size_t size)
 {
 	static struct msgset sets[8]; /* one per message size the figures use */
@@ -159,9 +154,9 @@ static unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned produce
 	return m->var[v];
 }
 
-/* A message that `call` returned (its length, or -1 and errno), checked:
- * length, magic, kind (any of kinds, a mask of 1 << kind), the variant for
- * its sequence number, the checksum.  0 and its header in *h, or -1. */
+/* What `call` returned (a length, or -1 and errno), checked: length, magic,
+ * kind (any of kinds, a mask of 1 << kind), variant for the sequence number,
+ * checksum.  0 and the header in *h, or -1. */
 static int check(const struct work *w, const char *call, const void *buf, ssize_t len,
 		 unsigned kinds, struct msg_hdr *h, struct child_res *res)
 {
@@ -229,8 +224,9 @@ static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res 
 		if (h.kind == K_STOP)
 			break;
 		if (h.seq < next[h.producer] || h.seq >= w->n)
-			return child_fail(res, "from sender %u: seq %llu after %lld", h.producer,
-					  (unsigned long long)h.seq, (long long)next[h.producer] - 1);
+			return child_fail(res, "from sender %u: seq %llu after %lld",
+					  h.producer, (unsigned long long)h.seq,
+					  (long long)next[h.producer] - 1);
 		next[h.producer] = h.seq + 1;
 		res->count[h.producer]++;
 		res->sum[h.producer] += h.seq;
@@ -261,13 +257,6 @@ static int all_arrived(const struct work *w, struct run_result *rr)
 
 /* ---- round trip: ping on channel 0, pong on channel 1 ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int echo(struct work *w, unsigned char *buf, struct child_res *res)
 {
 	struct msg_hdr h;
@@ -287,7 +276,7 @@ static int echo(struct work *w, unsigned char *buf, struct child_res *res)
  * check); their p50 and p99 into res. */
 static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 {
-	uint64_t *lat = malloc(sizeof(uint64_t) * w->n);
+	double *lat = malloc(sizeof(double) * w->n);
 	struct msg_hdr h;
 
 	if (lat == NULL)
@@ -300,15 +289,15 @@ static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 		if (give(w, w->ch[0], msg_make(w->m, K_DATA, 0, i), res) == -1)
 			return -1;
 		len = w->t->recv(w->ch[1], buf, w->size);
-		lat[i] = now_ns() - t0;
+		lat[i] = (double)(now_ns() - t0);
 		if (check(w, "recv", buf, len, 1u << K_DATA, &h, res) == -1 ||
 		    expect(res, "pong", h.seq, i) == -1)
 			return -1;
 	}
 	res->t_end = now_ns();
-	qsort(lat, w->n, sizeof(uint64_t), cmp_u64);
-	res->p50_us = (double)lat[(w->n - 1) / 2] / 1e3;
-	res->p99_us = (double)lat[(w->n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
+	qsort(lat, w->n, sizeof(double), cmp_double);
+	res->p50_us = lat[(w->n - 1) / 2] / 1e3;
+	res->p99_us = lat[(w->n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
 	free(lat);
 	return 0;
 }
@@ -391,8 +380,7 @@ static int child(int idx, void *arg, struct child_res *res)
 	return 0;
 }
 
-/* Fresh channels for one repetition: 0 and the configuration in cfg, or -1
- * and why (nch: those made). */
+/* Fresh channels (nch: those made): 0 and how in cfg, or -1 and why. */
 static int open_channels(struct work *w, char *cfg, size_t len)
 {
 	int n = 1 + w->np; /* request/reply: RPC_GENERIC */
@@ -426,7 +414,6 @@ int work_rep(struct work *w, struct run_result *rr)
 	close_channels(w);
 	if (rc == -1 || (w->kind == W_ONEWAY && all_arrived(w, rr) == -1))
 		return -1;
-	rr->ops = w->n * (uint64_t)(w->kind == W_RTT ? 1 : w->np);
 	snprintf(w->config, sizeof(w->config), "%s%s%s",
 		 w->kind == W_RTT   ? "two channels"
 		 : w->kind == W_RPC ? (w->t->call ? w->t->rpc_how : RPC_GENERIC)
