@@ -1,11 +1,7 @@
 /*
- * shmbox-bench: shmbox side by side with pipes, Unix sockets, POSIX and
- * System V message queues and Boost.Interprocess's message_queue (when
- * configure found it), between fork()ed processes, every message checked.
- * A table on stdout, the same data as CSV, and a gnuplot script (run if
- * gnuplot is installed) that draws messages/s against message size.
- *
- * README.md says what each figure measures, and what the figures say.
+ * shmbox-bench: shmbox side by side with the kernel's carriers and Boost's
+ * message_queue.  The options, the figures and their repetitions, the
+ * tables, the CSV and the plot; README.md says what each figure measures.
  */
 #include <dlfcn.h>
 #include <err.h>
@@ -16,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -28,8 +23,7 @@
 #include "bench.h"
 
 #ifndef HAVE_BOOST_IPC
-/* Without Boost the row is there, and says why it is empty (work.c). */
-const struct transport t_boostmq = {.name = "boost-mq"};
+const struct transport t_boostmq = {.name = "boost-mq"}; /* reads NOT_BUILT */
 #endif
 
 static const struct transport *const all[] = {
@@ -41,53 +35,44 @@ static const struct transport *const all[] = {
 enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
 
 static const struct figdef {
-	const char *key;   /* its name in the CSV */
-	const char *sel;   /* what -F selects it by */
+	const char *sel;   /* what -F selects it by; the CSV names it sel-size */
 	const char *title; /* section heading */
-	const char *unit;  /* one operation */
 	enum work_kind kind;
 	size_t size;
 	int np, nc;
 	int pin, load; /* run_children's placement and the work alongside */
 	int with;      /* the figure measured in the same rounds (0: none) */
 } figs[NF] = {
-	[F_RTT] = {"rtt-64", "rtt",
-		   "round trip, 64 B: ping-pong between 2 processes over two channels",
-		   "round trip", W_RTT, 64, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_RTT_PIN] = {"rttpin-64", "rttpin",
+	[F_RTT] = {"rtt", "round trip, 64 B: ping-pong between 2 processes over two channels",
+		   W_RTT, 64, 1, 1, PIN_NONE, LOAD_NONE, 0},
+	[F_RTT_PIN] = {"rttpin",
 		       "round trip, 64 B, the same with the two processes pinned to different CPUs",
-		       "round trip", W_RTT, 64, 1, 1, PIN_SPREAD, LOAD_NONE, 0},
-	[F_RTT_LOAD] = {"rttload-64", "rttload",
+		       W_RTT, 64, 1, 1, PIN_SPREAD, LOAD_NONE, 0},
+	[F_RTT_LOAD] = {"rttload",
 			"round trip, 64 B, on a busy machine: one CPU-bound process per CPU "
 			"running alongside",
-			"round trip", W_RTT, 64, 1, 1, PIN_NONE, LOAD_PER_CPU, 0},
-	[F_RTT_1CPU] = {"rtt1cpu-64", "rtt1cpu",
+			W_RTT, 64, 1, 1, PIN_NONE, LOAD_PER_CPU, 0},
+	[F_RTT_1CPU] = {"rtt1cpu",
 			"round trip, 64 B, crowded: both processes and a CPU-bound one pinned to "
 			"one CPU",
-			"round trip", W_RTT, 64, 1, 1, PIN_ONE, LOAD_ONE_CPU, 0},
+			W_RTT, 64, 1, 1, PIN_ONE, LOAD_ONE_CPU, 0},
 	/* 1 -> 1 and 4 -> 4 at 64 B are read against each other: in the same
 	 * rounds, a slow phase of the machine falls on both alike */
-	[F_1_64] = {"1to1-64", "1to1", "one-way, 1 -> 1 process, 64 B messages", "message",
-		    W_ONEWAY, 64, 1, 1, PIN_NONE, LOAD_NONE, F_MPMC},
-	[F_1_4K] = {"1to1-4096", "1to1", "one-way, 1 -> 1 process, 4 KiB messages", "message",
-		    W_ONEWAY, 4096, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_1_64K] = {"1to1-65536", "1to1", "one-way, 1 -> 1 process, 64 KiB messages", "message",
-		     W_ONEWAY, 65536, 1, 1, PIN_NONE, LOAD_NONE, 0},
-	[F_MPMC] = {"4to4-64", "4to4", "one-way, 4 -> 4 processes on one channel, 64 B messages",
-		    "message", W_ONEWAY, 64, 4, 4, PIN_NONE, LOAD_NONE, 0},
-	[F_RPC] = {"rpc-64", "rpc", "request/reply, 4 client processes -> 1 server process, 64 B",
-		   "call", W_RPC, 64, 4, 1, PIN_NONE, LOAD_NONE, 0},
+	[F_1_64] = {"1to1", "one-way, 1 -> 1 process, 64 B messages", W_ONEWAY, 64, 1, 1,
+		    PIN_NONE, LOAD_NONE, F_MPMC},
+	[F_1_4K] = {"1to1", "one-way, 1 -> 1 process, 4 KiB messages", W_ONEWAY, 4096, 1, 1,
+		    PIN_NONE, LOAD_NONE, 0},
+	[F_1_64K] = {"1to1", "one-way, 1 -> 1 process, 64 KiB messages", W_ONEWAY, 65536, 1, 1,
+		     PIN_NONE, LOAD_NONE, 0},
+	[F_MPMC] = {"4to4", "one-way, 4 -> 4 processes on one channel, 64 B messages", W_ONEWAY,
+		    64, 4, 4, PIN_NONE, LOAD_NONE, 0},
+	[F_RPC] = {"rpc", "request/reply, 4 client processes -> 1 server process, 64 B", W_RPC,
+		   64, 4, 1, PIN_NONE, LOAD_NONE, 0},
 };
+static const char *const unit[] = {[W_RTT] = "round trip", [W_ONEWAY] = "message", [W_RPC] = "call"};
 
-static struct result results[NT][NF];
+static struct work works[NT][NF];
 static bool t_on[NT], fig_on[NF], measured[NF];
-
-static bool is_rtt(int fi)
-{
-	return figs[fi].kind == W_RTT;
-}
-
-/* ---- the machine ---- */
 
 static void machine(char *buf, size_t len)
 {
@@ -97,36 +82,25 @@ static void machine(char *buf, size_t len)
 	cpu_set_t set;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			snprintf(model, sizeof(model), "%s", colon + 2);
-			model[strcspn(model, "\n")] = '\0';
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "model name : %159[^\n]", model) == 1)
 			break;
-		}
-	}
 	if (f != NULL)
 		fclose(f);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
 		ncpu = CPU_COUNT(&set); /* what nproc says */
-	if (uname(&u) == -1)
-		memset(&u, 0, sizeof(u));
+	uname(&u); /* fails only for a bad pointer */
 	snprintf(buf, len, "%s, nproc %d, %s %s %s", model, ncpu, u.sysname, u.release, u.machine);
 }
 
-/* The first three fields of /proc/loadavg. */
 static void loadavg(char *buf, size_t len)
 {
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a, b, c;
+	double l[3];
 
-	if (f != NULL && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
-		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	if (getloadavg(l, 3) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", l[0], l[1], l[2]);
 	else
 		snprintf(buf, len, "unknown");
-	if (f != NULL)
-		fclose(f);
 }
 
 /* The library this run uses: the point of a bench that uses only the
@@ -141,27 +115,139 @@ static const char *library(void)
 
 /* ---- measuring ---- */
 
+#define PILOT_MIN_S 0.04
+#define MIN_OPS 200
+
+static int g_reps = 5;
+static double g_rep_s = 0.25;
+
+static void fail(struct work *w, const char *why)
+{
+	w->status = FIG_FAIL;
+	snprintf(w->note, sizeof(w->note), "FAILED: %s", g_interrupted ? "interrupted" : why);
+}
+
+/* n for a repetition of about g_rep_s, from one that took wall_s */
+static void rescale(struct work *w, double wall_s)
+{
+	uint64_t n = (uint64_t)((double)w->n * g_rep_s / wall_s);
+
+	w->n = n < MIN_OPS ? MIN_OPS : n;
+}
+
+/* Pilot runs (also warm-ups): grow n until a run lasts PILOT_MIN_S, then
+ * scale it so that one repetition takes about g_rep_s. */
+static void calibrate(struct work *w)
+{
+	struct run_result rr;
+
+	for (int i = 0;; i++) {
+		double k;
+
+		if (work_rep(w, &rr) == -1 || g_interrupted) {
+			fail(w, rr.err);
+			return;
+		}
+		if (rr.wall_s >= PILOT_MIN_S || i >= 8)
+			break;
+		k = 2 * PILOT_MIN_S / (rr.wall_s > 1e-5 ? rr.wall_s : 1e-5);
+		w->n = (uint64_t)((double)w->n * (k < 2 ? 2 : k > 50 ? 50 : k));
+	}
+	rescale(w, rr.wall_s);
+}
+
+/* One repetition; its results kept.  One that ran over twice its time (a
+ * transport whose speed swings, like a spinning one on a busy machine)
+ * shortens the later ones back to it: calibrated in a fast phase, they
+ * could last 25 times too long. */
+static void repeat(struct work *w)
+{
+	struct run_result rr;
+	int r = w->reps;
+	uint64_t ops = w->n * (uint64_t)(w->kind == W_RTT ? 1 : w->np); /* carried */
+
+	if (work_rep(w, &rr) == -1 || g_interrupted) {
+		fail(w, rr.err);
+		return;
+	}
+	if (rr.wall_s > 2 * g_rep_s)
+		rescale(w, rr.wall_s);
+	w->rates[r] = (double)ops / rr.wall_s;
+	w->cpus[r] = rr.cpu_s / (double)ops * 1e6;
+	w->p50s[r] = rr.res[0].p50_us;
+	w->p99s[r] = rr.res[0].p99_us;
+	w->reps++;
+}
+
+static double median(double *v, int n) /* sorts v */
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void finish(struct work *w)
+{
+	if (g_interrupted) {
+		fail(w, "interrupted");
+		return;
+	}
+	w->status = FIG_OK;
+	w->rate = median(w->rates, w->reps);
+	w->rate_min = w->rates[0]; /* median() sorted them */
+	w->rate_max = w->rates[w->reps - 1];
+	w->cpu_us = median(w->cpus, w->reps);
+	w->p50_us = median(w->p50s, w->reps);
+	w->p99_us = median(w->p99s, w->reps);
+}
+
+/* Transport ti still measures figure fi. */
+static bool part(int ti, int fi)
+{
+	return t_on[ti] && works[ti][fi].status == FIG_NONE;
+}
+
 /* Figure fi, and the one measured with it, for every selected transport:
- * their repetitions interleaved, each transport's one after the other. */
+ * each calibrated, then g_reps rounds of one repetition each, a different
+ * transport first in each round.  A virtual machine goes through slow and
+ * fast phases lasting seconds: interleaved, each falls on all alike. */
 static void measure_figure(int fi)
 {
-	static struct work w[2 * NT];
-	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1, nw = 0;
+	int f[2] = {fi, figs[fi].with}, nf = f[1] && fig_on[f[1]] ? 2 : 1;
 
-	for (int ti = 0; ti < NT; ti++) {
-		for (int k = 0; k < nf && t_on[ti]; k++, nw++) {
-			const struct figdef *d = &figs[f[k]];
-
-			w[nw] = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
-					      .np = d->np, .nc = d->nc};
-			work_init(&w[nw], &results[ti][f[k]]);
-		}
-	}
-	for (int k = 0; k < nf; k++)
-		measured[f[k]] = true;
 	g_pin = figs[fi].pin;
 	g_load = figs[fi].load;
-	measure_interleaved(w, nw, nf);
+	for (int k = 0; k < nf; k++)
+		measured[f[k]] = true;
+	for (int ti = 0; ti < NT; ti++) {
+		for (int k = 0; k < nf && t_on[ti]; k++) {
+			const struct figdef *d = &figs[f[k]];
+			struct work *w = &works[ti][f[k]];
+
+			*w = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
+					   .np = d->np, .nc = d->nc};
+			work_init(w);
+			if (w->status == FIG_NONE && !g_interrupted)
+				calibrate(w);
+		}
+	}
+	for (int r = 0; r < g_reps && !g_interrupted; r++) {
+		int order[NT], m = 0;
+
+		for (int ti = 0; ti < NT; ti++)
+			if (part(ti, f[0]) || part(ti, f[nf - 1]))
+				order[m++] = ti;
+		for (int j = 0; j < m; j++) {
+			int ti = order[(r + j) % m];
+
+			for (int k = 0; k < nf && !g_interrupted; k++)
+				if (part(ti, f[k]))
+					repeat(&works[ti][f[k]]);
+		}
+	}
+	for (int ti = 0; ti < NT; ti++)
+		for (int k = 0; k < nf; k++)
+			if (part(ti, f[k]))
+				finish(&works[ti][f[k]]);
 }
 
 /* ---- the table ---- */
@@ -186,7 +272,7 @@ static const char *fmt_num(char *buf, size_t len, double v)
 static void print_head(int fi)
 {
 	printf("\n%s\n", figs[fi].title);
-	if (is_rtt(fi))
+	if (figs[fi].kind == W_RTT)
 		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
 		       "round trips/s", "CPU us/round trip");
 	else if (fi == F_RPC)
@@ -196,13 +282,13 @@ static void print_head(int fi)
 		       "msgs/s min..max");
 }
 
-static void print_row(int fi, const char *name, const struct result *r)
+static void print_row(int fi, const char *name, const struct work *r)
 {
 	char a[32], b[32], c[32], d[32], e[32];
 
 	if (r->status != FIG_OK)
 		printf("  %-16s %s\n", name, r->note);
-	else if (is_rtt(fi))
+	else if (figs[fi].kind == W_RTT)
 		printf("  %-16s %9s %9s %12s/s %18s\n", name, fmt_num(a, sizeof(a), r->p50_us),
 		       fmt_num(b, sizeof(b), r->p99_us), fmt_rate(c, sizeof(c), r->rate),
 		       fmt_num(d, sizeof(d), r->cpu_us));
@@ -231,10 +317,9 @@ static void print_summary(void)
 			continue;
 		printf("  %-16s", all[ti]->name);
 		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
-			const struct result *r = &results[ti][cols[k]];
-			int w = k < 2 ? 9 : 10;
+			const struct work *r = &works[ti][cols[k]];
 
-			printf(" %*s", w,
+			printf(" %*s", k < 2 ? 9 : 10,
 			       !fig_on[cols[k]]		? "-"
 			       : r->status == FIG_NA	? "n/a"
 			       : r->status != FIG_OK	? "FAILED"
@@ -274,13 +359,12 @@ static void csv_num(FILE *f, bool applies, const char *fmt, double v)
 
 static void csv_figure(FILE *f, int fi, int ti)
 {
-	static const char *const status[] = {[FIG_OK] = "ok", [FIG_NA] = "n/a",
-					     [FIG_FAIL] = "failed"};
-	const struct result *r = &results[ti][fi];
+	const struct work *r = &works[ti][fi];
 	const struct figdef *d = &figs[fi];
 	bool ok = r->status == FIG_OK;
 
-	fprintf(f, "figure,%s,%s,%zu,%d,%d,", d->key, all[ti]->name, d->size, d->np, d->nc);
+	fprintf(f, "figure,%s-%zu,%s,%zu,%d,%d,", d->sel, d->size, all[ti]->name, d->size, d->np,
+		d->nc);
 	csv_num(f, ok, "%.0f", r->reps);
 	csv_num(f, ok, "%.0f", (double)r->n);
 	csv_num(f, ok, "%.6g", r->rate);
@@ -290,7 +374,7 @@ static void csv_figure(FILE *f, int fi, int ti)
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p50_us);
 	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p99_us);
 	csv_num(f, ok, "%.4g", r->cpu_us);
-	fprintf(f, "%s,%s,", d->unit, status[r->status]);
+	fprintf(f, "%s,%s,", unit[d->kind], ok ? "ok" : r->status == FIG_NA ? "n/a" : "failed");
 	csv_text(f, ok ? "" : r->note, ',');
 	csv_text(f, r->config, '\n');
 }
@@ -325,11 +409,15 @@ static int write_csv(const char *path, const char *const facts[][2], int nfacts)
 	return 0;
 }
 
-/* ---- the plot ---- */
+static const int plot_figs[] = {F_1_64, F_1_4K, F_1_64K};
+
+static bool plotted(int ti, int k)
+{
+	return t_on[ti] && fig_on[plot_figs[k]] && works[ti][plot_figs[k]].status == FIG_OK;
+}
 
 static int write_plot(const char *gp, const char *png, const char *mach)
 {
-	static const int sizes[] = {F_1_64, F_1_4K, F_1_64K};
 	FILE *f = fopen(gp, "w");
 	const char *sep = "plot ";
 
@@ -354,19 +442,16 @@ static int write_plot(const char *gp, const char *png, const char *mach)
 	for (int ti = 0; ti < NT; ti++) {
 		fprintf(f, "$t%d << EOD\n", ti);
 		for (int k = 0; k < 3; k++)
-			if (t_on[ti] && fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK)
-				fprintf(f, "%zu %.6g\n", figs[sizes[k]].size,
-					results[ti][sizes[k]].rate);
+			if (plotted(ti, k))
+				fprintf(f, "%zu %.6g\n", figs[plot_figs[k]].size,
+					works[ti][plot_figs[k]].rate);
 		fprintf(f, "EOD\n");
 	}
 	for (int ti = 0; ti < NT; ti++) {
-		for (int k = 0; k < 3; k++) {
-			if (t_on[ti] && fig_on[sizes[k]] && results[ti][sizes[k]].status == FIG_OK) {
-				fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'",
-					sep, ti, all[ti]->name);
-				sep = ", \\\n     ";
-				break;
-			}
+		if (plotted(ti, 0) || plotted(ti, 1) || plotted(ti, 2)) {
+			fprintf(f, "%s$t%d using 1:2 with linespoints lw 2 pt 7 title '%s'", sep, ti,
+				all[ti]->name);
+			sep = ", \\\n     ";
 		}
 	}
 	fprintf(f, "%s\n", *sep == 'p' ? "plot NaN notitle" : "");
@@ -392,8 +477,7 @@ static void run_gnuplot(const char *gp, const char *png)
 		st = -1; /* neither exited nor 127 */
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		printf("plot: gnuplot not found (Debian: apt-get install gnuplot-nox); no plot. "
-		       "Script: %s\n",
-		       gp);
+		       "Script: %s\n", gp);
 	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		printf("plot: gnuplot %s failed; no plot\n", gp);
 	else
@@ -403,7 +487,6 @@ static void run_gnuplot(const char *gp, const char *png)
 /* ---- options ---- */
 
 #define TIME_MAX_MS 60000
-
 #define SYNOPSIS "[-h] [-o csv] [-p png] [-r reps] [-t ms] [-T transport,...] [-F figure,...]"
 
 static void __attribute__((noreturn)) usage(void)
@@ -425,13 +508,11 @@ static void __attribute__((noreturn)) help(void)
 	       "  -t, --time MS          how long one repetition runs, in milliseconds, 1 to\n"
 	       "                         %d (default %.0f)\n"
 	       "  -T, --transports LIST  some of shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
-	       "                         unix-stream,posix-mq,sysv-msgq,boost-mq (default all;\n"
-	       "                         boost-mq is built when configure finds Boost)\n"
+	       "                         unix-stream,posix-mq,sysv-msgq,boost-mq (default all)\n"
 	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,rpc\n"
 	       "                         (default all)\n"
 	       "  -h, --help             this text\n"
-	       "Key files go in $TMPDIR (default /tmp).  bench/README.md says what each figure\n"
-	       "measures and how each transport is set up.\n",
+	       "Key files go in $TMPDIR (default /tmp); bench/README.md says what is measured.\n",
 	       getprogname(), MAX_REPS, g_reps, TIME_MAX_MS, g_rep_s * 1000);
 	exit(EX_OK);
 }
@@ -451,7 +532,6 @@ static long long number(char opt, const char *arg, const char *what, long long m
 static void parse_list(char opt, const char *list, const char *const *names, int n, bool *on)
 {
 	char *copy = strdup(list), *rest = copy, *word;
-	bool any = false;
 
 	if (copy == NULL)
 		err(EX_OSERR, "strdup");
@@ -466,11 +546,8 @@ static void parse_list(char opt, const char *list, const char *const *names, int
 			warnx("-%c %s: no such name as \"%s\"; see --help", opt, list, word);
 			usage();
 		}
-		any = true;
 	}
 	free(copy);
-	if (!any)
-		usage();
 }
 
 /* path with its ".csv" or ".png" ending (if any) replaced by ext, in buf */
@@ -494,7 +571,6 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		{NULL, 0, NULL, 0},
 	};
 	const char *tnames[NT], *fnames[NF];
-	struct stat st;
 	int c;
 
 	for (int i = 0; i < NT; i++)
@@ -509,9 +585,8 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		case 'p': *png = optarg; break;
 		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, MAX_REPS); break;
 		case 't':
-			g_rep_s = (double)number('t', optarg, "the length in milliseconds", 1,
-						 TIME_MAX_MS) /
-				  1000;
+			g_rep_s = number('t', optarg, "the length in milliseconds", 1,
+					 TIME_MAX_MS) / 1e3;
 			break;
 		case 'T': parse_list('T', optarg, tnames, NT, t_on); break;
 		case 'F': parse_list('F', optarg, fnames, NF, fig_on); break;
@@ -528,12 +603,9 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		warnx("unexpected argument: %s", argv[optind]);
 		usage();
 	}
-	if (*csv == NULL)
-		*csv = stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.csv"
-								     : "results.csv";
+	if (*csv == NULL) /* bench/. exists if bench is a directory */
+		*csv = access("bench/.", F_OK) == 0 ? "bench/results.csv" : "results.csv";
 }
-
-/* ---- the run ---- */
 
 static void print_config(void)
 {
@@ -590,8 +662,8 @@ int main(int argc, char **argv)
 			measure_figure(fi);
 		for (int ti = 0; ti < NT; ti++) {
 			if (t_on[ti]) {
-				failures += results[ti][fi].status == FIG_FAIL;
-				print_row(fi, all[ti]->name, &results[ti][fi]);
+				failures += works[ti][fi].status == FIG_FAIL;
+				print_row(fi, all[ti]->name, &works[ti][fi]);
 			}
 		}
 	}

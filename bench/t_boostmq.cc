@@ -1,21 +1,18 @@
 /*
  * Boost.Interprocess message_queue: a queue in POSIX shared memory
- * (/dev/shm), guarded by a process-shared mutex and condition variables.
- * It lives in shared memory, so no kernel limit binds it: it gets the
- * same memory to queue into as the pipe and shmbox, pipe-max-size bytes
- * of messages and at least 64 of them.  The parent creates it under a
- * unique name before fork(); each child opens it by name (open_only); the
- * parent removes the name when the measurement ends, whatever happened.
+ * (/dev/shm) behind a process-shared mutex and condition variables, so no
+ * kernel limit binds it: it gets the pipe's and shmbox's memory,
+ * pipe-max-size bytes and at least 64 messages.  The parent creates it
+ * under a unique name; each child opens it by name (open_only).
  *
- * The rest of the bench is C: no exception leaves this file.  Each one
- * becomes -1 with errno set (and the message in err where there is one).
+ * The rest of the bench is C: no exception leaves this file.
  */
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <new>
 
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <boost/interprocess/exceptions.hpp>
@@ -34,44 +31,35 @@ struct chan {
 	char name[64];
 };
 
-/* Inside a catch block: errno for the exception being handled (the
- * system's own when Boost kept it), its text after `what` in err if err
- * is not NULL, and -1. */
+/* In a catch block: -1 and errno for the exception (the system's own where
+ * Boost kept it); its text after `what` in err if err is not NULL. */
 static int failed(char *err, size_t len, const char *what, const char *name)
 {
 	const char *text = "unknown exception";
 
+	errno = EIO;
 	try {
 		throw;
 	} catch (const bip::interprocess_exception &e) {
-		errno = e.get_native_error() > 0		? e.get_native_error()
-			: e.get_error_code() == bip::size_error ? EMSGSIZE
-								: EIO;
-		text = e.what();
-	} catch (const std::bad_alloc &e) {
-		errno = ENOMEM;
+		if (e.get_native_error() > 0)
+			errno = e.get_native_error();
 		text = e.what();
 	} catch (const std::exception &e) {
-		errno = EIO;
 		text = e.what();
 	} catch (...) {
-		errno = EIO;
 	}
 	if (err != NULL)
 		snprintf(err, len, "message_queue(%s, %s): %s", what, name, text);
 	return -1;
 }
 
+/* No exception: the destructor does not throw, remove() says by its result. */
 static void bmq_destroy(struct chan *c)
 {
-	try {
-		delete c->mq; /* NULL in the parent, which never attaches */
-		if (!bip::message_queue::remove(c->name))
-			fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
-				strerror(errno));
-	} catch (...) {
-		/* remove() reports by its result; nothing here should throw */
-	}
+	delete c->mq; /* NULL in the parent, which never attaches */
+	if (!bip::message_queue::remove(c->name))
+		fprintf(stderr, "shmbox-bench: message_queue::remove(%s): %s\n", c->name,
+			strerror(errno));
 	delete c;
 }
 

@@ -1,12 +1,9 @@
 /*
- * shmbox: a mailbox with slots of the message size, on a key file made
- * with mkstemp.  The parent creates it; every child opens its own handle
- * (handles do not cross fork) and never touches the parent's; the parent
- * destroys it and deletes the key file.
- *
- * shmbox-zc is the same mailbox through the zero-copy calls: the sender
- * reserves a slot, writes the message into it and commits it; the receiver
- * peeks, checks the message in place and releases it.
+ * shmbox: a mailbox with slots of the message size.  The parent creates it;
+ * every child opens its own handle (handles do not cross fork).  shmbox-zc
+ * is the same mailbox through the zero-copy calls: the sender reserves a
+ * slot, writes the message into it and commits it; the receiver peeks,
+ * checks the message in place and releases it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,46 +34,37 @@ static void box_destroy(struct chan *c)
 	free(c);
 }
 
-/* A key file of our own: mkstemp under $TMPDIR or /tmp.  0, or -1 and why. */
-static int key_file(struct chan *c, char *msg, size_t len)
-{
-	const char *tmp = getenv("TMPDIR");
-	int fd;
-
-	snprintf(c->path, sizeof(c->path), "%s/shmbox-bench.XXXXXX",
-		 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	if ((fd = mkstemp(c->path)) == -1) {
-		snprintf(msg, len, "mkstemp %s: %s", c->path, strerror(errno));
-		c->path[0] = '\0';
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 /* The ring holds as many bytes as the pipe's buffer (what the pipe gets),
- * and at least 64 messages: 64 slots of 64 B or 4 KiB measured slower. */
+ * and at least 64 messages: 64 slots of 64 B or 4 KiB measured slower.
+ * The key file is our own (mkstemp); EEXIST or ESTALE means that its key
+ * collides with another file's, so take another. */
 static struct chan *box_create(size_t size, char *msg, size_t len)
 {
-	struct chan *c = calloc(1, sizeof(*c));
+	const char *tmp = getenv("TMPDIR");
 	shmbox_attr_t attr = {.slots = queue_depth(size), .slot_size = size};
-	int tries = 0;
+	struct chan *c = calloc(1, sizeof(*c));
+	int fd, e = EEXIST;
 
 	if (c == NULL) {
 		snprintf(msg, len, "calloc: %s", strerror(errno));
 		return NULL;
 	}
-	/* EEXIST, ESTALE: another key file's key collides with ours; take another */
-	while (key_file(c, msg, len) == 0 &&
-	       shmbox_create(c->path, BOX_PROJ, &attr, &c->parent) == -1) {
-		int e = errno;
-
-		snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", attr.slots, size,
-			 shmbox_strerror(e));
-		unlink(c->path);
-		c->path[0] = '\0';
-		if ((e != EEXIST && e != ESTALE) || ++tries == 5)
+	for (int i = 0; c->parent == NULL && (e == EEXIST || e == ESTALE) && i < 5; i++) {
+		snprintf(c->path, sizeof(c->path), "%s/shmbox-bench.XXXXXX",
+			 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+		if ((fd = mkstemp(c->path)) == -1) {
+			snprintf(msg, len, "mkstemp %s: %s", c->path, strerror(errno));
+			c->path[0] = '\0';
 			break;
+		}
+		close(fd);
+		if (shmbox_create(c->path, BOX_PROJ, &attr, &c->parent) == -1) {
+			e = errno;
+			snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", attr.slots,
+				 size, shmbox_strerror(e));
+			unlink(c->path);
+			c->path[0] = '\0';
+		}
 	}
 	if (c->parent == NULL) {
 		box_destroy(c);
@@ -173,8 +161,8 @@ static int zc_release(struct chan *c)
 	return shmbox_release(c->mine, &c->zc);
 }
 
-/* Its round trips send this way and receive with plain get (they echo the
- * message they got); its calls are shmbox's. */
+/* Its round trips receive with plain get (they echo the message they
+ * got); its calls are shmbox's. */
 const struct transport t_shmbox_zc = {
 	.name = "shmbox-zc",
 	.create = box_create,

@@ -1,11 +1,9 @@
 /*
- * shmbox-bench: the workloads.  Each repetition makes fresh channels, forks
- * the processes, starts them together, checks every message, and removes
- * the channels whatever happened.
- *
- * Request/reply, unless the transport has a way of its own (t->call): one
- * request channel that every client sends on, and one reply channel per
- * client; the server learns who asked from the request's header.
+ * shmbox-bench: the messages and the workloads.  Each repetition makes
+ * fresh channels, forks the processes, starts them together, checks every
+ * message, and removes the channels whatever happened.  Request/reply
+ * without a transport's own (t->call) is RPC_GENERIC: the server learns
+ * who asked from the request's header.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,37 +12,177 @@
 
 #include "bench.h"
 
-static int attach(struct work *w, struct child_res *res)
-{
-	const struct transport *t = w->t;
+/* ---- messages ----
+ * This header, then one of NVAR random payloads, chosen by the sequence
+ * number, whose checksum is known in advance.  Three, so that a stale slot
+ * (one lap back: no ring size used is a multiple of three) or a message
+ * torn between two neighbours never checks out. */
+#define NVAR 3
+#define MSG_MAGIC 0x53424d42u /* "SBMB" */
+enum { K_DATA = 1, K_STOP = 2, K_REQ = 3, K_REP = 4 };
 
-	for (int j = 0; j < w->nch && t->attach; j++)
-		if (t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
-			return -1;
+struct msg_hdr {
+	uint32_t magic;
+	uint16_t kind;
+	uint16_t producer; /* sender number (client number for requests and replies) */
+	uint32_t len;	   /* whole message */
+	uint32_t variant;  /* which payload */
+	uint64_t seq;
+	uint64_t check; /* checksum of the payload */
+};
+
+struct msgset {
+	size_t size;
+	unsigned char *var[NVAR]; /* whole messages, with headroom */
+	uint64_t sum[NVAR];
+};
+
+/* The receivers' checksum of every payload.  It runs once per message in
+ * every transport's receiver, so its cost is added to every figure alike;
+ * a slow check would hide the differences the bench is there to show.  A
+ * Fletcher-style sum over 64-bit words in eight lanes (two 32-byte
+ * vectors): it sees every byte and where each word is.  The AVX2 build is
+ * chosen at load time where the CPU has it; both compute the same value. */
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static uint64_t payload_sum(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	v4u64 a0 = {1, 2, 3, 4}, a1 = {5, 6, 7, 8}, b0 = {0, 0, 0, 0}, b1 = {0, 0, 0, 0};
+	uint64_t r;
+	size_t i = 0;
+
+	for (; i + 64 <= n; i += 64) {
+		v4u64 w0, w1;
+
+		memcpy(&w0, s + i, 32);
+		memcpy(&w1, s + i + 32, 32);
+		a0 += w0;
+		a1 += w1;
+		b0 += a0;
+		b1 += a1;
+	}
+	if (i + 32 <= n) { /* a 64 B message has 32 B of payload: keep it short */
+		v4u64 w;
+
+		memcpy(&w, s + i, 32);
+		a0 += w;
+		b0 += a0;
+		i += 32;
+	}
+	/* Lanes folded with distinct small factors: independent multiplies,
+	 * not a chain, so a short message's check stays short. */
+	r = a0[0] + 3 * a0[1] + 5 * a0[2] + 7 * a0[3] + 9 * a1[0] + 11 * a1[1] + 13 * a1[2] +
+	    15 * a1[3];
+	r ^= (b0[0] + 17 * b0[1] + 19 * b0[2] + 23 * b0[3] + 29 * b1[0] + 31 * b1[1] +
+	      37 * b1[2] + 41 * b1[3]) *
+	     0x9e3779b97f4a7c15ull;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		r = (r ^ w) * 0x100000001b3ull;
+	}
+	for (; i < n; i++)
+		r = (r ^ s[i]) * 0x100000001b3ull;
+	return r ^ n;
+}
+
+/* size bytes on a 64-byte boundary, with BENCH_HEADROOM bytes before them */
+static unsigned char *buf_alloc(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, BENCH_HEADROOM + size) != 0)
+		return NULL;
+	memset(p, 0, BENCH_HEADROOM + size);
+	return (unsigned char *)p + BENCH_HEADROOM;
+}
+
+/* The payloads of one size, made once, before any fork; NULL: no memory. */
+static struct msgset *msgset_of(size_t size)
+{
+	static struct msgset sets[8]; /* one per message size the figures use */
+	struct msgset *m = NULL;
+
+	for (int i = 0; i < 8 && m == NULL; i++)
+		if (sets[i].size == size || sets[i].size == 0)
+			m = &sets[i];
+	if (m == NULL || m->size == size)
+		return m;
+	for (int v = 0; v < NVAR; v++) {
+		uint64_t x = 0x2545f4914f6cdd1dull ^ (size * 0x9e3779b97f4a7c15ull) ^ (uint64_t)v;
+
+		if (m->var[v] == NULL && (m->var[v] = buf_alloc(size)) == NULL)
+			return NULL;
+		for (size_t i = sizeof(struct msg_hdr); i < size; i++) {
+			x ^= x >> 12;
+			x ^= x << 25;
+			x ^= x >> 27;
+			m->var[v][i] = (unsigned char)((x * 0x2545f4914f6cdd1dull) >> 56);
+		}
+		m->sum[v] = payload_sum(m->var[v] + sizeof(struct msg_hdr),
+					size - sizeof(struct msg_hdr));
+	}
+	m->size = size;
+	return m;
+}
+
+static unsigned variant_of(unsigned kind, uint64_t seq)
+{
+	return (unsigned)((seq + (kind == K_REP)) % NVAR); /* a reply never equals its request */
+}
+
+/* The payload for (kind, seq) with its header stamped in place. */
+static unsigned char *msg_make(struct msgset *m, unsigned kind, unsigned producer, uint64_t seq)
+{
+	unsigned v = variant_of(kind, seq);
+	struct msg_hdr h = {
+		.magic = MSG_MAGIC,
+		.kind = (uint16_t)kind,
+		.producer = (uint16_t)producer,
+		.len = (uint32_t)m->size,
+		.variant = v,
+		.seq = seq,
+		.check = m->sum[v],
+	};
+
+	memcpy(m->var[v], &h, sizeof(h));
+	return m->var[v];
+}
+
+/* What `call` returned (a length, or -1 and errno), checked: length, magic,
+ * kind (any of kinds, a mask of 1 << kind), variant for the sequence number,
+ * checksum.  0 and the header in *h, or -1. */
+static int check(const struct work *w, const char *call, const void *buf, ssize_t len,
+		 unsigned kinds, struct msg_hdr *h, struct child_res *res)
+{
+	const struct msgset *m = w->m;
+
+	if (len == -1)
+		return child_fail(res, "%s: %s", call, strerror(errno));
+	if (len != (ssize_t)m->size)
+		return child_fail(res, "received %zd bytes, expected %zu", len, m->size);
+	memcpy(h, buf, sizeof(*h));
+	if (h->magic != MSG_MAGIC || h->len != m->size || h->kind >= 32 ||
+	    !(kinds & (1u << h->kind)))
+		return child_fail(res, "bad header (magic %#x kind %u len %u)", h->magic, h->kind,
+				  h->len);
+	if (h->variant != variant_of(h->kind, h->seq) || h->check != m->sum[h->variant])
+		return child_fail(res, "seq %llu: wrong payload variant or checksum in header",
+				  (unsigned long long)h->seq);
+	if (payload_sum((const unsigned char *)buf + sizeof(*h), m->size - sizeof(*h)) != h->check)
+		return child_fail(res, "seq %llu from %u: payload checksum mismatch",
+				  (unsigned long long)h->seq, h->producer);
 	return 0;
 }
 
 static int give(struct work *w, struct chan *c, void *msg, struct child_res *res)
 {
 	return w->t->send(c, msg, w->size) == -1 ? child_fail(res, "send: %s", strerror(errno)) : 0;
-}
-
-/* The next message on c, checked: into buf, or in place if the transport
- * can and `in_place` (then let go of).  0, or -1 with res->err. */
-static int take(struct work *w, struct chan *c, bool in_place, unsigned char *buf,
-		unsigned kinds, struct msg_hdr *h, struct child_res *res)
-{
-	const struct transport *t = w->t;
-	const void *in = buf;
-	ssize_t len = in_place && t->peek ? t->peek(c, &in) : t->recv(c, buf, w->size);
-
-	if (len == -1)
-		return child_fail(res, "recv: %s", strerror(errno));
-	if (msg_check(&w->m, in, len, kinds, h, res->err, sizeof(res->err)) == -1)
-		return -1;
-	if (in_place && t->release && t->release(c) == -1)
-		return child_fail(res, "release: %s", strerror(errno));
-	return 0;
 }
 
 static int expect(struct child_res *res, const char *what, uint64_t got, uint64_t want)
@@ -58,32 +196,38 @@ static int expect(struct child_res *res, const char *what, uint64_t got, uint64_
 
 /* Each sender ends with one STOP, after all its data; a receiver stops at
  * the first STOP it takes.  What a receiver gets from one sender must keep
- * its order, and the parent checks that every message arrived once. */
+ * its order, and the parent checks that every message arrived once.  The
+ * receivers take messages in place where the transport can (zero copy). */
 static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res *res)
 {
-	int64_t last[MAX_PRODUCERS];
+	const struct transport *t = w->t;
+	uint64_t next[MAX_PRODUCERS] = {0}; /* the lowest seq each sender may send next */
 	struct msg_hdr h;
 
 	child_go(res);
 	if (idx < w->np) {
 		for (uint64_t seq = 0; seq < w->n; seq++)
-			if (give(w, w->ch[0], msg_make(&w->m, K_DATA, (unsigned)idx, seq), res) == -1)
+			if (give(w, w->ch[0], msg_make(w->m, K_DATA, (unsigned)idx, seq), res) == -1)
 				return -1;
-		return give(w, w->ch[0], msg_make(&w->m, K_STOP, (unsigned)idx, w->n), res);
+		return give(w, w->ch[0], msg_make(w->m, K_STOP, (unsigned)idx, w->n), res);
 	}
-	for (int p = 0; p < MAX_PRODUCERS; p++)
-		last[p] = -1;
 	for (;;) {
-		if (take(w, w->ch[0], true, buf, 1u << K_DATA | 1u << K_STOP, &h, res) == -1)
+		const void *in = buf;
+		ssize_t len = t->peek ? t->peek(w->ch[0], &in) : t->recv(w->ch[0], buf, w->size);
+
+		if (check(w, "recv", in, len, 1u << K_DATA | 1u << K_STOP, &h, res) == -1)
 			return -1;
+		if (t->release && t->release(w->ch[0]) == -1)
+			return child_fail(res, "release: %s", strerror(errno));
 		if (h.producer >= w->np)
 			return child_fail(res, "message from sender %u of %d", h.producer, w->np);
 		if (h.kind == K_STOP)
 			break;
-		if ((int64_t)h.seq <= last[h.producer] || h.seq >= w->n)
-			return child_fail(res, "from sender %u: seq %llu after %lld", h.producer,
-					  (unsigned long long)h.seq, (long long)last[h.producer]);
-		last[h.producer] = (int64_t)h.seq;
+		if (h.seq < next[h.producer] || h.seq >= w->n)
+			return child_fail(res, "from sender %u: seq %llu after %lld",
+					  h.producer, (unsigned long long)h.seq,
+					  (long long)next[h.producer] - 1);
+		next[h.producer] = h.seq + 1;
 		res->count[h.producer]++;
 		res->sum[h.producer] += h.seq;
 	}
@@ -91,9 +235,8 @@ static int oneway(struct work *w, int idx, unsigned char *buf, struct child_res 
 	return 0;
 }
 
-/* Every message of every sender arrived exactly once: 0, or -1 with err. */
-static int all_arrived(const struct work *w, const struct run_result *rr, char *err,
-		       size_t errlen)
+/* Every message of every sender arrived exactly once: 0, or -1. */
+static int all_arrived(const struct work *w, struct run_result *rr)
 {
 	for (int p = 0; p < w->np; p++) {
 		uint64_t count = 0, sum = 0;
@@ -103,8 +246,9 @@ static int all_arrived(const struct work *w, const struct run_result *rr, char *
 			sum += rr->res[c].sum[p];
 		}
 		if (count != w->n || sum != w->n * (w->n - 1) / 2) {
-			snprintf(err, errlen, "sender %d: %llu messages received of %llu (or some twice)",
-				 p, (unsigned long long)count, (unsigned long long)w->n);
+			snprintf(rr->err, sizeof(rr->err),
+				 "sender %d: %llu messages received of %llu (or some twice)", p,
+				 (unsigned long long)count, (unsigned long long)w->n);
 			return -1;
 		}
 	}
@@ -113,30 +257,26 @@ static int all_arrived(const struct work *w, const struct run_result *rr, char *
 
 /* ---- round trip: ping on channel 0, pong on channel 1 ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int echo(struct work *w, unsigned char *buf, struct child_res *res)
 {
 	struct msg_hdr h;
 
 	child_go(res);
-	for (uint64_t i = 0; i < w->n; i++)
-		if (take(w, w->ch[0], false, buf, 1u << K_DATA, &h, res) == -1 ||
+	for (uint64_t i = 0; i < w->n; i++) {
+		ssize_t len = w->t->recv(w->ch[0], buf, w->size);
+
+		if (check(w, "recv", buf, len, 1u << K_DATA, &h, res) == -1 ||
 		    expect(res, "ping", h.seq, i) == -1 || give(w, w->ch[1], buf, res) == -1)
 			return -1;
+	}
 	return 0;
 }
 
-/* Every round trip timed, from the send to the reply's arrival; their p50
- * and p99 into res. */
+/* Every round trip timed, from the send to the reply's arrival (not its
+ * check); their p50 and p99 into res. */
 static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 {
-	uint64_t *lat = malloc(sizeof(uint64_t) * w->n);
+	double *lat = malloc(sizeof(double) * w->n);
 	struct msg_hdr h;
 
 	if (lat == NULL)
@@ -146,20 +286,18 @@ static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 		uint64_t t0 = now_ns();
 		ssize_t len;
 
-		if (give(w, w->ch[0], msg_make(&w->m, K_DATA, 0, i), res) == -1)
+		if (give(w, w->ch[0], msg_make(w->m, K_DATA, 0, i), res) == -1)
 			return -1;
 		len = w->t->recv(w->ch[1], buf, w->size);
-		lat[i] = now_ns() - t0;
-		if (len == -1)
-			return child_fail(res, "recv: %s", strerror(errno));
-		if (msg_check(&w->m, buf, len, 1u << K_DATA, &h, res->err, sizeof(res->err)) == -1 ||
+		lat[i] = (double)(now_ns() - t0);
+		if (check(w, "recv", buf, len, 1u << K_DATA, &h, res) == -1 ||
 		    expect(res, "pong", h.seq, i) == -1)
 			return -1;
 	}
 	res->t_end = now_ns();
-	qsort(lat, w->n, sizeof(uint64_t), cmp_u64);
-	res->p50_us = (double)lat[(w->n - 1) / 2] / 1e3;
-	res->p99_us = (double)lat[(w->n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
+	qsort(lat, w->n, sizeof(double), cmp_double);
+	res->p50_us = lat[(w->n - 1) / 2] / 1e3;
+	res->p99_us = lat[(w->n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
 	free(lat);
 	return 0;
 }
@@ -173,20 +311,17 @@ static int client(struct work *w, int idx, unsigned char *buf, struct child_res 
 
 	child_go(res);
 	for (uint64_t seq = 0; seq < w->n; seq++) {
-		unsigned char *req = msg_make(&w->m, K_REQ, (unsigned)idx, seq);
+		unsigned char *req = msg_make(w->m, K_REQ, (unsigned)idx, seq);
 		ssize_t len;
 
-		if (t->call == NULL) {
-			if (give(w, w->ch[0], req, res) == -1 ||
-			    take(w, w->ch[1 + idx], false, buf, 1u << K_REP, &h, res) == -1)
-				return -1;
-		} else if ((len = t->call(w->ch[t->rpc_per_client ? idx : 0], req, w->size, buf,
-					  w->size)) == -1) {
-			return child_fail(res, "call: %s", strerror(errno));
-		} else if (msg_check(&w->m, buf, len, 1u << K_REP, &h, res->err,
-				     sizeof(res->err)) == -1) {
+		if (t->call != NULL)
+			len = t->call(w->ch[t->rpc_per_client ? idx : 0], req, w->size, buf, w->size);
+		else if (give(w, w->ch[0], req, res) == -1)
 			return -1;
-		}
+		else
+			len = t->recv(w->ch[1 + idx], buf, w->size);
+		if (check(w, t->call ? "call" : "recv", buf, len, 1u << K_REP, &h, res) == -1)
+			return -1;
 		if (h.producer != idx || h.seq != seq)
 			return child_fail(res, "client %d call %llu: reply to client %u call %llu",
 					  idx, (unsigned long long)seq, h.producer,
@@ -203,23 +338,17 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 
 	child_go(res);
 	for (uint64_t i = 0; i < w->n * (uint64_t)w->np; i++) {
-		ssize_t len;
+		ssize_t len = t->call ? t->accept(w->ch, w->nch, buf, w->size, &from)
+				      : t->recv(w->ch[0], buf, w->size);
 		unsigned char *rep;
 
-		if (t->call == NULL) {
-			if (take(w, w->ch[0], false, buf, 1u << K_REQ, &h, res) == -1)
-				return -1;
-		} else if ((len = t->accept(w->ch, w->nch, buf, w->size, &from)) == -1) {
-			return child_fail(res, "accept: %s", strerror(errno));
-		} else if (msg_check(&w->m, buf, len, 1u << K_REQ, &h, res->err,
-				     sizeof(res->err)) == -1) {
+		if (check(w, t->call ? "accept" : "recv", buf, len, 1u << K_REQ, &h, res) == -1)
 			return -1;
-		}
 		if (h.producer >= w->np || h.seq != expected[h.producer])
 			return child_fail(res, "request %llu from client %u, out of order",
 					  (unsigned long long)h.seq, h.producer);
 		expected[h.producer]++;
-		rep = msg_make(&w->m, K_REP, h.producer, h.seq);
+		rep = msg_make(w->m, K_REP, h.producer, h.seq);
 		if (t->call == NULL && give(w, w->ch[1 + h.producer], rep, res) == -1)
 			return -1;
 		if (t->call != NULL && t->reply(w->ch, from, rep, w->size) == -1)
@@ -230,117 +359,85 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 
 /* ---- repetitions ---- */
 
+/* A child's body; it ends with the work, so its buffer is never freed. */
 static int child(int idx, void *arg, struct child_res *res)
 {
 	struct work *w = arg;
 	unsigned char *buf = buf_alloc(w->size);
-	int rc = -1;
 
 	if (buf == NULL)
 		return child_fail(res, "out of memory");
-	if (attach(w, res) == 0) {
-		if (w->kind == W_ONEWAY)
-			rc = oneway(w, idx, buf, res);
-		else if (w->kind == W_RTT)
-			rc = idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
-		else if ((rc = idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == 0)
-			res->t_end = now_ns();
-	}
-	buf_free(buf);
-	return rc;
+	for (int j = 0; j < w->nch && w->t->attach; j++)
+		if (w->t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
+			return -1;
+	if (w->kind == W_ONEWAY)
+		return oneway(w, idx, buf, res);
+	if (w->kind == W_RTT)
+		return idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
+	if ((idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == -1)
+		return -1;
+	res->t_end = now_ns();
+	return 0;
 }
 
-/* How many channels a repetition of w uses. */
-static int channels(const struct work *w)
+/* Fresh channels (nch: those made): 0 and how in cfg, or -1 and why. */
+static int open_channels(struct work *w, char *cfg, size_t len)
 {
+	int n = 1 + w->np; /* request/reply: RPC_GENERIC */
+
 	if (w->kind != W_RPC)
-		return w->kind == W_RTT ? 2 : 1;
-	if (w->t->call != NULL)
-		return w->t->rpc_per_client ? w->np : 1;
-	return 1 + w->np;
-}
-
-/* Fresh channels for one repetition: 0, or -1 with why in o->msg. */
-static int open_channels(struct work *w, struct rep_out *o)
-{
-	const struct transport *t = w->t;
-	char cfg[480];
-
-	w->nch = channels(w);
-	for (int j = 0; j < w->nch; j++)
-		if ((w->ch[j] = t->create(w->size, cfg, sizeof(cfg))) == NULL)
-			return snprintf(o->msg, sizeof(o->msg), "%s", cfg), -1;
-	snprintf(o->msg, sizeof(o->msg), "%s%s%s",
-		 w->kind == W_RTT   ? "two channels"
-		 : w->kind == W_RPC ? (t->call ? t->rpc_how : RPC_GENERIC)
-				    : "",
-		 w->kind == W_ONEWAY ? "" : "; ", cfg);
+		n = w->kind == W_RTT ? 2 : 1;
+	else if (w->t->call != NULL)
+		n = w->t->rpc_per_client ? w->np : 1;
+	for (w->nch = 0; w->nch < n; w->nch++)
+		if ((w->ch[w->nch] = w->t->create(w->size, cfg, len)) == NULL)
+			return -1;
 	return 0;
 }
 
 static void close_channels(struct work *w)
 {
 	for (int j = 0; j < w->nch; j++)
-		if (w->ch[j] != NULL)
-			w->t->destroy(w->ch[j]);
-	memset(w->ch, 0, sizeof(w->ch));
+		w->t->destroy(w->ch[j]);
 	w->nch = 0;
 }
 
-int work_rep(struct work *w, uint64_t n, struct rep_out *o)
+int work_rep(struct work *w, struct run_result *rr)
 {
-	struct run_result rr;
-	int rc;
+	char cfg[480];
+	int rc = open_channels(w, cfg, sizeof(cfg));
 
-	w->n = n;
-	if (open_channels(w, o) == -1) {
-		close_channels(w);
-		return -1;
-	}
-	rc = run_children(w->np + w->nc, child, w, &rr);
+	if (rc == 0)
+		rc = run_children(w->np + w->nc, child, w, rr);
+	else
+		snprintf(rr->err, sizeof(rr->err), "%s", cfg);
 	close_channels(w);
-	if (rc == -1)
-		snprintf(o->msg, sizeof(o->msg), "%s", rr.err);
-	if (rc == -1 || (w->kind == W_ONEWAY && all_arrived(w, &rr, o->msg, sizeof(o->msg)) == -1))
+	if (rc == -1 || (w->kind == W_ONEWAY && all_arrived(w, rr) == -1))
 		return -1;
-	o->wall_s = rr.wall_s;
-	o->cpu_s = rr.cpu_s;
-	o->ops = n * (uint64_t)(w->kind == W_RTT ? 1 : w->np);
-	o->p50_us = rr.res[0].p50_us;
-	o->p99_us = rr.res[0].p99_us;
+	snprintf(w->config, sizeof(w->config), "%s%s%s",
+		 w->kind == W_RTT   ? "two channels"
+		 : w->kind == W_RPC ? (w->t->call ? w->t->rpc_how : RPC_GENERIC)
+				    : "",
+		 w->kind == W_ONEWAY ? "" : "; ", cfg);
 	return 0;
 }
 
-/* Why w's transport cannot carry w, in buf; or NULL. */
-static const char *not_applicable(const struct work *w, char *buf, size_t len)
+void work_init(struct work *w)
 {
 	size_t max = w->t->max_msg ? w->t->max_msg() : 0;
 
+	w->n = w->kind != W_ONEWAY ? 500 : w->size >= 65536 ? 200 : w->size >= 4096 ? 1000 : 2000;
+	w->status = FIG_NA;
 	if (w->t->create == NULL)
-		snprintf(buf, len, "n/a, %s", NOT_BUILT);
+		snprintf(w->note, sizeof(w->note), "n/a, %s", NOT_BUILT);
 	else if (max != 0 && w->size > max && max % 1024 == 0)
-		snprintf(buf, len, "n/a (%zu KiB max)", max / 1024);
+		snprintf(w->note, sizeof(w->note), "n/a (%zu KiB max)", max / 1024);
 	else if (max != 0 && w->size > max)
-		snprintf(buf, len, "n/a (%zu B max)", max);
+		snprintf(w->note, sizeof(w->note), "n/a (%zu B max)", max);
 	else if (w->kind == W_ONEWAY && w->np > 1 && w->t->no_multi != NULL)
-		snprintf(buf, len, "n/a (%s)", w->t->no_multi);
+		snprintf(w->note, sizeof(w->note), "n/a (%s)", w->t->no_multi);
 	else
-		return NULL;
-	return buf;
-}
-
-void work_init(struct work *w, struct result *r)
-{
-	memset(r, 0, sizeof(*r));
-	w->r = r;
-	/* the first guess at the operations of one repetition */
-	w->n0 = w->kind != W_ONEWAY ? 500 : w->size >= 65536 ? 200 : w->size >= 4096 ? 1000 : 2000;
-	if (not_applicable(w, r->note, sizeof(r->note)) != NULL) {
-		r->status = FIG_NA;
-		return;
-	}
-	if (msgset_init(&w->m, w->size) == -1) {
-		r->status = FIG_FAIL;
-		snprintf(r->note, sizeof(r->note), "FAILED: out of memory");
-	}
+		w->status = (w->m = msgset_of(w->size)) != NULL ? FIG_NONE : FIG_FAIL;
+	if (w->status == FIG_FAIL)
+		snprintf(w->note, sizeof(w->note), "FAILED: out of memory");
 }
