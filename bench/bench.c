@@ -20,6 +20,7 @@
 
 #include <shmbox.h>
 
+#include "../common/tool.h" /* the option number parser of the shmbox command */
 #include "bench.h"
 
 #ifndef HAVE_BOOST_IPC
@@ -517,16 +518,6 @@ static void __attribute__((noreturn)) help(void)
 	exit(EX_OK);
 }
 
-static long long number(char opt, const char *arg, const char *what, long long min, long long max)
-{
-	const char *errstr;
-	long long n = strtonum(arg, min, max, &errstr);
-
-	if (errstr != NULL)
-		errx(EX_USAGE, "-%c %s: %s is %s (%lld to %lld)", opt, arg, what, errstr, min, max);
-	return n;
-}
-
 /* on[i] for each of names[0..n-1] that the comma-separated list names;
  * another name is a usage error. */
 static void parse_list(char opt, const char *list, const char *const *names, int n, bool *on)
@@ -583,9 +574,9 @@ static void options(int argc, char **argv, const char **csv, const char **png)
 		case 'h': help();
 		case 'o': *csv = optarg; break;
 		case 'p': *png = optarg; break;
-		case 'r': g_reps = (int)number('r', optarg, "the number of repetitions", 1, MAX_REPS); break;
+		case 'r': g_reps = (int)tool_number(EX_USAGE, NULL, 'r', optarg, "the number of repetitions", 1, MAX_REPS); break;
 		case 't':
-			g_rep_s = number('t', optarg, "the length in milliseconds", 1,
+			g_rep_s = tool_number(EX_USAGE, NULL, 't', optarg, "the length in milliseconds", 1,
 					 TIME_MAX_MS) / 1e3;
 			break;
 		case 'T': parse_list('T', optarg, tnames, NT, t_on); break;
