@@ -32,6 +32,8 @@ wait $pid || fail "shmbox-bench exited $?"
 cat "$dir/out"
 ! grep -q FAILED "$dir/out" || fail "a figure FAILED"
 grep -q '^library: ' "$dir/out" || fail "the run does not name the library it uses"
+# Figures, not verdicts: a judgement of them belongs in bench/README.md.
+! grep -qiwE 'met|target' "$dir/out" || fail "the output judges its own figures"
 # Every figure row is measured or says why not; shmbox, shmbox-zc, the pipe
 # and the seqpacket socket carry all nine.
 bad=$(awk -F, '$1 == "figure" && $17 != "ok" && $17 != "n/a"' "$dir/r.csv")
