@@ -153,6 +153,19 @@ int shmbox_reply(shmbox_t *box, const shmbox_ticket_t *ticket, const void *rep, 
  * not fit (EMSGSIZE: the reply is dropped; retry with a larger buffer). */
 size_t shmbox_last_reply_len(void);
 
+/* A descriptor to wait on in poll, epoll or select, for one of: */
+#define SHMBOX_FD_GET 1	   /* readable while shmbox_get(box, ..., 0) may succeed */
+#define SHMBOX_FD_PUT 2	   /* readable while shmbox_put(box, ..., 0) may succeed */
+#define SHMBOX_FD_ACCEPT 4 /* readable while shmbox_accept(box, ..., 0) may succeed */
+/* Defined when this header has shmbox_fd. */
+#define SHMBOX_HAS_FD 1
+/* The handle's descriptor for `what` (one of the three): the same one on
+ * every call, close-on-exec, closed by shmbox_close and shmbox_destroy.
+ * Poll it for reading only; never read, write or close it.  Level-
+ * triggered: after the matching call with timeout 0 fails with EAGAIN, it
+ * turns readable no later than that call could succeed (shmbox_fd(3)). */
+int shmbox_fd(shmbox_t *box, int what);
+
 /* A message for errno values, worded for mailboxes; never NULL. */
 const char *shmbox_strerror(int err);
 
