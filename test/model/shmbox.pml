@@ -22,6 +22,27 @@
  * messages shows as cells that differ.  Zero copy (src/zerocopy.c) is the
  * same protocol cut in two.
  *
+ * The pollable descriptor (POLLER; doc/descriptor.md, src/fd.c).  Consumer
+ * 1 is then not a blocking getter but a caller of poll(2) on the descriptor
+ * of shmbox_fd(SHMBOX_FD_GET): it polls, then gets with timeout 0, again
+ * and again until a get fails with EAGAIN (it may also poll between two
+ * gets that succeed, as a caller that handles one message per wake-up
+ * does), then polls again.  The descriptor is modelled as `sock`, the
+ * datagrams queued on its socket S, and `watch`, the process its pidfd W
+ * watches; poll returns when sock > 0 or the watched process has died.
+ * A get with timeout 0 is the get above with a deadline that has passed
+ * already: no spin and no sleep, but revoke_if_dead still frees a dead
+ * holder's claim.  Where it would fail with EAGAIN, the listener's path
+ * (shmbox__fd_look_again) drains S, arms (`armed`: the listener's bit in
+ * the ring's armed_get), and looks once more; if that look succeeds it
+ * rings S itself (shmbox__fd_keep_ready), else it watches the holder of
+ * the claim in the way and then looks at that holder's token, ringing S if
+ * it is gone.  A changer (publish; revoke of a dead put's WRITING, which
+ * getters then skip) rings after its wakes: it loads armed, exchanges it
+ * to 0 if set, and sends a datagram (shmbox__fd_ring).  Only the get side
+ * is modelled: the poller is a getter, and release, the put side's change,
+ * rings the put side's listeners.
+ *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
  * Consumer 1 gets until every published message has been taken (the ghost
@@ -56,6 +77,11 @@
  *   NO_BATON_PUT, NO_BATON_GET  leave out one side of the baton (a
  *              completed put also wakes a putter, a completed get a getter;
  *              BROKEN_NO_BATON leaves out both).
+ *   POLLER     consumer 1 polls a descriptor (see above); NCONS=2 keeps
+ *              consumer 2 a blocking getter
+ *   NO_DEATH_IN_RING  POLLER: nobody dies between a change and the end of
+ *              its ring (finding 3 in README.md: such a death can strand
+ *              the poller; without this knob spin shows it)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -74,6 +100,14 @@
  *                               (shows that the livelock check can fail)
  *   BROKEN_NO_BATON             one wake per publish or release, no baton:
  *                               the code before commit d8502ba
+ * and of the descriptor (POLLER):
+ *   BROKEN_ARM_AFTER_CHECK      the listener looks once more, then arms
+ *   BROKEN_NO_SELF_RING         no ring of S after the look that found work
+ *   BROKEN_NO_WATCH             no watch on the holder in the way
+ *   BROKEN_WATCH_NO_CHECK       a watch, but no look at the holder's token
+ *                               after it was set
+ *   BROKEN_NO_DRAIN             S is never drained: the descriptor
+ *                               never goes quiet (a non-progress cycle)
  */
 
 #ifndef P1MSGS
@@ -140,6 +174,19 @@ byte gw, pw;		/* .getters_waiting, .putters_waiting */
 /* ---------------- kernel objects: the semaphore set ---------------- */
 byte gsem, psem;	/* SHMBOX__SEM_GETTERS, SHMBOX__SEM_PUTTERS */
 bit token[5];      	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
+
+#ifdef POLLER
+/* ---------------- the descriptor (src/fd.c) ---------------- */
+bit armed;	/* segment: the listener's bit in the ring's armed_get */
+/* Kernel: datagrams queued on the listener's socket S.  Poll sees only
+ * "some" or "none" and a drain takes them all, so one is as good as any
+ * number: a send to a socket that holds one already is the C code's
+ * EAGAIN ("rung already") and changes nothing. */
+bit sock;
+byte watch;	/* the process whose pidfd W watches, 0: none (or one
+		   opened too late: see the watch step) */
+#define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
+#endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
 byte kill;		/* the process chosen to die, 0: none */
@@ -245,6 +292,18 @@ bit epoch;		/* flips at each tick */
 #define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
 #define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
+/* the poller (POLLER): poll(2), shmbox__fd_look_again, shmbox__fd_keep_ready
+ * (src/fd.c); the changer's ring, shmbox__fd_ring_after(_sc) and
+ * shmbox__fd_ring */
+#define L_POLL 60	/* poll: wait until S or W is readable */
+#define L_DRAIN 61	/* fd_look_again, first call: drain S */
+#define L_ARM 62	/* fd_look_again: arm: fetch_or(armed), fence */
+#define L_WATCH 63	/* fd_look_again, second call: watch the holder */
+#define L_CHECK 64	/* watch: the holder's token, semctl(GETVAL) */
+#define L_SELF 65	/* fd_keep_ready: ring S ourselves */
+#define R_LOAD 66	/* fd_ring_after(_sc): (fence,) load armed */
+#define R_XCHG 67	/* fd_ring: m = exchange(armed, 0) */
+#define R_SEND 68	/* ring_entry: sendto(S, MSG_DONTWAIT) */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -270,21 +329,49 @@ bit epoch;		/* flips at each tick */
 /* Where a blocked claim looks again: the start of put_claim or get_claim. */
 #define RETRY (isput -> P_TAIL : G_HEAD)
 
+/* Where wait_turn goes when revoke_if_dead has found nothing to do: to
+ * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
+ * that is, to the listener's path (shmbox__fd_look_again): its first call
+ * drains and arms, its second watches. */
+#ifdef POLLER
+#define POLLING (me == C1)
+#ifdef BROKEN_ARM_AFTER_CHECK
+#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
+#else
+#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_WATCH)
+#endif
+#define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
+#else
+#define POLLING false
+#define SLEEP_OR_EAGAIN W_ANNOUNCE
+#endif
+
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
  * cw, the word that stopped us, at cpos; wait_turn starts.  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
-	if								\
-	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
+	if /* shmbox__spin_again: no spin with timeout 0 */		\
+	:: !POLLING && spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
 		if /* revoke_if_dead: in_flight(w)? */			\
 		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
-		:: else -> pc = W_ANNOUNCE /* no deadline */ \
+		:: else -> pc = SLEEP_OR_EAGAIN /* deadline passed? */ \
 		fi							\
 	fi
 
 /* Call shmbox__wake on side S (GETTERS or PUTTERS), then go on at R. */
 #define WAKE(S, R) wsel = S; ret = R; pc = K_WAKE
+
+/* The wakes that a completed put makes (shmbox__publish: getters, then the
+ * baton).  With the poller, the ring of the get side's listeners comes
+ * after them, then the put returns. */
+#ifdef POLLER
+#define WAKE_RING(S, R) rret = R; WAKE(S, R_LOAD)
+#define AFTER_PUBLISH (ret == R_LOAD && rret == P_NEXT)
+#else
+#define WAKE_RING(S, R) WAKE(S, R)
+#define AFTER_PUBLISH (ret == P_NEXT)
+#endif
 
 proctype agent(byte me; bit isput)
 {
@@ -297,8 +384,16 @@ proctype agent(byte me; bit isput)
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
+#ifdef POLLER
+	byte rret;		/* where to go on after a ring */
+	bit fdstep;		/* get_wait's fd_step: armed in this call */
+#endif
 
+#ifdef POLLER
+	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
+#else
 	pc = (isput -> P_NEXT : G_NEXT);
+#endif
 	{
 	do
 	/* ================= put ================= */
@@ -436,7 +531,8 @@ proctype agent(byte me; bit isput)
 			fi
 #else
 			cpos = 0; cw = 0;
-			WAKE(GETTERS, P_NEXT) /* wake getters, then the baton */
+			/* wake getters, then the baton; ring the listeners */
+			WAKE_RING(GETTERS, P_NEXT)
 #endif
 		:: else -> /* return false; shmbox__ring_put puts it again */
 			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
@@ -447,9 +543,16 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox_get: next message; get_claim: load head */
 		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
 		k = k + (me == C2); spins = 0;
+#ifdef POLLER
+		fdstep = 0;
+#endif
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
 	   }
 	:: pc == G_NEXT && ALLDONE -> pc = X_END; break /* ghost: all taken */
+#ifdef POLLER
+	/* the poller may poll between two gets that succeeded */
+	:: pc == G_NEXT && POLLING && !ALLDONE -> pc = L_POLL
+#endif
 #if NCONS >= 2
 	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
 #endif
@@ -509,7 +612,12 @@ proctype agent(byte me; bit isput)
 		fi;
 		if
 		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
+#if defined(POLLER) && !defined(BROKEN_NO_SELF_RING)
+		/* return CLAIMED; get_wait: armed in this call? */
+		:: else -> pc = (fdstep -> L_SELF : G_COPY0)
+#else
 		:: else -> pc = G_COPY0 /* return CLAIMED */
+#endif
 		fi;
 		pos = 0; w = 0
 	   }
@@ -558,7 +666,7 @@ proctype agent(byte me; bit isput)
 		pc == W_TOKEN;
 		if
 		:: HOLDER_GONE(cw) -> pc = W_REVOKE
-		:: else -> pc = W_ANNOUNCE /* revoke_if_dead: alive, so sleep */
+		:: else -> pc = SLEEP_OR_EAGAIN /* revoke_if_dead: alive, so sleep */
 		fi
 	   }
 	:: d_step { /* revoke: CAS the exact word seen */
@@ -566,7 +674,7 @@ proctype agent(byte me; bit isput)
 		if
 		:: word[SLOT(cpos)] == cw && ST(cw) == WRITING ->
 			word[SLOT(cpos)] = W(LAP(cw), 0, DEAD);
-			WAKE(GETTERS, RETRY) /* revoke: wake getters */
+			WAKE_RING(GETTERS, RETRY) /* revoke: wake getters, ring */
 		:: word[SLOT(cpos)] == cw && ST(cw) == READING ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
 			WAKE(PUTTERS, RETRY) /* revoke: wake putters */
@@ -642,7 +750,7 @@ proctype agent(byte me; bit isput)
 		:: wsel == PUTTERS && pw > 0 -> pw--; pc = K_POST
 		:: else ->
 			if
-			:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS
+			:: BATON_PUT && AFTER_PUBLISH && wsel == GETTERS -> wsel = PUTTERS
 			:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS
 			:: else -> pc = ret; ret = 0; wsel = 0
 			fi
@@ -655,16 +763,110 @@ proctype agent(byte me; bit isput)
 		:: else -> psem++
 		fi;
 		if
-		:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
+		:: BATON_PUT && AFTER_PUBLISH && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
 		:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS; pc = K_WAKE
 		:: else -> pc = ret; ret = 0; wsel = 0
 		fi
 	   }
+#ifdef POLLER
+	/* ============ the changer's ring (src/fd.c) ============ */
+	:: d_step { /* shmbox__fd_ring_after(_sc): (fence;) load armed */
+		pc == R_LOAD;
+		if
+		:: armed -> pc = R_XCHG
+		:: else -> pc = rret; rret = 0
+		fi
+	   }
+	:: d_step { /* shmbox__fd_ring: m = exchange(armed, 0) */
+		pc == R_XCHG;
+		if
+		:: armed -> armed = 0; pc = R_SEND
+		:: else -> pc = rret; rret = 0 /* rung by another */
+		fi
+	   }
+	:: d_step { /* ring_entry: sendto(S, MSG_DONTWAIT) */
+		pc == R_SEND;
+		SEND();
+		pc = rret; rret = 0
+	   }
+
+	/* ============ the poller: poll(2), src/fd.c ============ */
+	:: d_step { /* poll: S has a datagram, or W's process has exited */
+		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
+		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
+	   }
+	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
+	:: d_step { /* shmbox__fd_look_again, first call: drain S (recv until EAGAIN) */
+		pc == L_DRAIN;
+#ifndef BROKEN_NO_DRAIN
+		sock = 0;
+#endif
+#ifdef BROKEN_ARM_AFTER_CHECK
+		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* broken: look before arming */
+#else
+		pc = L_ARM
+#endif
+	   }
+	:: d_step { /* shmbox__fd_look_again: arm: fetch_or(armed, bit); fence */
+		pc == L_ARM;
+		armed = 1;
+#ifdef BROKEN_ARM_AFTER_CHECK
+		pc = L_WATCH
+#else
+		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* get_wait: look once more */
+#endif
+	   }
+	:: d_step { /* fd_look_again, second call: watch(): load the holder's
+		     * pid, pidfd_open.  A holder that died before is a pidfd
+		     * that may never be readable (its pid reaped and reused):
+		     * the model gives it none */
+		pc == L_WATCH;
+		if
+		:: ST(cw) == WRITING || ST(cw) == READING ->
+#if defined(BROKEN_NO_WATCH)
+			watch = 0; cpos = 0; cw = 0; pc = L_POLL
+#else
+			if
+			:: watch == OWN(cw) -> skip /* the same holder: kept */
+			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
+			fi;
+#ifdef BROKEN_WATCH_NO_CHECK
+			cpos = 0; cw = 0; pc = L_POLL
+#else
+			pc = L_CHECK
+#endif
+#endif
+		:: else -> /* no claim in flight: unwatch; return EAGAIN */
+#ifndef BROKEN_KEEP_WATCH
+			watch = 0;
+#endif
+			cpos = 0; cw = 0; pc = L_POLL
+		fi
+	   }
+	:: d_step { /* watch(): token_alive(holder): gone already? ring S */
+		pc == L_CHECK;
+		if
+		:: !token[OWN(cw)] -> SEND()
+		:: else -> skip
+		fi;
+		cpos = 0; cw = 0; pc = L_POLL /* return EAGAIN */
+	   }
+	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
+		     * for a message still queued: ring S ourselves */
+		pc == L_SELF;
+		SEND();
+		pc = G_COPY0
+	   }
+#endif
 	od
 	} unless {
 		/* killed: the kernel undoes the token's +1 (SEM_UNDO) */
 		d_step {
+#if defined(POLLER) && defined(NO_DEATH_IN_RING)
+			kill == me && rret == 0;
+#else
 			kill == me;
+#endif
 			token[me] = 0;
 			dead[me] = 1;
 			/* ghost: a get that dies holding its claim takes the
@@ -718,7 +920,9 @@ active proctype killer()
  * such looks changes nothing, the next rounds cannot either (a look depends
  * only on the ring, the tokens and what has been done), so the survivors
  * would wait for ever: a livelock, reported by the assertion.  PROGRESS only
- * grows: positions, laps and states of the slots, processes finished. */
+ * grows: positions, laps and states of the slots, processes finished.  The
+ * poller (POLLER) has no time slice: its poll has no timeout, so it looks
+ * only when its descriptor is readable. */
 #define RANK(x) (LAP(x) * 8 + (ST(x) == WRITING) * 1 + (ST(x) == FULL) * 2 + \
 		 (ST(x) == DEAD) * 2 + (ST(x) == READING) * 3)
 #define PROGRESS (RANK(word[0]) + RANK(word[1]) + tail + head + nended)
@@ -771,6 +975,9 @@ init
 		token[2] = (NPROD >= 2);
 		token[C1] = 1;
 		token[C2] = (NCONS >= 2);
+#ifdef POLLER
+		sock = 1; /* shmbox_fd: a new descriptor starts readable */
+#endif
 	};
 	atomic {
 		run agent(1, 1);
