@@ -29,7 +29,8 @@
  * gets that succeed, as a caller that handles one message per wake-up
  * does), then polls again.  The descriptor is modelled as `sock`, the
  * datagrams queued on its socket S, and `watch`, the process its pidfd W
- * watches; poll returns when sock > 0 or the watched process has died.
+ * watches; poll returns when S holds a datagram or the watched process
+ * has died.
  * A get with timeout 0 is the get above with a deadline that has passed
  * already: no spin and no sleep, but revoke_if_dead still frees a dead
  * holder's claim.  Where it would fail with EAGAIN, the listener's path
@@ -41,7 +42,9 @@
  * getters then skip) rings after its wakes: it loads armed, exchanges it
  * to 0 if set, and sends a datagram (shmbox__fd_ring).  Only the get side
  * is modelled: the poller is a getter, and release, the put side's change,
- * rings the put side's listeners.
+ * rings the put side's listeners.  That the descriptor goes quiet is
+ * checked by a search for cycles (check-model.sh's `np` runs): the model
+ * has no progress labels, so any run that goes on for ever is an error.
  *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
@@ -108,6 +111,9 @@
  *                               after it was set
  *   BROKEN_NO_DRAIN             S is never drained: the descriptor
  *                               never goes quiet (a non-progress cycle)
+ *   BROKEN_KEEP_WATCH           the watch is kept when nothing is in
+ *                               flight: a dead holder's pidfd stays
+ *                               readable (a non-progress cycle)
  */
 
 #ifndef P1MSGS
