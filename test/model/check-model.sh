@@ -90,6 +90,7 @@ A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1@a producer dies at any step: survivors fi
 poll-quiet@np,pass@$PA11 -DDEATHS=3 -DTIMEOUTS=0@descriptor: no run goes on for ever (it goes quiet), a producer may die
 poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
 poll-live@pass@$PA11 $PLIVE@descriptor: a producer dies, not while ringing: the watch saves the poller (livelock check)
+fix-ring-death@pass@$PA11 -DDEATHS=3 -DTIMEOUTS=1 -DFIX_RING@descriptor, the remedy of finding 3: a producer dies anywhere (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
 A-nodeath@pass@$A $NODEATH@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
 broken-baton@fail:invalid end state@$C $NODEATH -DBROKEN_NO_BATON@BROKEN: no baton (the C code before d8502ba: a lost wakeup)
@@ -106,6 +107,8 @@ broken-nowatch@fail:!\(livelock\)@$PA11 $PLIVE -DBROKEN_NO_WATCH@BROKEN: descrip
 broken-watchcheck@fail:!\(livelock\)@$PA11 $PLIVE -DBROKEN_WATCH_NO_CHECK@BROKEN: descriptor: no look at the holder's token after the watch
 broken-drain@np,fail:non-progress cycle@$PA $NODEATH -DBROKEN_NO_DRAIN@BROKEN: descriptor: never drained (the quiet check has teeth)
 broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=3 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead holder's watch is kept
+broken-fix-noclaim@fail:!\(livelock\)@$PA11 -DDEATHS=3 -DTIMEOUTS=1 -DFIX_RING -DFIX_NO_CLAIM_RING@BROKEN: the remedy of finding 3 without the ring after a claim
+broken-fix-xchg@fail:!\(livelock\)@$PA11 -DDEATHS=3 -DTIMEOUTS=1 -DFIX_RING -DFIX_KEEP_XCHG@BROKEN: the remedy of finding 3 with changers still clearing the bit
 EOF
 if [ -n "$SHMBOX_MODEL_FULL" ]; then
 	cat >>"$runs" <<EOF
@@ -122,6 +125,9 @@ poll-B@pass@-DPOLLER $B $NODEATH@descriptor: 1 producer (3 msgs), a poller and a
 poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2 -DNO_DEATH_IN_RING@descriptor: as poll-nodeath, a producer dies (not while ringing): safety
 poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies (not while ringing): livelock check
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
+fix-A-live@pass@$PA -DDEATHS=3 -DTIMEOUTS=1 -DFIX_RING@descriptor, the remedy of finding 3: 2+1 messages, a producer dies anywhere
+fix-nodeath@pass@$PA $NODEATH -DFIX_RING@descriptor, the remedy of finding 3: 2+1 messages, no deaths
+fix-quiet@np,pass@$PA11 -DDEATHS=3 -DTIMEOUTS=0 -DFIX_RING@descriptor, the remedy of finding 3: no run goes on for ever
 EOF
 fi
 

@@ -34,11 +34,12 @@
  * A get with timeout 0 is the get above with a deadline that has passed
  * already: no spin and no sleep, but revoke_if_dead still frees a dead
  * holder's claim.  Where it would fail with EAGAIN, the listener's path
- * (shmbox__fd_look_again) drains S, arms (`armed`: the listener's bit in
- * the ring's armed_get), and looks once more; if that look succeeds it
- * rings S itself (shmbox__fd_keep_ready), else it watches the holder of
- * the claim in the way and then looks at that holder's token, ringing S if
- * it is gone.  A changer (publish; revoke of a dead put's WRITING, which
+ * (`listening` in src/ring.c) drains S and arms (shmbox__fd_arm; `armed`
+ * is the listener's bit in the ring's armed_get), and looks once more,
+ * with get_claim alone; if that look succeeds it rings S itself
+ * (shmbox__fd_keep_ready), else it watches the holder of the claim in the
+ * way and then looks at that holder's token, ringing S if it is gone
+ * (shmbox__fd_watch).  A changer (publish; revoke of a dead put's WRITING, which
  * getters then skip) rings after its wakes: it loads armed, exchanges it
  * to 0 if set, and sends a datagram (shmbox__fd_ring).  Only the get side
  * is modelled: the poller is a getter, and release, the put side's change,
@@ -85,6 +86,11 @@
  *   NO_DEATH_IN_RING  POLLER: nobody dies between a change and the end of
  *              its ring (finding 3 in README.md: such a death can strand
  *              the poller; without this knob spin shows it)
+ *   FIX_RING   POLLER: the remedy proposed for finding 3: a changer rings
+ *              without clearing the bit (load, send), the listener clears
+ *              its own bit when poll returns, and a put rings after its
+ *              claim too.  FIX_NO_CLAIM_RING and FIX_KEEP_XCHG leave out
+ *              one half of it each (spin rejects both)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -298,18 +304,19 @@ bit epoch;		/* flips at each tick */
 #define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
 #define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
-/* the poller (POLLER): poll(2), shmbox__fd_look_again, shmbox__fd_keep_ready
- * (src/fd.c); the changer's ring, shmbox__fd_ring_after(_sc) and
- * shmbox__fd_ring */
+/* the poller (POLLER): poll(2); listening (src/ring.c), shmbox__fd_arm,
+ * shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the changer's ring,
+ * shmbox__fd_ring_after(_sc) and shmbox__fd_ring */
 #define L_POLL 60	/* poll: wait until S or W is readable */
-#define L_DRAIN 61	/* fd_look_again, first call: drain S */
-#define L_ARM 62	/* fd_look_again: arm: fetch_or(armed), fence */
-#define L_WATCH 63	/* fd_look_again, second call: watch the holder */
-#define L_CHECK 64	/* watch: the holder's token, semctl(GETVAL) */
+#define L_DRAIN 61	/* fd_arm: drain S */
+#define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
+#define L_WATCH 63	/* fd_watch: watch the holder */
+#define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
 #define R_LOAD 66	/* fd_ring_after(_sc): (fence,) load armed */
 #define R_XCHG 67	/* fd_ring: m = exchange(armed, 0) */
 #define R_SEND 68	/* ring_entry: sendto(S, MSG_DONTWAIT) */
+#define L_DISARM 69	/* FIX_RING: fetch_and(armed, ~bit) */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -337,10 +344,11 @@ bit epoch;		/* flips at each tick */
 
 /* Where wait_turn goes when revoke_if_dead has found nothing to do: to
  * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
- * that is, to the listener's path (shmbox__fd_look_again): its first call
- * drains and arms, its second watches. */
+ * that is, to the listener's path (listening): drain and arm, then one
+ * more get_claim (fdstep = 1); if that one is blocked too, the watch. */
 #ifdef POLLER
 #define POLLING (me == C1)
+#define RETRIED (POLLING && fdstep)
 #ifdef BROKEN_ARM_AFTER_CHECK
 #define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
 #else
@@ -349,14 +357,18 @@ bit epoch;		/* flips at each tick */
 #define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
 #else
 #define POLLING false
+#define RETRIED false
+#define NOT_NOW W_ANNOUNCE	/* never used */
 #define SLEEP_OR_EAGAIN W_ANNOUNCE
 #endif
 
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
- * cw, the word that stopped us, at cpos; wait_turn starts.  Local. */
+ * cw, the word that stopped us, at cpos; wait_turn starts (listening:
+ * after the look that follows the arm, the watch does).  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if /* shmbox__spin_again: no spin with timeout 0 */		\
+	:: RETRIED -> pc = NOT_NOW /* listening: blocked again */	\
 	:: !POLLING && spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
 		if /* revoke_if_dead: in_flight(w)? */			\
@@ -392,7 +404,7 @@ proctype agent(byte me; bit isput)
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
 #ifdef POLLER
 	byte rret;		/* where to go on after a ring */
-	bit fdstep;		/* get_wait's fd_step: armed in this call */
+	bit fdstep;		/* in listening: armed in this call */
 #endif
 
 #ifdef POLLER
@@ -463,6 +475,9 @@ proctype agent(byte me; bit isput)
 		:: pc == P_ADVANCE -> pc = P_TAIL /* continue */
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
 		:: else -> pc = P_CHECK /* broken: publish first */
+#elif defined(FIX_RING) && !defined(FIX_NO_CLAIM_RING)
+		/* return CLAIMED; FIX_RING: put_wait rings the get side */
+		:: else -> rret = P_COPY0; pc = R_LOAD
 #else
 		:: else -> pc = P_COPY0 /* return CLAIMED; shmbox__ring_put copies */
 #endif
@@ -619,7 +634,7 @@ proctype agent(byte me; bit isput)
 		if
 		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
 #if defined(POLLER) && !defined(BROKEN_NO_SELF_RING)
-		/* return CLAIMED; get_wait: armed in this call? */
+		/* return CLAIMED; listening: armed in this call? */
 		:: else -> pc = (fdstep -> L_SELF : G_COPY0)
 #else
 		:: else -> pc = G_COPY0 /* return CLAIMED */
@@ -779,7 +794,11 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox__fd_ring_after(_sc): (fence;) load armed */
 		pc == R_LOAD;
 		if
+#if defined(FIX_RING) && !defined(FIX_KEEP_XCHG)
+		:: armed -> pc = R_SEND /* FIX_RING: the bit stays set */
+#else
 		:: armed -> pc = R_XCHG
+#endif
 		:: else -> pc = rret; rret = 0
 		fi
 	   }
@@ -799,10 +818,20 @@ proctype agent(byte me; bit isput)
 	/* ============ the poller: poll(2), src/fd.c ============ */
 	:: d_step { /* poll: S has a datagram, or W's process has exited */
 		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
-		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
+		fdstep = 0; spins = 0;
+#ifdef FIX_RING
+		pc = L_DISARM
+#else
+		pc = G_HEAD /* shmbox_get, timeout 0 */
+#endif
 	   }
+#ifdef FIX_RING
+	/* FIX_RING: awake, the listener clears its own bit (anywhere before
+	 * its next arm would do: it looks again after arming) */
+	:: d_step { pc == L_DISARM; armed = 0; pc = G_HEAD }
+#endif
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
-	:: d_step { /* shmbox__fd_look_again, first call: drain S (recv until EAGAIN) */
+	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
 		pc == L_DRAIN;
 #ifndef BROKEN_NO_DRAIN
 		sock = 0;
@@ -813,16 +842,16 @@ proctype agent(byte me; bit isput)
 		pc = L_ARM
 #endif
 	   }
-	:: d_step { /* shmbox__fd_look_again: arm: fetch_or(armed, bit); fence */
+	:: d_step { /* shmbox__fd_arm: arm: fetch_or(armed, bit); fence */
 		pc == L_ARM;
 		armed = 1;
 #ifdef BROKEN_ARM_AFTER_CHECK
 		pc = L_WATCH
 #else
-		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* get_wait: look once more */
+		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* listening: get_claim once more */
 #endif
 	   }
-	:: d_step { /* fd_look_again, second call: watch(): load the holder's
+	:: d_step { /* shmbox__fd_watch, watch(): load the holder's
 		     * pid, pidfd_open.  A holder that died before is a pidfd
 		     * that may never be readable (its pid reaped and reused):
 		     * the model gives it none */
@@ -849,7 +878,7 @@ proctype agent(byte me; bit isput)
 			cpos = 0; cw = 0; pc = L_POLL
 		fi
 	   }
-	:: d_step { /* watch(): token_alive(holder): gone already? ring S */
+	:: d_step { /* watch(): token_alive(holder): gone already? ring S itself */
 		pc == L_CHECK;
 		if
 		:: !token[OWN(cw)] -> SEND()
