@@ -111,7 +111,7 @@ static void on_calls(uv_poll_t *poll, int status, int events)
 	}
 	while ((len = shmbox_accept(app->box, app->buf, app->size, &ticket, 0)) >= 0) {
 		n = snprintf(reply, sizeof reply, "%lld", app->received);
-		printf("call %.*s: answered %s\n", (int)len, app->buf, reply);
+		printf("call \"%.*s\": answered %s\n", (int)len, app->buf, reply);
 		/* ECANCELED: the caller gave up already; nothing to do */
 		if (shmbox_reply(app->box, &ticket, reply, (size_t)n) == -1 && errno != ECANCELED)
 			warnx("reply %s: %s", app->path, shmbox_strerror(errno));

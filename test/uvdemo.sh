@@ -62,7 +62,7 @@ grep -qx 'received 5 bytes: hello' "$dir/out" || fail "no hello"
 grep -qx 'received 13 bytes: shared memory' "$dir/out" || fail "no second message"
 reply=$(timeout 20 "$top/shmbox" call "$key" "how many") || fail "the call failed"
 [ "$reply" = 3 ] || fail "the call's reply was '$reply', not 3"
-grep -qx 'call how many: answered 3' "$dir/out" || fail "the call was not printed"
+grep -qx 'call "how many": answered 3' "$dir/out" || fail "the call was not printed"
 "$top/demos/sender" -f "$key" later >/dev/null || fail "sender after the call failed"
 await '^received 5 bytes: later$' "a message after the call did not arrive"
 
