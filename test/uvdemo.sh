@@ -38,7 +38,9 @@ reap() {
 }
 # cpu_ticks: the receiver's user + system time so far, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$rpid/stat"; }
-start() { "$top/demos/uvrecv" "$@" >"$dir/out" 2>&1 & rpid=$!; }
+# start ARGS: run the receiver in the background; its output starts empty
+# before this returns, so that await never reads a previous run's lines
+start() { : >"$dir/out"; "$top/demos/uvrecv" "$@" >>"$dir/out" 2>&1 & rpid=$!; }
 
 # 1. While the mailbox is empty the loop runs its timer, and sleeps between
 # beats: a descriptor that stayed readable would spin it at full speed
