@@ -232,38 +232,43 @@ static void watch(struct shmbox *b, struct shmbox__listener *l, uint64_t w)
 		ring_self(l);
 }
 
-bool shmbox__fd_look_again(struct shmbox *b, const struct shmbox__ring *r, bool get,
-			   uint64_t blocker, int *step)
+static struct shmbox__listener *listener_of(struct shmbox *b, const struct shmbox__ring *r,
+					    bool get)
 {
 	int k = kind_of(r, get);
+
+	return k == -1 ? NULL : atomic_load_explicit(&b->fds[k], memory_order_acquire);
+}
+
+bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
+{
 	struct shmbox__listener *l;
 
-	if (errno != EAGAIN || k == -1)
+	if (errno != EAGAIN || (l = listener_of(b, r, get)) == NULL)
 		return false;
-	l = atomic_load_explicit(&b->fds[k], memory_order_acquire);
-	if (l == NULL)
+	drain(l);
+	atomic_fetch_or_explicit(mask_of(b->hdr, kind_of(r, get)), UINT64_C(1) << l->entry,
+				 memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	/* A destroy that rang us before the drain set the flag first. */
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
 		return false;
-	if ((*step)++ == 0) {
-		drain(l);
-		atomic_fetch_or_explicit(mask_of(b->hdr, k), UINT64_C(1) << l->entry,
-					 memory_order_seq_cst);
-		atomic_thread_fence(memory_order_seq_cst);
-		/* A destroy that rang us before the drain set the flag first. */
-		if (shmbox__destroyed(b)) {
-			errno = EIDRM;
-			return false;
-		}
-		return true;
 	}
-	watch(b, l, blocker);
-	errno = EAGAIN;
-	return false;
+	return true;
+}
+
+void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker)
+{
+	struct shmbox__listener *l = listener_of(b, r, get);
+
+	if (l != NULL)
+		watch(b, l, blocker);
 }
 
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)
 {
-	int k = kind_of(r, get);
-	struct shmbox__listener *l = k == -1 ? NULL : atomic_load(&b->fds[k]);
+	struct shmbox__listener *l = listener_of(b, r, get);
 
 	if (l != NULL)
 		ring_self(l);

@@ -30,17 +30,18 @@ static inline void shmbox__fd_ring_after(struct shmbox *b, _Atomic uint64_t *arm
 	shmbox__fd_ring_after_sc(b, armed);
 }
 
-/* A wait on ring side (get: true for the getters' side) with timeout 0
- * found nothing (errno EAGAIN); blocker is the slot word in the way.
- * *step counts the calls, from 0.  The first, if the handle has a
- * descriptor for that side, drains it and arms it, and returns true: look
- * once more.  The second watches the holder of the claim in the way, if
- * there is one, and returns false.  False leaves errno set (EAGAIN, or
- * EIDRM if the mailbox was destroyed meanwhile). */
-bool shmbox__fd_look_again(struct shmbox *b, const struct shmbox__ring *r, bool get,
-			   uint64_t blocker, int *step);
-/* The look after arming found work: the drain may have taken the ring of
- * a change that is still there, so ring ourselves. */
+/* A call with timeout 0 on ring side (get: true for the getters' side)
+ * found nothing (errno EAGAIN).  If the handle has a descriptor for that
+ * side, drain it and arm it: true, look once more.  False, with errno
+ * unchanged, or EIDRM if the mailbox was destroyed meanwhile. */
+bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get);
+/* That look found nothing either, because of slot word blocker: if a
+ * claim in flight is in the way, watch its holder, whose death would not
+ * change the slot. */
+void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get,
+		      uint64_t blocker);
+/* That look found work: ring ourselves, since the drain may have taken
+ * the ring of more. */
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get);
 
 /* The mailbox is being destroyed (destroyed is set): ring every listener,

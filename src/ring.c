@@ -68,7 +68,11 @@ static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint6
 	       atomic_load_explicit(position, memory_order_acquire) != pos;
 }
 
-static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c)
+/* put_claim and get_claim are inlined where they are used, also in
+ * listening(): a call out of put or get costs a noticeable part of it. */
+#define CLAIM static inline __attribute__((always_inline)) int
+
+CLAIM put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c)
 {
 	_Atomic uint64_t *tail = &r->h->tail;
 
@@ -116,8 +120,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 	}
 }
 
-static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c,
-		     size_t size)
+CLAIM get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c, size_t size)
 {
 	_Atomic uint64_t *head = &r->h->head;
 
@@ -281,20 +284,39 @@ static int wait_turn(struct shmbox *b, struct shmbox__claim *c, struct shmbox__s
 			     st >= SHMBOX__WRITING && st <= SHMBOX__READING, d);
 }
 
+/* A wait failed (errno says why).  If it was a call with timeout 0 that
+ * found nothing, and this side has a descriptor: arm it, then look once
+ * more (fd.h, doc/descriptor.md).  Out of line: the fast path never gets
+ * here. */
+static __attribute__((noinline)) int listening(struct shmbox *b, struct shmbox__ring *r,
+						struct shmbox__claim *c, size_t size, bool get)
+{
+	int rc;
+
+	if (!shmbox__fd_arm(b, r, get))
+		return -1;
+	rc = get ? get_claim(b, r, c, size) : put_claim(b, r, c);
+	if (rc == BLOCKED) {
+		shmbox__fd_watch(b, r, get, c->word);
+		errno = EAGAIN;
+		return -1;
+	}
+	/* Armed, then found work: the drain may have taken the ring of more. */
+	shmbox__fd_keep_ready(b, r, get);
+	return rc;
+}
+
 int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		     struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc, fd_step = 0;
+	int rc;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1 &&
-		    !shmbox__fd_look_again(b, r, false, c->word, &fd_step))
-			return -1;
-	if (fd_step != 0) /* armed, then found work: more may be there */
-		shmbox__fd_keep_ready(b, r, false);
+		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
+			return listening(b, r, c, 0, false);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
@@ -341,16 +363,13 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		     size_t size, struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc, fd_step = 0;
+	int rc;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1 &&
-		    !shmbox__fd_look_again(b, r, true, c->word, &fd_step))
-			return -1;
-	if (fd_step != 0) /* armed, then found work: more may be there */
-		shmbox__fd_keep_ready(b, r, true);
+		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
+			return listening(b, r, c, size, true);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
