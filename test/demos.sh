@@ -48,6 +48,7 @@ grep -qx 'received 3 bytes: two' "$dir/out" || fail "no stdin line"
 # 3. A receiver with nothing to take sleeps in one ppoll on the mailbox's
 # descriptor, and nothing wakes it; one SIGINT ends it, whenever it comes
 # (SIGINT is let in only while it sleeps), and it cleans up.
+: >"$dir/out" # the last run's lines must not pass for this one's
 "$top/demos/receiver" -f "$key" >"$dir/out" 2>&1 &
 rpid=$!
 i=0
@@ -62,6 +63,7 @@ grep -q 'removed mailbox' "$dir/out" || fail "no clean-up on SIGINT"
 
 # 3b. Stopped and continued while it waits (Ctrl-Z, then fg): the receiver
 # waits on for its message.
+: >"$dir/out"
 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 &
 rpid=$!
 i=0
