@@ -39,11 +39,15 @@
  * with get_claim alone; if that look succeeds it rings S itself
  * (shmbox__fd_keep_ready), else it watches the holder of the claim in the
  * way and then looks at that holder's token, ringing S if it is gone
- * (shmbox__fd_watch).  A changer (publish; revoke of a dead put's WRITING, which
- * getters then skip) rings after its wakes: it loads armed, exchanges it
- * to 0 if set, and sends a datagram (shmbox__fd_ring).  Only the get side
- * is modelled: the poller is a getter, and release, the put side's change,
- * rings the put side's listeners.  That the descriptor goes quiet is
+ * (shmbox__fd_watch).  A changer rings the listeners that are armed
+ * (shmbox__fd_ring): it loads armed, sends a datagram if the bit is set,
+ * then clears the bit with a CAS on the word it loaded, which fails if the
+ * listener armed again meanwhile (the word counts arms).  A publish rings
+ * twice, just before its CAS while it still holds the slot, and after its
+ * wakes; a revoke of a dead put's WRITING (getters then skip the slot)
+ * rings after its wake.  Only the get side is modelled: the poller is a
+ * getter, and release, the put side's change, rings the put side's
+ * listeners.  That the descriptor goes quiet is
  * checked by a search for cycles (check-model.sh's `np` runs): the model
  * has no progress labels, so any run that goes on for ever is an error.
  *
@@ -83,14 +87,6 @@
  *              BROKEN_NO_BATON leaves out both).
  *   POLLER     consumer 1 polls a descriptor (see above); NCONS=2 keeps
  *              consumer 2 a blocking getter
- *   NO_DEATH_IN_RING  POLLER: nobody dies between a change and the end of
- *              its ring (finding 3 in README.md: such a death can strand
- *              the poller; without this knob spin shows it)
- *   FIX_RING   POLLER: the remedy proposed for finding 3: a changer rings
- *              without clearing the bit (load, send), the listener clears
- *              its own bit when poll returns, and a put rings after its
- *              claim too.  FIX_NO_CLAIM_RING and FIX_KEEP_XCHG leave out
- *              one half of it each (spin rejects both)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -120,6 +116,12 @@
  *   BROKEN_KEEP_WATCH           the watch is kept when nothing is in
  *                               flight: a dead holder's pidfd stays
  *                               readable (a non-progress cycle)
+ *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
+ *                               sends (the design before commit dede292)
+ *   BROKEN_NO_RING_BEFORE       publish rings only after its CAS (the
+ *                               design before commit dede292)
+ *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
+ *                               CAS may clear an arm it did not ring
  */
 
 #ifndef P1MSGS
@@ -198,6 +200,17 @@ bit sock;
 byte watch;	/* the process whose pidfd W watches, 0: none (or one
 		   opened too late: see the watch step) */
 #define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
+/* The armed word is the listener's bit and a count of arms, so that a
+ * ringer's CAS on the word it loaded fails if the listener armed again, or
+ * another ringer cleared the bit, since its load.  stale[i]: process i's
+ * loaded word is not the word any more (1 while i is not ringing). */
+bit stale[5];
+#ifdef BROKEN_ARM_NO_COUNT
+#define ARMED_AGAIN skip	/* broken: the word does not change */
+#else
+#define ARMED_AGAIN STALE_ALL()
+#endif
+#define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
 #endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
@@ -313,10 +326,10 @@ bit epoch;		/* flips at each tick */
 #define L_WATCH 63	/* fd_watch: watch the holder */
 #define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
-#define R_LOAD 66	/* fd_ring_after(_sc): (fence,) load armed */
-#define R_XCHG 67	/* fd_ring: m = exchange(armed, 0) */
-#define R_SEND 68	/* ring_entry: sendto(S, MSG_DONTWAIT) */
-#define L_DISARM 69	/* FIX_RING: fetch_and(armed, ~bit) */
+#define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
+#define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
+#define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
+#define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -382,10 +395,11 @@ bit epoch;		/* flips at each tick */
 
 /* The wakes that a completed put makes (shmbox__publish: getters, then the
  * baton).  With the poller, the ring of the get side's listeners comes
- * after them, then the put returns. */
+ * after them, then the put returns; revoke's ring comes after its wake. */
 #ifdef POLLER
 #define WAKE_RING(S, R) rret = R; WAKE(S, R_LOAD)
 #define AFTER_PUBLISH (ret == R_LOAD && rret == P_NEXT)
+#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
 #else
 #define WAKE_RING(S, R) WAKE(S, R)
 #define AFTER_PUBLISH (ret == P_NEXT)
@@ -404,6 +418,7 @@ proctype agent(byte me; bit isput)
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
 #ifdef POLLER
 	byte rret;		/* where to go on after a ring */
+	byte rtries;		/* shmbox__fd_ring: CASes that failed */
 	bit fdstep;		/* in listening: armed in this call */
 #endif
 
@@ -475,9 +490,6 @@ proctype agent(byte me; bit isput)
 		:: pc == P_ADVANCE -> pc = P_TAIL /* continue */
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
 		:: else -> pc = P_CHECK /* broken: publish first */
-#elif defined(FIX_RING) && !defined(FIX_NO_CLAIM_RING)
-		/* return CLAIMED; FIX_RING: put_wait rings the get side */
-		:: else -> rret = P_COPY0; pc = R_LOAD
 #else
 		:: else -> pc = P_COPY0 /* return CLAIMED; shmbox__ring_put copies */
 #endif
@@ -520,8 +532,11 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox__publish: len, pid, seq, reply, gen */
 		pc == P_LEN;
 		slen[SLOT(cpos)] = id;
-#ifdef BROKEN_WAKE_BEFORE_PUBLISH
+#if defined(BROKEN_WAKE_BEFORE_PUBLISH)
 		pc = P_EARLY
+#elif defined(POLLER) && !defined(BROKEN_NO_RING_BEFORE)
+		/* shmbox__fd_ring_if_armed, while we hold the slot */
+		rret = P_PUBLISH; pc = R_LOAD
 #else
 		pc = P_PUBLISH
 #endif
@@ -791,45 +806,57 @@ proctype agent(byte me; bit isput)
 	   }
 #ifdef POLLER
 	/* ============ the changer's ring (src/fd.c) ============ */
-	:: d_step { /* shmbox__fd_ring_after(_sc): (fence;) load armed */
+	/* shmbox__fd_ring_if_armed loads armed, and shmbox__fd_ring loads it
+	 * again: one load here, the second (the first only decides whether
+	 * there is a second) */
+	:: d_step { /* fd_ring_if_armed, fd_ring: (fence;) load armed */
 		pc == R_LOAD;
+		stale[me] = 0;
 		if
-#if defined(FIX_RING) && !defined(FIX_KEEP_XCHG)
-		:: armed -> pc = R_SEND /* FIX_RING: the bit stays set */
-#else
+#ifdef BROKEN_RING_XCHG
 		:: armed -> pc = R_XCHG
+#else
+		:: armed -> pc = R_SEND
 #endif
-		:: else -> pc = rret; rret = 0
+		:: else -> RING_DONE()
 		fi
 	   }
-	:: d_step { /* shmbox__fd_ring: m = exchange(armed, 0) */
+#ifdef BROKEN_RING_XCHG
+	:: d_step { /* broken: m = exchange(armed, 0), then send */
 		pc == R_XCHG;
 		if
-		:: armed -> armed = 0; pc = R_SEND
-		:: else -> pc = rret; rret = 0 /* rung by another */
+		:: armed -> armed = 0; STALE_ALL(); stale[me] = 0; pc = R_SEND
+		:: else -> RING_DONE() /* rung by another */
 		fi
 	   }
+#endif
 	:: d_step { /* ring_entry: sendto(S, MSG_DONTWAIT) */
 		pc == R_SEND;
 		SEND();
-		pc = rret; rret = 0
+#ifdef BROKEN_RING_XCHG
+		RING_DONE()
+#else
+		pc = R_CAS
+#endif
+	   }
+	:: d_step { /* fd_ring: CAS(armed, w, w without its bits) */
+		pc == R_CAS;
+		if
+		:: !stale[me] -> armed = 0; STALE_ALL(); RING_DONE()
+		:: else -> /* failed: w is the word now; ring again, 4 tries */
+			stale[me] = 0; rtries++;
+			if
+			:: armed && rtries < 4 -> pc = R_SEND
+			:: else -> RING_DONE()
+			fi
+		fi
 	   }
 
 	/* ============ the poller: poll(2), src/fd.c ============ */
 	:: d_step { /* poll: S has a datagram, or W's process has exited */
 		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
-		fdstep = 0; spins = 0;
-#ifdef FIX_RING
-		pc = L_DISARM
-#else
-		pc = G_HEAD /* shmbox_get, timeout 0 */
-#endif
+		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
 	   }
-#ifdef FIX_RING
-	/* FIX_RING: awake, the listener clears its own bit (anywhere before
-	 * its next arm would do: it looks again after arming) */
-	:: d_step { pc == L_DISARM; armed = 0; pc = G_HEAD }
-#endif
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
 	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
 		pc == L_DRAIN;
@@ -842,9 +869,9 @@ proctype agent(byte me; bit isput)
 		pc = L_ARM
 #endif
 	   }
-	:: d_step { /* shmbox__fd_arm: arm: fetch_or(armed, bit); fence */
+	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
 		pc == L_ARM;
-		armed = 1;
+		armed = 1; ARMED_AGAIN;
 #ifdef BROKEN_ARM_AFTER_CHECK
 		pc = L_WATCH
 #else
@@ -897,11 +924,7 @@ proctype agent(byte me; bit isput)
 	} unless {
 		/* killed: the kernel undoes the token's +1 (SEM_UNDO) */
 		d_step {
-#if defined(POLLER) && defined(NO_DEATH_IN_RING)
-			kill == me && rret == 0;
-#else
 			kill == me;
-#endif
 			token[me] = 0;
 			dead[me] = 1;
 			/* ghost: a get that dies holding its claim takes the
@@ -1012,6 +1035,7 @@ init
 		token[C2] = (NCONS >= 2);
 #ifdef POLLER
 		sock = 1; /* shmbox_fd: a new descriptor starts readable */
+		STALE_ALL();
 #endif
 	};
 	atomic {
