@@ -172,7 +172,7 @@ struct shmbox_listener {
 	int what;  /* SHMBOX_FD_GET, SHMBOX_FD_PUT or SHMBOX_FD_ACCEPT */
 	int armed; /* 1: found nothing and waits to be rung */
 };
-/* Returns how many it stored (up to n, of at most 64). */
+/* Returns how many it stored (up to n; at most 32 of each kind). */
 ssize_t shmbox_listeners(shmbox_t *box, struct shmbox_listener *listeners, size_t n);
 
 /* A message for errno values, worded for mailboxes; never NULL. */

@@ -10,24 +10,33 @@
 
 #include "handle.h"
 
-/* Ring every listener armed in *armed.  Out of line: it runs only when
- * someone listens. */
-void shmbox__fd_ring(struct shmbox *b, _Atomic uint64_t *armed);
+/* Ring every listener armed on ring side get (true: the getters' side)
+ * of r.  Out of line: it runs only when someone listens. */
+void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get);
 
-/* After a sequentially consistent change (publish, release): the load is
- * in the single total order with the listener's arm and look, as for
- * shmbox__wake_after_sc.  With no listener, one load of a line that the
- * sleeper counters share. */
-static inline void shmbox__fd_ring_after_sc(struct shmbox *b, _Atomic uint64_t *armed)
+/* Called twice for each change that can make a call on that side succeed:
+ * just before the CAS that makes it, while we hold the slot, and just
+ * after.  The first makes a listener that looked before our claim look
+ * again while we hold it: it then watches us, so it hears of our death
+ * between the change and the second ring (doc/descriptor.md).  The load
+ * is sequentially consistent, as are our claim's and the change's CASes:
+ * the listener's arm and look are in the same single total order (as for
+ * shmbox__wake_after_sc).  With no listener: one load of a line that the
+ * sleeper counters share, and a branch. */
+static inline void shmbox__fd_ring_if_armed(struct shmbox *b, const struct shmbox__ring *r,
+					    bool get)
 {
-	if (atomic_load_explicit(armed, memory_order_seq_cst) != 0)
-		shmbox__fd_ring(b, armed);
+	_Atomic uint64_t *armed = get ? &r->h->armed_get : &r->h->armed_put;
+
+	if (SHMBOX__ARMED_BITS(atomic_load_explicit(armed, memory_order_seq_cst)) != 0)
+		shmbox__fd_ring(b, r, get);
 }
-/* After any other change (recovery): the fence makes it one. */
-static inline void shmbox__fd_ring_after(struct shmbox *b, _Atomic uint64_t *armed)
+/* After a change made by a plain CAS (recovery): the fence makes it one. */
+static inline void shmbox__fd_ring_after(struct shmbox *b, const struct shmbox__ring *r,
+					 bool get)
 {
 	atomic_thread_fence(memory_order_seq_cst);
-	shmbox__fd_ring_after_sc(b, armed);
+	shmbox__fd_ring_if_armed(b, r, get);
 }
 
 /* A call with timeout 0 on ring side (get: true for the getters' side)

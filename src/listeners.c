@@ -7,11 +7,14 @@
 
 #include "sem.h"
 
-static _Atomic uint64_t *mask_for(struct shmbox__header *h, unsigned what)
+/* The kinds in the order of the table (fd.c), and the armed word of each. */
+static const int whats[SHMBOX__FD_KINDS] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
+
+static _Atomic uint64_t *armed_of(struct shmbox__header *h, int k)
 {
-	if (what == SHMBOX_FD_GET)
+	if (k == 0)
 		return &h->ring[SHMBOX__MESSAGES].armed_get;
-	if (what == SHMBOX_FD_PUT)
+	if (k == 1)
 		return &h->ring[SHMBOX__MESSAGES].armed_put;
 	return &h->ring[SHMBOX__REQUESTS].armed_get;
 }
@@ -34,23 +37,27 @@ ssize_t shmbox_listeners(shmbox_t *b, struct shmbox_listener *out, size_t n)
 	tokens = shmbox__sem_values(b);
 	if (tokens == NULL)
 		return -1;
-	for (unsigned i = 0; i < SHMBOX__MAX_LISTENERS && k < n; i++) {
-		uint64_t w = atomic_load_explicit(&b->hdr->listeners[i].word, memory_order_acquire);
-		unsigned owner = (unsigned)(w >> 8) & 0xffffu, what = (unsigned)w & 0xffu;
-		pid_t pid;
+	for (int t = 0; t < SHMBOX__FD_KINDS; t++) {
+		uint32_t armed = SHMBOX__ARMED_BITS(
+			atomic_load_explicit(armed_of(b->hdr, t), memory_order_relaxed));
 
-		if (!(w & SHMBOX__L_USED) || owner >= b->max_procs ||
-		    tokens[shmbox__sem_token(owner)] == 0 ||
-		    (what != SHMBOX_FD_GET && what != SHMBOX_FD_PUT && what != SHMBOX_FD_ACCEPT))
-			continue;
-		pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
-		if (pid <= 0)
-			continue;
-		out[k].pid = pid;
-		out[k].what = (int)what;
-		out[k].armed = (atomic_load_explicit(mask_for(b->hdr, what), memory_order_relaxed) >>
-				i) & 1;
-		k++;
+		for (unsigned i = 0; i < SHMBOX__KIND_LISTENERS && k < n; i++) {
+			const struct shmbox__listen_entry *e = &b->hdr->listeners[t][i];
+			uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+			unsigned owner = (unsigned)(w >> 8) & 0xffffu;
+			pid_t pid;
+
+			if (!(w & SHMBOX__L_USED) || owner >= b->max_procs ||
+			    tokens[shmbox__sem_token(owner)] == 0)
+				continue;
+			pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
+			if (pid <= 0)
+				continue;
+			out[k].pid = pid;
+			out[k].what = whats[t];
+			out[k].armed = (armed >> i) & 1;
+			k++;
+		}
 	}
 	free(tokens);
 	return (ssize_t)k;

@@ -34,8 +34,9 @@
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
-/* Publish and release: sequentially consistent, so the wakes after them
- * need no fence (sem.h, shmbox__wake_after_sc). */
+/* Claims, publish and release: sequentially consistent, so the wakes and
+ * rings around them need no fence (sem.h, shmbox__wake_after_sc; fd.h).
+ * On x86 any locked instruction is a full fence: this costs nothing. */
 static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_seq_cst,
@@ -87,7 +88,7 @@ CLAIM put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *
 		switch (lap_diff(w, lap)) {
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
-				if (!shmbox__cas(&s->word, w, mine)) {
+				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -145,7 +146,7 @@ CLAIM get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *
 					errno = EMSGSIZE; /* it stays queued */
 					return -1;
 				}
-				if (!shmbox__cas(&s->word, w, mine)) {
+				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -156,7 +157,7 @@ CLAIM get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
 				if (shmbox__cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE))) {
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
-					shmbox__fd_ring_after(b, &r->h->armed_put);
+					shmbox__fd_ring_after(b, r, false);
 				}
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
@@ -207,10 +208,10 @@ static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot
 		return;
 	if (writer) {
 		shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
-		shmbox__fd_ring_after(b, &r->h->armed_get);
+		shmbox__fd_ring_after(b, r, true);
 	} else {
 		shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
-		shmbox__fd_ring_after(b, &r->h->armed_put);
+		shmbox__fd_ring_after(b, r, false);
 	}
 }
 
@@ -350,12 +351,13 @@ bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len
 	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);
 	atomic_store_explicit(&s->reply, reply, memory_order_relaxed);
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	shmbox__fd_ring_if_armed(b, r, true); /* before and after: fd.h */
 	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
 	touch(b, &r->h->last_put);
 	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
-	shmbox__fd_ring_after_sc(b, &r->h->armed_get);
+	shmbox__fd_ring_if_armed(b, r, true);
 	return true;
 }
 
@@ -378,12 +380,13 @@ bool shmbox__release(struct shmbox *b, const struct shmbox__claim *c)
 {
 	struct shmbox__ring *r = c->ring;
 
+	shmbox__fd_ring_if_armed(b, r, false); /* before and after: fd.h */
 	if (!cas_sc(&c->slot->word, c->word,
 		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;
 	touch(b, &r->h->last_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
-	shmbox__fd_ring_after_sc(b, &r->h->armed_put);
+	shmbox__fd_ring_if_armed(b, r, false);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was
 	 * still being written; found by the model checker, test/model).  So a
