@@ -18,7 +18,7 @@
 #define CLI_SLOTS 16	  /* create -n default */
 #define CLI_SLOT_SIZE 4096 /* create -s default */
 #define CLI_WATCH_INTERVAL 250 /* watch -i default, ms */
-#define CLI_MAX_LISTENERS (3 * 32) /* descriptors on a mailbox at most: 32 of each kind */
+#define CLI_MAX_LISTENERS (3 * SHMBOX_FD_MAX) /* descriptors on a mailbox at most */
 
 /* One subcommand: its name, its SYNOPSIS line (as in shmbox.1), its job. */
 struct cli_cmd {
