@@ -4,25 +4,22 @@
  * the design and why no wake-up is lost; test/model checks the protocol.
  *
  * Per descriptor, in this process: a Unix datagram socket bound to an
- * abstract name (nothing in the file system; gone with the process), at
- * most one watch on the holder of a claim we wait behind (a pidfd, or a
- * timer where the holder cannot be watched), and an epoll instance holding
- * both: the descriptor the caller polls.  In the segment: the entry that
+ * abstract name (nothing in the file system; gone with the process), the
+ * watches on processes whose death it must hear of (fdwatch.c), and an
+ * epoll instance holding them all: the descriptor the caller polls.  In the segment: the entry that
  * names the socket, and the entry's bit in the side's armed mask.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "fd.h"
+#include "fdwatch.h"
 #include "sem.h"
 
 /* A descriptor's kind: its index in the handle and in the segment's
@@ -36,11 +33,7 @@ struct shmbox__listener {
 	uint64_t nonce; /* names the socket */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
-	pthread_mutex_t lock; /* the watch, which threads sharing a handle share */
-	int watch;	      /* pidfd or timerfd, or -1 */
-	bool watch_timer;     /* a timerfd: once rung it stays readable, so renew it */
-	unsigned watch_owner;
-	pid_t watch_pid;
+	struct shmbox__watch watch; /* the holder in the way, or everyone: fdwatch.h */
 };
 
 #define NAME_PREFIX "shmbox.fd."
@@ -170,81 +163,6 @@ static void drain(struct shmbox__listener *l)
 		;
 }
 
-static void unwatch(struct shmbox__listener *l)
-{
-	if (l->watch == -1)
-		return;
-	(void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->watch, NULL);
-	close(l->watch);
-	l->watch = -1;
-}
-
-/* A descriptor that turns readable when it is time to look again: when
- * process pid exits, or, if it cannot be watched (another PID namespace,
- * no pidfd_open), after a recovery period, as a sleeper would. */
-static int watcher(pid_t pid, bool *timer)
-{
-	struct itimerspec later = {.it_value = {0, SHMBOX__RECOVERY_MS * 1000000L}};
-	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-
-	*timer = fd == -1;
-	if (fd != -1)
-		return fd;
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (fd != -1 && timerfd_settime(fd, 0, &later, NULL) == -1) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-static bool in_flight(uint64_t w)
-{
-	unsigned st = shmbox__word_state(w);
-
-	return st == SHMBOX__WRITING || st == SHMBOX__READING;
-}
-
-/* We found nothing because of the claim in word w: make sure we hear of
- * its holder's death, which a change of the slot would not tell us.  The
- * token is looked at after the watch is set: a holder that died before is
- * seen there, one that dies after rings the watch. */
-static void watch(struct shmbox *b, struct shmbox__listener *l, uint64_t w)
-{
-	unsigned owner = shmbox__word_owner(w);
-	pid_t pid;
-	int fd, alive;
-
-	pthread_mutex_lock(&l->lock);
-	if (!in_flight(w) || owner >= b->max_procs) {
-		unwatch(l);
-		pthread_mutex_unlock(&l->lock);
-		return;
-	}
-	pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
-	if (l->watch == -1 || l->watch_timer || l->watch_owner != owner || l->watch_pid != pid) {
-		unwatch(l);
-		fd = watcher(pid, &l->watch_timer);
-		if (fd != -1) {
-			struct epoll_event ev = {.events = EPOLLIN};
-
-			if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
-				close(fd);
-				fd = -1;
-			}
-		}
-		l->watch = fd;
-		l->watch_owner = owner;
-		l->watch_pid = pid;
-		if (fd == -1)
-			ring_self(l); /* cannot watch: look again now rather than never */
-	}
-	pthread_mutex_unlock(&l->lock);
-	alive = shmbox__token_alive(b, owner);
-	if (alive == 0)
-		ring_self(l);
-}
-
 /* Set our bit and count an arm (layout.h). */
 static void arm(_Atomic uint64_t *armed, unsigned entry)
 {
@@ -284,9 +202,15 @@ bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
 void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker)
 {
 	struct shmbox__listener *l = listener_of(b, r, get);
+	int again;
 
-	if (l != NULL)
-		watch(b, l, blocker);
+	if (l == NULL)
+		return;
+	again = shmbox__watch_holder(b, &l->watch, blocker);
+	if (kind_of(r, get) == FD_PUT)
+		again |= shmbox__watch_all(b, &l->watch); /* why: fdwatch.c */
+	if (again)
+		ring_self(l);
 }
 
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)
@@ -335,15 +259,11 @@ static void listener_free(struct shmbox *b, struct shmbox__listener *l, bool own
 	if (owner && l->entry < SHMBOX__KIND_LISTENERS)
 		release_entry(b, k, l->entry,
 			      SHMBOX__L_USED | (uint64_t)b->me << 8 | (unsigned)what);
-	if (owner)
-		unwatch(l);
-	else if (l->watch != -1)
-		close(l->watch); /* the epoll instance is the parent's too: no epoll_ctl */
+	shmbox__watch_close(&l->watch, owner);
 	if (l->ep != -1)
 		close(l->ep);
 	if (l->sock != -1)
 		close(l->sock);
-	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 
@@ -379,10 +299,9 @@ static struct shmbox__listener *listener_new(struct shmbox *b, int k, int what)
 
 	if (l == NULL)
 		return NULL;
-	*l = (struct shmbox__listener){.ep = -1, .sock = -1, .watch = -1,
-				       .entry = SHMBOX__KIND_LISTENERS};
-	pthread_mutex_init(&l->lock, NULL);
-	if (bind_socket(l) == -1 || (l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	*l = (struct shmbox__listener){.ep = -1, .sock = -1, .entry = SHMBOX__KIND_LISTENERS};
+	shmbox__watch_init(&l->watch, -1);
+	if (bind_socket(l) == -1 || (l->ep = l->watch.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sock, &ev) == -1 || (i = claim_entry(b, k, what)) == -1)
 		goto fail;
 	l->entry = (unsigned)i;

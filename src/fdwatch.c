@@ -1,0 +1,223 @@
+/*
+ * A descriptor's watches (fdwatch.h).
+ *
+ * The holder.  A call that found the slot in its way claimed (WRITING,
+ * READING) waits for the holder to finish, which rings; if the holder
+ * dies instead, its pidfd does.
+ *
+ * Everyone, for a put waiting for room.  A get that claims a slot and dies
+ * before it releases it frees that slot for a put (by recovery), yet rings
+ * no one: it may die between its claim and any ring it could send first.
+ * A put that found the ring full has no holder to watch in that get, who
+ * claims after it looked.  So it watches every attached process: those
+ * attached when it looked by pidfd, and those that attach later ring it
+ * themselves (segment.c) once counted in the header's joins, so that it
+ * looks again and watches them too.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "fdwatch.h"
+#include "sem.h"
+
+void shmbox__watch_init(struct shmbox__watch *w, int ep)
+{
+	*w = (struct shmbox__watch){.ep = ep, .one = -1, .all = -1, .later = -1};
+	pthread_mutex_init(&w->lock, NULL);
+}
+
+static int pidfd(pid_t pid)
+{
+	return pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+}
+
+static int add(int ep, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* A look again after a recovery period, as a sleeper's. */
+static int timer(void)
+{
+	struct itimerspec later = {.it_value = {0, SHMBOX__RECOVERY_MS * 1000000L}};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd != -1 && timerfd_settime(fd, 0, &later, NULL) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void drop_one(struct shmbox__watch *w)
+{
+	if (w->one == -1)
+		return;
+	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->one, NULL);
+	close(w->one);
+	w->one = -1;
+}
+
+static bool in_flight(uint64_t w)
+{
+	unsigned st = shmbox__word_state(w);
+
+	return st == SHMBOX__WRITING || st == SHMBOX__READING;
+}
+
+/* The token is looked at after the watch is set: a holder that died before
+ * is seen there, one that dies after rings the watch. */
+int shmbox__watch_holder(struct shmbox *b, struct shmbox__watch *w, uint64_t blocker)
+{
+	unsigned owner = shmbox__word_owner(blocker);
+	int again = 0;
+	pid_t pid;
+
+	pthread_mutex_lock(&w->lock);
+	if (!in_flight(blocker) || owner >= b->max_procs) {
+		drop_one(w);
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
+	if (w->one == -1 || w->one_timer || w->one_owner != owner || w->one_pid != pid) {
+		drop_one(w);
+		w->one = pidfd(pid);
+		w->one_timer = w->one == -1;
+		if (w->one == -1)
+			w->one = timer();
+		if (w->one != -1 && add(w->ep, w->one) == -1) {
+			close(w->one);
+			w->one = -1;
+		}
+		w->one_owner = owner;
+		w->one_pid = pid;
+		again = w->one == -1; /* cannot watch: look again now rather than never */
+	}
+	pthread_mutex_unlock(&w->lock);
+	return again || shmbox__token_alive(b, owner) == 0;
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Make the table of pidfds, empty. */
+static int all_make(struct shmbox *b, struct shmbox__watch *w)
+{
+	w->n = b->max_procs;
+	w->fds = malloc(b->max_procs * sizeof(*w->fds));
+	w->pids = calloc(b->max_procs, sizeof(*w->pids));
+	w->all = epoll_create1(EPOLL_CLOEXEC);
+	if (w->fds == NULL || w->pids == NULL || w->all == -1 || add(w->ep, w->all) == -1)
+		return -1;
+	for (unsigned i = 0; i < b->max_procs; i++)
+		w->fds[i] = -1;
+	return 0;
+}
+
+static void all_drop(struct shmbox__watch *w)
+{
+	for (unsigned i = 0; w->fds != NULL && i < w->n; i++)
+		if (w->fds[i] != -1)
+			close(w->fds[i]);
+	if (w->all != -1)
+		close(w->all); /* and out of ep with it: the last reference */
+	free(w->fds);
+	free(w->pids);
+	w->fds = NULL;
+	w->pids = NULL;
+	w->all = -1;
+}
+
+/* Is token i's process (pid, if it holds it) watched?  Then nothing to
+ * do; else watch it, or drop a watch on whoever held it before.  1: it
+ * could not be watched (gone already, or in another PID namespace). */
+static int watch_token(struct shmbox__watch *w, unsigned i, pid_t pid)
+{
+	if (w->fds[i] != -1 && w->pids[i] == pid)
+		return 0;
+	if (w->fds[i] != -1)
+		close(w->fds[i]);
+	w->fds[i] = -1;
+	w->pids[i] = pid;
+	if (pid <= 0)
+		return 0;
+	w->fds[i] = pidfd(pid);
+	if (w->fds[i] != -1 && add(w->all, w->fds[i]) == -1) {
+		close(w->fds[i]);
+		w->fds[i] = -1;
+	}
+	return w->fds[i] == -1;
+}
+
+int shmbox__watch_all(struct shmbox *b, struct shmbox__watch *w)
+{
+	uint32_t joins = atomic_load_explicit(&b->hdr->joins, memory_order_seq_cst);
+	unsigned short *tokens;
+	int again = 0, unwatched = 0;
+
+	pthread_mutex_lock(&w->lock);
+	/* Nobody came, nobody watched died (its pidfd would be readable), and
+	 * no look after a while is due. */
+	if (w->all != -1 && joins == w->joins && !readable(w->all) && w->later == -1)
+		goto out;
+	if (w->all == -1 && all_make(b, w) == -1) {
+		all_drop(w);
+		again = 1;
+		goto out;
+	}
+	tokens = shmbox__sem_values(b);
+	if (tokens == NULL) {
+		again = 1; /* removed, most likely: the next call says so */
+		goto out;
+	}
+	for (unsigned i = 0; i < b->max_procs; i++) {
+		pid_t pid = tokens[shmbox__sem_token(i)] == 0
+				    ? 0
+				    : atomic_load_explicit(&b->procs[i].pid, memory_order_acquire);
+
+		unwatched += watch_token(w, i, pid == b->pid ? 0 : pid);
+	}
+	free(tokens);
+	w->joins = joins;
+	/* Some could not be watched: gone since (their tokens say so at the
+	 * next look) or out of sight; look again after a while, as a sleeper
+	 * would. */
+	if (w->later != -1) {
+		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->later, NULL);
+		close(w->later);
+		w->later = -1;
+	}
+	if (unwatched > 0 && ((w->later = timer()) == -1 || add(w->ep, w->later) == -1))
+		again = 1;
+out:
+	pthread_mutex_unlock(&w->lock);
+	return again;
+}
+
+
+void shmbox__watch_close(struct shmbox__watch *w, bool owner)
+{
+	/* In a child of fork(), epoll_ctl would change the parent's instance:
+	 * closing our copies is all there is to do. */
+	if (owner) {
+		drop_one(w);
+	} else if (w->one != -1) {
+		close(w->one);
+	}
+	if (w->later != -1)
+		close(w->later);
+	all_drop(w);
+	pthread_mutex_destroy(&w->lock);
+}
