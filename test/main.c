@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, suite_limits());
 	srunner_add_suite(sr, suite_survive());
 	srunner_add_suite(sr, suite_unlink());
+	srunner_add_suite(sr, suite_baton());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
