@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ipc.h>
@@ -297,4 +298,16 @@ int tu_under_valgrind(void)
 	const char *preload = getenv("LD_PRELOAD");
 
 	return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+int tu_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n;
+
+	while ((n = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
+		;
+	ck_assert_msg(n != -1, "poll: %s", strerror(errno));
+	ck_assert_msg(n == 0 || p.revents == POLLIN, "poll: revents %#x", (unsigned)p.revents);
+	return n;
 }

@@ -49,6 +49,9 @@ int64_t tu_now_ns(void);
 void *tu_shared(size_t size);
 /* A pseudo-random number below n (n > 0) from *state, any non-zero seed. */
 unsigned tu_rand(uint64_t *state, unsigned n);
+/* poll() fd for POLLIN: 1 readable, 0 not within timeout_ms (failing the
+ * test on an error or on readiness other than POLLIN). */
+int tu_readable(int fd, int timeout_ms);
 /* True when the test runs under valgrind, where every step is slow. */
 int tu_under_valgrind(void);
 /* Sleep for ns nanoseconds (0: return at once). */
