@@ -23,9 +23,9 @@ extern "C" {
 #endif
 
 #define SHMBOX_VERSION_MAJOR 0
-#define SHMBOX_VERSION_MINOR 2
+#define SHMBOX_VERSION_MINOR 3
 #define SHMBOX_VERSION_PATCH 0
-#define SHMBOX_VERSION_STRING "0.2.0"
+#define SHMBOX_VERSION_STRING "0.3.0"
 
 /* Default number of processes that may have the mailbox open at once. */
 #define SHMBOX_DEFAULT_MAX_PROCS 64

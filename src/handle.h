@@ -21,6 +21,8 @@ struct shmbox__ring {
 	bool messages;	      /* the message ring, where the spin policy counts */
 };
 
+struct shmbox__listener;
+
 /* The spin policy's per-handle state (spin.c). */
 struct shmbox__spin_state {
 	_Atomic unsigned budget;       /* spins a wait may make before it sleeps */
@@ -51,6 +53,9 @@ struct shmbox {
 	bool rdonly;	 /* an observer: attached SHM_RDONLY, holds no token */
 	unsigned forks;	 /* shmbox__forks when made: another value, a child's copy */
 	struct shmbox__spin_state spin;
+	/* Descriptors (fd.c), by SHMBOX__FD_GET/PUT/ACCEPT; made on demand. */
+	_Atomic(struct shmbox__listener *) fds[3];
+	_Atomic int sender; /* 1 + a socket to ring listeners from; 0: none yet */
 	int shmid;
 	int semid;
 	pid_t pid;

@@ -4,7 +4,8 @@
  * is handle.h), and every value read from the segment is untrusted: any
  * process with write access can write anything into it.
  *
- * Segment:  [ header | proc table | message ring | request ring | reply slots ]
+ * Segment:  [ header (+ listener table) | proc table | message ring | request ring |
+ *            reply slots ]
  * A ring:   N slots; a slot is [ slot header | payload, slot_size bytes ]
  * Plain messages travel in the message ring, calls in the request ring, and
  * answers in reply slots, so get never sees a request.
@@ -27,7 +28,7 @@
 #include "shmbox.h"
 
 #define SHMBOX__MAGIC UINT64_C(0x31584f42424d4853) /* "SHMBBOX1" */
-#define SHMBOX__LAYOUT 4u
+#define SHMBOX__LAYOUT 5u
 #define SHMBOX__CACHELINE 64
 #define SHMBOX__MAX_REPLIES 1024u
 
@@ -123,6 +124,18 @@ struct shmbox__ring_hdr {
 	_Atomic uint32_t getters_waiting;
 	_Atomic int64_t last_put; /* seconds since the epoch */
 	_Atomic int64_t last_get;
+	/* Listeners (fd.c) waiting for a change on either side: bit i is
+	 * listener entry i, armed. */
+	_Atomic uint64_t armed_get, armed_put;
+};
+
+/* A descriptor's entry (fd.c): who listens for what, and the name of its
+ * socket.  word: 0 free, else SHMBOX__L_USED | owner token << 8 | what. */
+#define SHMBOX__MAX_LISTENERS 64
+#define SHMBOX__L_USED (UINT64_C(1) << 32)
+struct shmbox__listen_entry {
+	_Atomic uint64_t word;
+	_Atomic uint64_t nonce; /* 0 until the socket is bound */
 };
 
 /* One entry per token: who holds it, for shmbox_procs and `shmbox info`
@@ -166,6 +179,7 @@ struct shmbox__header {
 	struct shmbox__ring_hdr ring[SHMBOX__NRINGS]; /* messages, requests */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t replies_freed;
 	_Atomic uint32_t callers_waiting;
+	_Alignas(SHMBOX__CACHELINE) struct shmbox__listen_entry listeners[SHMBOX__MAX_LISTENERS];
 	_Alignas(SHMBOX__CACHELINE) char end[];
 };
 

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "copy.h"
+#include "fd.h"
 #include "ring.h"
 #include "sem.h"
 #include "spin.h"
@@ -150,8 +151,10 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 					.ring = r, .slot = s, .pos = pos, .word = mine, .len = len};
 				return CLAIMED;
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
-				if (shmbox__cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE)))
+				if (shmbox__cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE))) {
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+					shmbox__fd_ring_after(b, &r->h->armed_put);
+				}
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
 				shmbox__spin_lost(b, r);
@@ -199,10 +202,13 @@ static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot
 	if (!atomic_compare_exchange_strong_explicit(&s->word, &w, next, memory_order_acq_rel,
 						     memory_order_relaxed))
 		return;
-	if (writer)
+	if (writer) {
 		shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
-	else
+		shmbox__fd_ring_after(b, &r->h->armed_get);
+	} else {
 		shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
+		shmbox__fd_ring_after(b, &r->h->armed_put);
+	}
 }
 
 /* 1: the claim's holder is gone and the slot was moved on; 0: nothing to
@@ -279,13 +285,16 @@ int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		     struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc;
+	int rc, fd_step = 0;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
+		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1 &&
+		    !shmbox__fd_look_again(b, r, false, c->word, &fd_step))
 			return -1;
+	if (fd_step != 0) /* armed, then found work: more may be there */
+		shmbox__fd_keep_ready(b, r, false);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
@@ -324,6 +333,7 @@ bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len
 	touch(b, &r->h->last_put);
 	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
+	shmbox__fd_ring_after_sc(b, &r->h->armed_get);
 	return true;
 }
 
@@ -331,13 +341,16 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		     size_t size, struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc;
+	int rc, fd_step = 0;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
+		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1 &&
+		    !shmbox__fd_look_again(b, r, true, c->word, &fd_step))
 			return -1;
+	if (fd_step != 0) /* armed, then found work: more may be there */
+		shmbox__fd_keep_ready(b, r, true);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
@@ -351,6 +364,7 @@ bool shmbox__release(struct shmbox *b, const struct shmbox__claim *c)
 		return false;
 	touch(b, &r->h->last_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
+	shmbox__fd_ring_after_sc(b, &r->h->armed_put);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was
 	 * still being written; found by the model checker, test/model).  So a

@@ -15,6 +15,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "geometry.h"
 #include "recover.h"
 #include "reply.h"
@@ -298,10 +299,12 @@ static void detach(struct shmbox *b)
 {
 	struct shmbox__proc *p = &b->procs[b->me];
 	int32_t pid = b->pid;
-
 	/* A child's copy holds nothing.  getpid() too: a child made by a call
 	 * that runs no atfork handlers (_Fork, clone) is not counted. */
-	if (!b->rdonly && !shmbox__inherited(b) && b->pid == getpid()) {
+	const bool owner = !b->rdonly && !shmbox__inherited(b) && b->pid == getpid();
+
+	shmbox__fd_close(b, owner);
+	if (owner) {
 		atomic_compare_exchange_strong(&p->pid, &pid, 0);
 		shmbox__token_drop(b);
 	}
@@ -328,7 +331,9 @@ static void mark_destroyed(struct shmbox *b)
 
 	if (b->rdonly && (h = shmat(b->shmid, NULL, 0)) == (void *)-1)
 		return;
-	atomic_store_explicit(&h->destroyed, 1, memory_order_release);
+	atomic_store_explicit(&h->destroyed, 1, memory_order_seq_cst);
+	/* Every descriptor turns readable, and its next call says EIDRM. */
+	shmbox__fd_ring_all(h, -1);
 	if (h != b->hdr)
 		shmdt(h);
 }

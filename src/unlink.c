@@ -10,6 +10,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 
+#include "fd.h"
 #include "geometry.h"
 #include "sem.h"
 
@@ -101,8 +102,10 @@ static int remove_segment(int shmid, const struct shmbox__keyfile *k, int flags,
 	}
 	if (ours) {
 		*semid = h->semid;
-		if (writable)
-			atomic_store_explicit(&h->destroyed, 1, memory_order_release);
+		if (writable) {
+			atomic_store_explicit(&h->destroyed, 1, memory_order_seq_cst);
+			shmbox__fd_ring_all(h, -1);
+		}
 	}
 	shmdt(h);
 	return 0;

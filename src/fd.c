@@ -1,0 +1,429 @@
+/*
+ * shmbox_fd: a descriptor to poll for one side of a ring, between
+ * unrelated processes that share only the key file.  doc/descriptor.md has
+ * the design and why no wake-up is lost; test/model checks the protocol.
+ *
+ * Per descriptor, in this process: a Unix datagram socket bound to an
+ * abstract name (nothing in the file system; gone with the process), at
+ * most one watch on the holder of a claim we wait behind (a pidfd, or a
+ * timer where the holder cannot be watched), and an epoll instance holding
+ * both: the descriptor the caller polls.  In the segment: the entry that
+ * names the socket, and the entry's bit in the side's armed mask.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "sem.h"
+
+/* Where a descriptor's index in the handle (0, 1, 2) comes from. */
+enum { FD_GET = 0, FD_PUT = 1, FD_ACCEPT = 2, NFDS = 3 };
+
+struct shmbox__listener {
+	int ep;		/* the epoll instance the caller polls */
+	int sock;	/* rung by datagrams */
+	unsigned entry; /* our entry in the segment's table */
+	uint64_t nonce; /* names the socket */
+	struct sockaddr_un addr;
+	socklen_t addr_len;
+	pthread_mutex_t lock; /* the watch, which threads sharing a handle share */
+	int watch;	      /* pidfd or timerfd, or -1 */
+	unsigned watch_owner;
+	pid_t watch_pid;
+};
+
+#define NAME_PREFIX "shmbox.fd."
+
+/* The abstract socket name for nonce: "\0shmbox.fd.<16 hex digits>". */
+static socklen_t name_for(uint64_t nonce, struct sockaddr_un *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = sizeof(NAME_PREFIX) - 1;
+
+	*a = (struct sockaddr_un){.sun_family = AF_UNIX};
+	__builtin_memcpy(a->sun_path + 1, NAME_PREFIX, n);
+	for (int i = 0; i < 16; i++)
+		a->sun_path[1 + n + (size_t)i] = hex[(nonce >> (60 - 4 * i)) & 0xf];
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n + 16);
+}
+
+/* The mask listener kind k arms, and its kind from a ring side. */
+static _Atomic uint64_t *mask_of(struct shmbox__header *h, int k)
+{
+	switch (k) {
+	case FD_GET:
+		return &h->ring[SHMBOX__MESSAGES].armed_get;
+	case FD_PUT:
+		return &h->ring[SHMBOX__MESSAGES].armed_put;
+	default:
+		return &h->ring[SHMBOX__REQUESTS].armed_get;
+	}
+}
+static int kind_of(const struct shmbox__ring *r, bool get)
+{
+	if (r->messages)
+		return get ? FD_GET : FD_PUT;
+	return get ? FD_ACCEPT : -1; /* a call waiting for room has no descriptor */
+}
+
+static int sender(struct shmbox *b)
+{
+	int s = atomic_load_explicit(&b->sender, memory_order_acquire), fd, none = 0;
+
+	if (s != 0)
+		return s - 1;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (!atomic_compare_exchange_strong(&b->sender, &none, fd + 1)) {
+		close(fd); /* another thread made one first */
+		return none - 1;
+	}
+	return fd;
+}
+
+/* One byte to entry i's socket.  Its word and nonce are untrusted: the
+ * worst a forged one does is ring another shmbox descriptor.  EAGAIN (its
+ * queue is full: it is rung already) and ECONNREFUSED (its process is
+ * gone) need nothing more. */
+static void ring_entry(const struct shmbox__header *h, int sock, unsigned i)
+{
+	const struct shmbox__listen_entry *e = &h->listeners[i];
+	struct sockaddr_un a;
+	uint64_t nonce;
+	char one = 1;
+
+	if ((atomic_load_explicit(&e->word, memory_order_acquire) & SHMBOX__L_USED) == 0)
+		return;
+	nonce = atomic_load_explicit(&e->nonce, memory_order_acquire);
+	if (nonce != 0)
+		(void)sendto(sock, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+			     (const struct sockaddr *)&a, name_for(nonce, &a));
+}
+
+void shmbox__fd_ring(struct shmbox *b, _Atomic uint64_t *armed)
+{
+	uint64_t m = atomic_exchange_explicit(armed, 0, memory_order_seq_cst);
+	int sock;
+
+	if (m == 0)
+		return;
+	sock = sender(b);
+	if (sock == -1) {
+		/* Out of descriptors: leave them armed for the next change. */
+		atomic_fetch_or_explicit(armed, m, memory_order_seq_cst);
+		return;
+	}
+	for (; m != 0; m &= m - 1)
+		ring_entry(b->hdr, sock, (unsigned)__builtin_ctzll(m));
+}
+
+void shmbox__fd_ring_all(const struct shmbox__header *h, int sock)
+{
+	int own = -1;
+
+	if (sock == -1) {
+		own = sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (sock == -1)
+			return;
+	}
+	for (unsigned i = 0; i < SHMBOX__MAX_LISTENERS; i++)
+		ring_entry(h, sock, i);
+	if (own != -1)
+		close(own);
+}
+
+static void ring_self(struct shmbox__listener *l)
+{
+	char one = 1;
+
+	(void)sendto(l->sock, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+		     (const struct sockaddr *)&l->addr, l->addr_len);
+}
+
+static void drain(struct shmbox__listener *l)
+{
+	char buf[16];
+
+	while (recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+static void unwatch(struct shmbox__listener *l)
+{
+	if (l->watch == -1)
+		return;
+	(void)epoll_ctl(l->ep, EPOLL_CTL_DEL, l->watch, NULL);
+	close(l->watch);
+	l->watch = -1;
+}
+
+/* A descriptor that turns readable when it is time to look again: when
+ * process pid exits, or, if it cannot be watched (another PID namespace,
+ * no pidfd_open), after a recovery period, as a sleeper would. */
+static int watcher(pid_t pid)
+{
+	struct itimerspec later = {.it_value = {0, SHMBOX__RECOVERY_MS * 1000000L}};
+	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	if (fd != -1)
+		return fd;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd != -1 && timerfd_settime(fd, 0, &later, NULL) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static bool in_flight(uint64_t w)
+{
+	unsigned st = shmbox__word_state(w);
+
+	return st == SHMBOX__WRITING || st == SHMBOX__READING;
+}
+
+/* We found nothing because of the claim in word w: make sure we hear of
+ * its holder's death, which a change of the slot would not tell us.  The
+ * token is looked at after the watch is set: a holder that died before is
+ * seen there, one that dies after rings the watch. */
+static void watch(struct shmbox *b, struct shmbox__listener *l, uint64_t w)
+{
+	unsigned owner = shmbox__word_owner(w);
+	pid_t pid;
+	int fd, alive;
+
+	pthread_mutex_lock(&l->lock);
+	if (!in_flight(w) || owner >= b->max_procs) {
+		unwatch(l);
+		pthread_mutex_unlock(&l->lock);
+		return;
+	}
+	pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
+	if (l->watch == -1 || l->watch_owner != owner || l->watch_pid != pid) {
+		unwatch(l);
+		fd = watcher(pid);
+		if (fd != -1) {
+			struct epoll_event ev = {.events = EPOLLIN};
+
+			if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		l->watch = fd;
+		l->watch_owner = owner;
+		l->watch_pid = pid;
+		if (fd == -1)
+			ring_self(l); /* cannot watch: look again now rather than never */
+	}
+	pthread_mutex_unlock(&l->lock);
+	alive = shmbox__token_alive(b, owner);
+	if (alive == 0)
+		ring_self(l);
+}
+
+bool shmbox__fd_look_again(struct shmbox *b, const struct shmbox__ring *r, bool get,
+			   uint64_t blocker, int *step)
+{
+	int k = kind_of(r, get);
+	struct shmbox__listener *l;
+
+	if (errno != EAGAIN || k == -1)
+		return false;
+	l = atomic_load_explicit(&b->fds[k], memory_order_acquire);
+	if (l == NULL)
+		return false;
+	if ((*step)++ == 0) {
+		drain(l);
+		atomic_fetch_or_explicit(mask_of(b->hdr, k), UINT64_C(1) << l->entry,
+					 memory_order_seq_cst);
+		atomic_thread_fence(memory_order_seq_cst);
+		/* A destroy that rang us before the drain set the flag first. */
+		if (shmbox__destroyed(b)) {
+			errno = EIDRM;
+			return false;
+		}
+		return true;
+	}
+	watch(b, l, blocker);
+	errno = EAGAIN;
+	return false;
+}
+
+void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)
+{
+	int k = kind_of(r, get);
+	struct shmbox__listener *l = k == -1 ? NULL : atomic_load(&b->fds[k]);
+
+	if (l != NULL)
+		ring_self(l);
+}
+
+/* Take a free entry, or one whose owner's token is gone. */
+static int claim_entry(struct shmbox *b, int what)
+{
+	uint64_t mine = SHMBOX__L_USED | (uint64_t)b->me << 8 | (unsigned)what;
+	struct shmbox__listen_entry *t = b->hdr->listeners;
+	unsigned i;
+
+	for (i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
+		uint64_t w = 0;
+
+		if (atomic_compare_exchange_strong(&t[i].word, &w, mine))
+			return (int)i;
+	}
+	for (i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
+		uint64_t w = atomic_load(&t[i].word);
+		unsigned owner = (unsigned)(w >> 8) & 0xffffu;
+
+		if (owner != b->me && shmbox__token_alive(b, owner) == 0 &&
+		    atomic_compare_exchange_strong(&t[i].word, &w, mine))
+			return (int)i;
+	}
+	errno = EMFILE;
+	return -1;
+}
+
+static void release_entry(struct shmbox *b, unsigned i, uint64_t w)
+{
+	for (int k = 0; k < NFDS; k++)
+		atomic_fetch_and(mask_of(b->hdr, k), ~(UINT64_C(1) << i));
+	atomic_store(&b->hdr->listeners[i].nonce, 0);
+	atomic_compare_exchange_strong(&b->hdr->listeners[i].word, &w, 0);
+}
+
+static void listener_free(struct shmbox *b, struct shmbox__listener *l, bool owner, int what)
+{
+	if (owner && l->entry < SHMBOX__MAX_LISTENERS)
+		release_entry(b, l->entry,
+			      SHMBOX__L_USED | (uint64_t)b->me << 8 | (unsigned)what);
+	if (owner)
+		unwatch(l);
+	else if (l->watch != -1)
+		close(l->watch); /* the epoll instance is the parent's too: no epoll_ctl */
+	if (l->ep != -1)
+		close(l->ep);
+	if (l->sock != -1)
+		close(l->sock);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+/* The socket, under a fresh random name (a name in use: draw again). */
+static int bind_socket(struct shmbox__listener *l)
+{
+	uint64_t nonce;
+
+	l->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l->sock == -1)
+		return -1;
+	for (int tries = 0; tries < 8; tries++) {
+		if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+			return -1;
+		if (nonce == 0)
+			continue;
+		l->addr_len = name_for(nonce, &l->addr);
+		if (bind(l->sock, (const struct sockaddr *)&l->addr, l->addr_len) == 0) {
+			l->nonce = nonce;
+			return 0;
+		}
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	return -1;
+}
+
+static struct shmbox__listener *listener_new(struct shmbox *b, int k, int what)
+{
+	struct shmbox__listener *l = calloc(1, sizeof(*l));
+	struct epoll_event ev = {.events = EPOLLIN};
+	int e, i;
+
+	if (l == NULL)
+		return NULL;
+	*l = (struct shmbox__listener){.ep = -1, .sock = -1, .watch = -1,
+				       .entry = SHMBOX__MAX_LISTENERS};
+	pthread_mutex_init(&l->lock, NULL);
+	if (bind_socket(l) == -1 || (l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sock, &ev) == -1 || (i = claim_entry(b, what)) == -1)
+		goto fail;
+	l->entry = (unsigned)i;
+	atomic_fetch_and(mask_of(b->hdr, k), ~(UINT64_C(1) << i)); /* a dead owner's */
+	atomic_store_explicit(&b->hdr->listeners[i].nonce, l->nonce, memory_order_release);
+	ring_self(l); /* a new descriptor starts readable */
+	return l;
+fail:
+	e = errno;
+	listener_free(b, l, true, what);
+	errno = e;
+	return NULL;
+}
+
+int shmbox_fd(shmbox_t *b, int what)
+{
+	struct shmbox__listener *l, *none = NULL;
+	int k;
+
+	switch (what) {
+	case SHMBOX_FD_GET:
+		k = FD_GET;
+		break;
+	case SHMBOX_FD_PUT:
+		k = FD_PUT;
+		break;
+	case SHMBOX_FD_ACCEPT:
+		k = FD_ACCEPT;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	if (shmbox__check_handle(b, 0) == -1)
+		return -1;
+	l = atomic_load_explicit(&b->fds[k], memory_order_acquire);
+	if (l != NULL)
+		return l->ep;
+	l = listener_new(b, k, what);
+	if (l == NULL)
+		return -1;
+	if (!atomic_compare_exchange_strong(&b->fds[k], &none, l)) {
+		listener_free(b, l, true, what); /* another thread made one first */
+		l = none;
+	}
+	return l->ep;
+}
+
+void shmbox__fd_revoke_owner(struct shmbox *b, unsigned owner)
+{
+	for (unsigned i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
+		uint64_t w = atomic_load(&b->hdr->listeners[i].word);
+
+		if ((w & SHMBOX__L_USED) && ((w >> 8) & 0xffffu) == owner)
+			release_entry(b, i, w);
+	}
+}
+
+void shmbox__fd_close(struct shmbox *b, bool owner)
+{
+	static const int whats[NFDS] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
+	int s = atomic_exchange(&b->sender, 0);
+
+	for (int k = 0; k < NFDS; k++) {
+		struct shmbox__listener *l = atomic_exchange(&b->fds[k], NULL);
+
+		if (l != NULL)
+			listener_free(b, l, owner, whats[k]);
+	}
+	if (s != 0)
+		close(s - 1);
+}
