@@ -648,22 +648,14 @@ START_TEST(sixty_four_descriptors_then_emfile)
 }
 END_TEST
 
-/* A process killed while it holds the 64th entry: the entry is taken over
- * by the next shmbox_fd, on a handle opened before the death (so not by
- * the recovery that comes with taking the dead process's token). */
-START_TEST(a_killed_listeners_entry_is_taken_over)
+/* A child that opens the box, makes a GET descriptor, says so, and waits
+ * to be killed. */
+static pid_t listening_child(const char *path)
 {
-	const char *path;
-	shmbox_t *box = tu_create(2, SLOT_SIZE, &path), *h[HANDLES];
 	pid_t parent = getpid(), pid;
-	int ready[2], i, k, fd;
+	int ready[2];
 	char c;
 
-	for (i = 0; i < HANDLES; i++)
-		h[i] = tu_open(path);
-	for (i = 0; i < HANDLES - 1; i++) /* 63 */
-		for (k = 0; k < 3; k++)
-			fd_of(h[i], whats[k]);
 	ck_assert_int_eq(pipe(ready), 0);
 	pid = tu_fork();
 	if (pid == 0) {
@@ -679,13 +671,48 @@ START_TEST(a_killed_listeners_entry_is_taken_over)
 	close(ready[1]);
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	close(ready[0]);
-	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_GET), EMFILE);
+	return pid;
+}
+
+static void kill_child(pid_t pid)
+{
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
-	fd = fd_of(h[HANDLES - 1], SHMBOX_FD_GET);
-	ck_assert_int_eq(tu_readable(fd, 0), 1); /* a new descriptor, as any */
-	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_PUT), EMFILE);
+}
+
+/* A process killed while it holds the 64th entry: the entry is free for
+ * the next shmbox_fd.  Two ways: a handle opened before the death takes
+ * over an entry whose owner's token is gone; a handle opened after it
+ * takes the dead process's token (the lowest free one), and with it the
+ * duty to free what that process left, its entry too. */
+START_TEST(a_killed_listeners_entry_is_free_again)
+{
+	const char *path;
+	shmbox_t *box = tu_create(2, SLOT_SIZE, &path), *h[HANDLES], *later;
+	int i, k, fd;
+	pid_t pid;
+
 	for (i = 0; i < HANDLES; i++)
+		h[i] = tu_open(path);
+	for (i = 0; i < HANDLES - 1; i++) /* 63 */
+		for (k = 0; k < 3; k++)
+			fd_of(h[i], whats[k]);
+	pid = listening_child(path);
+	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_GET), EMFILE);
+	kill_child(pid);
+	fd = fd_of(h[HANDLES - 1], SHMBOX_FD_GET); /* taken over */
+	ck_assert_int_eq(tu_readable(fd, 0), 1);   /* a new descriptor, as any */
+	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_PUT), EMFILE);
+
+	ck_assert_int_eq(shmbox_close(h[HANDLES - 1]), 0);
+	pid = listening_child(path);
+	kill_child(pid);
+	later = tu_open(path); /* takes the dead child's token */
+	fd = fd_of(later, SHMBOX_FD_GET);
+	ck_assert_int_eq(tu_readable(fd, 0), 1);
+	tu_expect_fail(shmbox_fd(later, SHMBOX_FD_PUT), EMFILE);
+	ck_assert_int_eq(shmbox_close(later), 0);
+	for (i = 0; i < HANDLES - 1; i++)
 		ck_assert_int_eq(shmbox_close(h[i]), 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
@@ -716,7 +743,7 @@ Suite *suite_fd(void)
 	tcase_add_test(left, a_killed_listener_leaves_no_socket);
 	tcase_add_test(left, destroy_leaves_nothing_behind);
 	tcase_add_test(left, sixty_four_descriptors_then_emfile);
-	tcase_add_test(left, a_killed_listeners_entry_is_taken_over);
+	tcase_add_test(left, a_killed_listeners_entry_is_free_again);
 	suite_add_tcase(s, left);
 	return s;
 }

@@ -308,6 +308,13 @@ START_TEST(a_producer_in_poll_fills_a_box_that_consumers_empty)
 }
 END_TEST
 
+static int put_one(shmbox_t *box, unsigned id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	return shmbox_put(box, "t", 1, 0);
+}
+
 /* --- a holder killed in the middle of its claim ---------------------- */
 
 /* A child that takes a claim (reserve: a slot being written; else peek:
@@ -399,6 +406,45 @@ START_TEST(a_writer_killed_holding_a_slot_makes_get_readable)
 }
 END_TEST
 
+/* The box is full of messages nobody holds: PUT is quiet, with nothing
+ * to watch.  Then a reader claims the first message and is killed: from
+ * that moment a put with timeout 0 succeeds (it frees the dead reader's
+ * slot), so PUT must turn readable, and stay so until a put finds no
+ * room.  A third process's put that frees the slot first rings it too. */
+static void reader_killed_after_put_found_the_box_full(int third_put)
+{
+	const char *path;
+	shmbox_t *box = tu_create(2, SLOT_SIZE, &path);
+	int fd = shmbox_fd(box, SHMBOX_FD_PUT);
+	pid_t reader;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(shmbox_put(box, "a", 1, 0), 0);
+	ck_assert_int_eq(shmbox_put(box, "b", 1, 0), 0);
+	tu_expect_fail(shmbox_put(box, "c", 1, 0), EAGAIN);
+	ck_assert_int_eq(tu_readable(fd, 0), 0);
+	reader = holding_a_claim(path, 0); /* reads "a" */
+	kill(reader, SIGKILL);
+	ck_assert_int_eq(tu_reap(reader), 128 + SIGKILL);
+	if (third_put) {
+		pid_t pid = spawn(path, put_one, 0, NULL);
+
+		ck_assert_int_eq(tu_reap(pid), 0); /* it took the freed slot */
+	}
+	ck_assert_int_eq(tu_readable(fd, LONG_MS), 1);
+	if (!third_put)
+		ck_assert_int_eq(shmbox_put(box, "c", 1, 0), 0);
+	tu_expect_fail(shmbox_put(box, "d", 1, 0), EAGAIN);
+	ck_assert_int_eq(tu_readable(fd, 0), 0);
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+
+START_TEST(a_slot_freed_by_a_third_process_recovery_makes_put_readable)
+{
+	reader_killed_after_put_found_the_box_full(1);
+}
+END_TEST
+
 Suite *suite_fd_poll(void)
 {
 	Suite *s = suite_create("fd_poll");
@@ -413,6 +459,7 @@ Suite *suite_fd_poll(void)
 	tcase_set_timeout(death, 30);
 	tcase_add_test(death, a_reader_killed_holding_a_slot_makes_put_readable);
 	tcase_add_test(death, a_writer_killed_holding_a_slot_makes_get_readable);
+	tcase_add_test(death, a_slot_freed_by_a_third_process_recovery_makes_put_readable);
 	suite_add_tcase(s, death);
 	return s;
 }
