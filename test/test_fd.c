@@ -724,6 +724,7 @@ Suite *suite_fd(void)
 	TCase *who = tcase_create("whose"), *ready = tcase_create("readable"),
 	      *left = tcase_create("left behind");
 
+	tcase_set_timeout(who, 30);
 	tcase_add_test(who, what_is_exactly_one_of_the_three);
 	tcase_add_test(who, an_observer_has_none);
 	tcase_add_test(who, a_child_of_fork_has_none_with_its_parents_handle);
@@ -732,6 +733,7 @@ Suite *suite_fd(void)
 	tcase_add_test(who, close_closes_them);
 	tcase_add_test(who, destroy_closes_them);
 	suite_add_tcase(s, who);
+	tcase_set_timeout(ready, 30);
 	tcase_add_test(ready, a_new_descriptor_is_readable_until_a_call_finds_nothing);
 	tcase_add_test(ready, a_put_by_another_process_makes_get_readable_while_messages_wait);
 	tcase_add_test(ready, a_get_by_another_process_makes_put_readable);
