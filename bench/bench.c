@@ -28,8 +28,8 @@ const struct transport t_boostmq = {.name = "boost-mq"}; /* reads NOT_BUILT */
 #endif
 
 static const struct transport *const all[] = {
-	&t_shmbox,	   &t_shmbox_zc, &t_pipe,	&t_unix_seqpacket,
-	&t_unix_stream, &t_posixmq,	 &t_sysvmsg, &t_boostmq,
+	&t_shmbox, &t_shmbox_zc, &t_shmbox_poll, &t_shmbox_poll1, &t_pipe,
+	&t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg, &t_boostmq,
 };
 #define NT ((int)(sizeof(all) / sizeof(all[0])))
 
@@ -304,6 +304,34 @@ static void print_row(int fi, const char *name, const struct work *r)
 	fflush(stdout);
 }
 
+/* Each round trip's p50 over the pipe's, the kernel's cheapest wake-up,
+ * in the same rounds; wrapped. */
+static void print_rtt_ratios(void)
+{
+	const struct work *p = NULL;
+	int col = 0;
+	char a[32];
+
+	for (int ti = 0; ti < NT; ti++)
+		if (all[ti] == &t_pipe && t_on[ti] && works[ti][F_RTT].status == FIG_OK)
+			p = &works[ti][F_RTT];
+	for (int ti = 0; ti < NT && p != NULL; ti++) {
+		const struct work *r = &works[ti][F_RTT];
+
+		if (!t_on[ti] || r == p || r->status != FIG_OK)
+			continue;
+		if (col == 0)
+			col = printf("  rtt p50 over the pipe's:");
+		else if (col > 80)
+			col = printf(",\n   ") - 1;
+		else
+			col += printf(",");
+		col += printf(" %s %s", all[ti]->name, fmt_num(a, sizeof(a), r->p50_us / p->p50_us));
+	}
+	if (col > 0)
+		printf("\n");
+}
+
 /* One line per transport: what a user chooses by, at a glance. */
 static void print_summary(void)
 {
@@ -329,6 +357,7 @@ static void print_summary(void)
 		}
 		printf("\n");
 	}
+	print_rtt_ratios();
 }
 
 /* ---- CSV ---- */
@@ -508,8 +537,9 @@ static void __attribute__((noreturn)) help(void)
 	       "                         (default %d)\n"
 	       "  -t, --time MS          how long one repetition runs, in milliseconds, 1 to\n"
 	       "                         %d (default %.0f)\n"
-	       "  -T, --transports LIST  some of shmbox,shmbox-zc,pipe,unix-seqpacket,\n"
-	       "                         unix-stream,posix-mq,sysv-msgq,boost-mq (default all)\n"
+	       "  -T, --transports LIST  some of shmbox,shmbox-zc,shmbox-poll,shmbox-poll1,\n"
+	       "                         pipe,unix-seqpacket,unix-stream,posix-mq,sysv-msgq,\n"
+	       "                         boost-mq (default all)\n"
 	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,rpc\n"
 	       "                         (default all)\n"
 	       "  -h, --help             this text\n"

@@ -45,12 +45,15 @@ struct transport {
 	ssize_t (*call)(struct chan *c, void *req, size_t len, void *rep, size_t size);
 	ssize_t (*accept)(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from);
 	int (*reply)(struct chan *const *c, uint64_t from, void *rep, size_t len);
+	/* Round trips only (the other figures n/a), the echoing process using
+	 * this transport on the same channels (shmbox-poll1: plain shmbox). */
+	const struct transport *echo;
 };
 #define RPC_GENERIC "one request channel shared by the clients, one reply channel per client"
 
 /* Without Boost, bench.c has a t_boostmq without create: NOT_BUILT. */
-extern const struct transport t_shmbox, t_shmbox_zc, t_pipe, t_unix_seqpacket, t_unix_stream,
-	t_posixmq, t_sysvmsg, t_boostmq;
+extern const struct transport t_shmbox, t_shmbox_zc, t_shmbox_poll, t_shmbox_poll1, t_pipe,
+	t_unix_seqpacket, t_unix_stream, t_posixmq, t_sysvmsg, t_boostmq;
 #define NOT_BUILT "not built (libboost-dev not installed)"
 
 long read_proc_long(const char *path, long fallback); /* a number from /proc/sys */

@@ -143,4 +143,5 @@ extern "C" const struct transport t_boostmq = {
 	.call = NULL,
 	.accept = NULL,
 	.reply = NULL,
+	.echo = NULL,
 };

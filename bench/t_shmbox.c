@@ -3,10 +3,13 @@
  * every child opens its own handle (handles do not cross fork).  shmbox-zc
  * is the same mailbox through the zero-copy calls: the sender reserves a
  * slot, writes the message into it and commits it; the receiver peeks,
- * checks the message in place and releases it.
+ * checks the message in place and releases it.  shmbox-poll waits only in
+ * poll(), on the handle's descriptors (shmbox_fd); shmbox-poll1 is its
+ * round trip against a peer in the plain blocking calls.
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@ struct chan {
 	shmbox_t *parent; /* the creator's handle: used only by the parent */
 	shmbox_t *mine;	  /* a child's own handle */
 	shmbox_zc_t zc;	  /* the message peeked at, in this process */
+	int fd_get, fd_put, fd_accept; /* shmbox-poll: the descriptors of mine */
 	char path[PATH_MAX];
 };
 
@@ -37,8 +41,9 @@ static void box_destroy(struct chan *c)
 /* The ring holds as many bytes as the pipe's buffer (what the pipe gets),
  * and at least 64 messages: 64 slots of 64 B or 4 KiB measured slower.
  * The key file is our own (mkstemp); EEXIST or ESTALE means that its key
- * collides with another file's, so take another. */
-static struct chan *box_create(size_t size, char *msg, size_t len)
+ * collides with another file's, so take another.  `waits` ends the
+ * description in msg: how the calls wait. */
+static struct chan *box_make(size_t size, char *msg, size_t len, const char *waits)
 {
 	const char *tmp = getenv("TMPDIR");
 	shmbox_attr_t attr = {.slots = queue_depth(size), .slot_size = size};
@@ -72,10 +77,14 @@ static struct chan *box_create(size_t size, char *msg, size_t len)
 	}
 	snprintf(msg, len,
 		 "shmbox_create() on a mkstemp key file: slots %zu (pipe-max-size bytes, at least "
-		 "64), slot_size = message size; each child shmbox_open()s its own handle; "
-		 "timeouts -1",
-		 attr.slots);
+		 "64), slot_size = message size; each child shmbox_open()s its own handle; %s",
+		 attr.slots, waits);
 	return c;
+}
+
+static struct chan *box_create(size_t size, char *msg, size_t len)
+{
+	return box_make(size, msg, len, "timeouts -1");
 }
 
 static int box_open(struct chan *c, char *err, size_t len)
@@ -176,4 +185,103 @@ const struct transport t_shmbox_zc = {
 	.call = box_call,
 	.accept = box_accept,
 	.reply = box_reply,
+};
+
+/* ---- waiting in poll() ----
+ * Every call with timeout 0; on EAGAIN, poll() on the handle's descriptor
+ * for that side, then the call again.  Replies have no descriptor: calls
+ * block in shmbox_call. */
+
+static struct chan *poll_create(size_t size, char *msg, size_t len)
+{
+	return box_make(size, msg, len,
+			"calls with timeout 0, on EAGAIN poll() on the handle's shmbox_fd() for "
+			"that side (get, put, accept; made when the child opens its handle), and "
+			"again; shmbox_call with timeout -1");
+}
+
+static int poll_open(struct chan *c, char *err, size_t len)
+{
+	if (box_open(c, err, len) == -1)
+		return -1;
+	if ((c->fd_get = shmbox_fd(c->mine, SHMBOX_FD_GET)) == -1 ||
+	    (c->fd_put = shmbox_fd(c->mine, SHMBOX_FD_PUT)) == -1 ||
+	    (c->fd_accept = shmbox_fd(c->mine, SHMBOX_FD_ACCEPT)) == -1) {
+		snprintf(err, len, "shmbox_fd: %s", shmbox_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* After a call failed with errno: 0 once fd is readable if that was
+ * EAGAIN, else -1 with errno as the call left it.  Children have no
+ * signal handlers: no EINTR. */
+static int poll_wait(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return errno == EAGAIN && poll(&p, 1, -1) == 1 ? 0 : -1;
+}
+
+static int poll_send(struct chan *c, void *msg, size_t len)
+{
+	int rc;
+
+	while ((rc = shmbox_put(c->mine, msg, len, 0)) == -1 && poll_wait(c->fd_put) == 0)
+		;
+	return rc;
+}
+
+static ssize_t poll_recv(struct chan *c, void *buf, size_t size)
+{
+	ssize_t len;
+
+	while ((len = shmbox_get(c->mine, buf, size, 0)) == -1 && poll_wait(c->fd_get) == 0)
+		;
+	return len;
+}
+
+static ssize_t poll_accept(struct chan *const *c, int n, void *buf, size_t size, uint64_t *from)
+{
+	shmbox_ticket_t t;
+	ssize_t len;
+
+	(void)n;
+	while ((len = shmbox_accept(c[0]->mine, buf, size, &t, 0)) == -1 &&
+	       poll_wait(c[0]->fd_accept) == 0)
+		;
+	*from = (uint64_t)t.slot << 32 | t.gen;
+	return len;
+}
+
+const struct transport t_shmbox_poll = {
+	.name = "shmbox-poll",
+	.create = poll_create,
+	.attach = poll_open,
+	.send = poll_send,
+	.recv = poll_recv,
+	.destroy = box_destroy,
+	.rpc_how = RPC_HOW,
+	.call = box_call,
+	.accept = poll_accept,
+	.reply = box_reply,
+};
+
+/* Its round trips only: the pinging process waits in poll(), the echoing
+ * one is plain shmbox's (it spins before it sleeps). */
+static struct chan *poll1_create(size_t size, char *msg, size_t len)
+{
+	return box_make(size, msg, len,
+			"the pinging process as shmbox-poll's, the echoing one as shmbox's "
+			"(timeouts -1)");
+}
+
+const struct transport t_shmbox_poll1 = {
+	.name = "shmbox-poll1",
+	.create = poll1_create,
+	.attach = poll_open,
+	.send = poll_send,
+	.recv = poll_recv,
+	.destroy = box_destroy,
+	.echo = &t_shmbox,
 };

@@ -367,6 +367,8 @@ static int child(int idx, void *arg, struct child_res *res)
 
 	if (buf == NULL)
 		return child_fail(res, "out of memory");
+	if (w->kind == W_RTT && idx == 1 && w->t->echo != NULL)
+		w->t = w->t->echo; /* this process's copy of w: every child is a fork */
 	for (int j = 0; j < w->nch && w->t->attach; j++)
 		if (w->t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
 			return -1;
@@ -434,6 +436,8 @@ void work_init(struct work *w)
 		snprintf(w->note, sizeof(w->note), "n/a (%zu KiB max)", max / 1024);
 	else if (max != 0 && w->size > max)
 		snprintf(w->note, sizeof(w->note), "n/a (%zu B max)", max);
+	else if (w->kind != W_RTT && w->t->echo != NULL)
+		snprintf(w->note, sizeof(w->note), "n/a (round trips only)");
 	else if (w->kind == W_ONEWAY && w->np > 1 && w->t->no_multi != NULL)
 		snprintf(w->note, sizeof(w->note), "n/a (%s)", w->t->no_multi);
 	else

@@ -2,17 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "demo.h"
 
 void demo_hold(long long ms)
 {
-	struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-	while (!tool_interrupted && nanosleep(&left, &left) == -1 && errno == EINTR)
-		;
+	tool_sleep(ms);
 }
 
 void demo_touch(const char *path)

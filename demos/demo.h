@@ -1,20 +1,21 @@
 /* What the demo programs share: the default mailbox, its key file, and a
- * Ctrl-C that interrupts a blocked call instead of killing the program. */
+ * Ctrl-C that ends a wait instead of killing the program. */
 #ifndef DEMO_H
 #define DEMO_H
 
 #include "shmbox.h"
-/* tool_catch_signals and tool_interrupted, shared with the shmbox command */
+/* tool_catch_signals, tool_interrupted and tool_wait, shared with the
+ * shmbox command */
 #include "../common/tool.h"
 
 #define DEMO_PATH "/tmp/shmbox-demo"
 #define DEMO_PROJ 1
 
-/* After tool_catch_signals(), SIGINT and SIGTERM set tool_interrupted and
- * blocked calls return EINTR.  They also return EINTR, with the flag
- * clear, after the process was stopped and continued (Ctrl-Z, fg; kill
- * -STOP, -CONT).  Then the demos repeat the call: nothing was taken or
- * added. */
+/* The demos wait as the shmbox command does: each call with timeout 0,
+ * and between tries one ppoll on the mailbox's descriptor (tool_wait).
+ * After tool_catch_signals(), SIGINT and SIGTERM set tool_interrupted and
+ * end that wait at once with EINTR, nothing taken or added; Ctrl-Z stops
+ * the process, and fg goes on waiting. */
 /* Sleep ms milliseconds, or until Ctrl-C (-H: a claim held on purpose). */
 void demo_hold(long long ms);
 /* Make sure the key file exists (ftok needs a file). */

@@ -2,6 +2,9 @@
  * One kvd worker: a forked process that opens the mailbox itself (handles
  * do not cross fork), accepts calls, answers each from the shared store,
  * and exits 0 when the daemon sends it SIGTERM.  See kv.h for the protocol.
+ * Its event loop is one ppoll over its accept descriptor (shmbox_fd) with
+ * SIGTERM let in only there (tool_wait): a SIGTERM that comes while it
+ * waits, or just before, ends the wait at once.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,37 +17,23 @@
 
 #include "kv.h"
 #include "kvd.h"
+#include "../common/tool.h"
 
-/* How long accept sleeps before the worker looks at `stopping` again.  A
- * SIGTERM that arrives while accept sleeps interrupts it at once (EINTR);
- * one that arrives just before accept goes to sleep wakes nothing, and is
- * seen when this runs out. */
-#define POLL_MS 500
-
-static volatile sig_atomic_t stopping;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-/* The daemon blocked its signals before forking us: take SIGTERM with a
- * handler (no SA_RESTART, so accept returns EINTR), leave Ctrl-C and
- * hangups to the daemon, and stop if the daemon dies. */
+/* The daemon blocked its signals before forking us: SIGTERM sets
+ * tool_interrupted (tool_catch_signals), Ctrl-C and hangups are left to
+ * the daemon, and the daemon's death is a SIGTERM. */
 static void worker_signals(pid_t parent)
 {
-	struct sigaction term = {.sa_handler = on_term}, ign = {.sa_handler = SIG_IGN};
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	struct sigaction ign = {.sa_handler = SIG_IGN}, dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 
-	sigaction(SIGTERM, &term, NULL);
+	tool_catch_signals();
 	sigaction(SIGINT, &ign, NULL);
 	sigaction(SIGHUP, &ign, NULL);
 	sigaction(SIGCHLD, &dfl, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
-		stopping = 1; /* it died before prctl */
+		tool_interrupted = 1; /* it died before prctl */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -122,22 +111,37 @@ static size_t answer(struct kv_store *s, const char *req, size_t len, char *rep)
 	return status_reply(rep, found ? KV_OK : KV_NOT_FOUND, "");
 }
 
+struct call {
+	shmbox_t *box;
+	char req[KV_SLOT_SIZE];
+	shmbox_ticket_t ticket;
+};
+
+/* An accept that does not wait: tool_wait does. */
+static ssize_t accept_now(void *arg)
+{
+	struct call *c = arg;
+
+	return shmbox_accept(c->box, c->req, sizeof(c->req), &c->ticket, 0);
+}
+
 /* Accept and answer until SIGTERM: 0, or 1 if the mailbox failed us. */
 static int serve(shmbox_t *box, struct kv_store *s, unsigned id)
 {
-	static char req[KV_SLOT_SIZE], rep[KV_SLOT_SIZE];
-	shmbox_ticket_t t;
+	static struct call c;
+	static char rep[KV_SLOT_SIZE];
 	ssize_t n;
 
-	while (!stopping) {
-		n = shmbox_accept(box, req, sizeof(req), &t, POLL_MS);
+	c.box = box;
+	for (;;) {
+		n = tool_wait(box, SHMBOX_FD_ACCEPT, accept_now, &c, -1);
+		if (n == -1 && errno == EINTR) /* SIGTERM, the way to stop */
+			return 0;
 		if (n == -1) {
-			if (errno == EINTR || errno == ETIMEDOUT)
-				continue;
 			kvd_log(LOG_ERR, "worker %u: accept: %s", id, shmbox_strerror(errno));
 			return 1;
 		}
-		if (shmbox_reply(box, &t, rep, answer(s, req, (size_t)n, rep)) == -1) {
+		if (shmbox_reply(box, &c.ticket, rep, answer(s, c.req, (size_t)n, rep)) == -1) {
 			/* The caller gave up; its request was carried out all the same. */
 			if (errno == ECANCELED)
 				continue;
@@ -145,7 +149,6 @@ static int serve(shmbox_t *box, struct kv_store *s, unsigned id)
 			return 1;
 		}
 	}
-	return 0;
 }
 
 int kvd_worker(struct kvd *d, unsigned id, pid_t parent)

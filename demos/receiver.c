@@ -47,21 +47,36 @@ static shmbox_t *create_or_open(const char *path, int *created)
 
 static long long hold_ms; /* -H */
 
+struct taker {
+	shmbox_t *box;
+	char *buf;
+	size_t size;
+	shmbox_zc_t zc; /* with -H */
+};
+
+/* A get, or with -H a peek, that does not wait: tool_wait does. */
+static ssize_t take_now(void *arg)
+{
+	struct taker *t = arg;
+
+	return hold_ms == 0 ? shmbox_get(t->box, t->buf, t->size, 0) : shmbox_peek(t->box, &t->zc, 0);
+}
+
 /* A get that prints the message, or with -H the same cut in two with a
  * pause between: peek (the message is read in its slot), hold, release. */
-static ssize_t take(shmbox_t *box, char *buf, size_t size)
+static ssize_t take(struct taker *t)
 {
-	shmbox_zc_t zc;
 	ssize_t len;
 
-	len = hold_ms == 0 ? shmbox_get(box, buf, size, -1) : shmbox_peek(box, &zc, -1);
+	len = tool_wait(t->box, SHMBOX_FD_GET, take_now, t, -1);
 	if (len == -1)
 		return -1;
-	printf("received %zd bytes: %.*s\n", len, (int)len, hold_ms == 0 ? buf : (char *)zc.data);
+	printf("received %zd bytes: %.*s\n", len, (int)len,
+	       hold_ms == 0 ? t->buf : (char *)t->zc.data);
 	fflush(stdout);
 	if (hold_ms > 0) {
 		demo_hold(hold_ms);
-		if (shmbox_release(box, &zc) == -1)
+		if (shmbox_release(t->box, &t->zc) == -1)
 			return -1;
 	}
 	return len;
@@ -71,7 +86,7 @@ int main(int argc, char **argv)
 {
 	const char *path = DEMO_PATH;
 	long long count = 0, n = 0;
-	static char *buf; /* a slot's worth; static: still reachable if errx() ends us (LSan) */
+	static struct taker t; /* its buf, a slot's worth: still reachable if errx() ends us (LSan) */
 	shmbox_attr_t attr;
 	shmbox_t *box;
 	int c, created;
@@ -99,21 +114,20 @@ int main(int argc, char **argv)
 		       created ? "created" : "opened", path);
 	fflush(stdout);
 	/* shmbox_getattr: the slot size, without a system call */
-	if (shmbox_getattr(box, &attr) == -1 || (buf = malloc(attr.slot_size)) == NULL)
+	if (shmbox_getattr(box, &attr) == -1 || (t.buf = malloc(attr.slot_size)) == NULL)
 		demo_fail("getattr", path);
+	t.box = box;
+	t.size = attr.slot_size;
 	while ((count == 0 || n < count) && !tool_interrupted) {
-		len = take(box, buf, attr.slot_size);
+		len = take(&t);
 		if (len == -1) {
-			if (errno == EINTR && !tool_interrupted)
-				continue; /* stopped and continued (Ctrl-Z, fg): see demo.h */
-			if (errno == EINTR)
-				break;
-			warnx("get %s: %s", path, shmbox_strerror(errno));
+			if (errno != EINTR) /* EINTR: Ctrl-C, the way to stop */
+				warnx("get %s: %s", path, shmbox_strerror(errno));
 			break;
 		}
 		n++;
 	}
-	free(buf);
+	free(t.buf);
 	if (created) {
 		if (shmbox_destroy(box) == 0)
 			printf("receiver: removed mailbox %s\n", path);

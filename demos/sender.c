@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "demo.h"
@@ -34,7 +33,6 @@ _Noreturn static void usage(int status)
 /* Open, waiting up to `wait_s` seconds for a receiver to create it. */
 static shmbox_t *open_box(const char *path, long long wait_s)
 {
-	struct timespec tick = {0, 100000000L};
 	shmbox_t *box;
 	long long i;
 
@@ -45,7 +43,7 @@ static shmbox_t *open_box(const char *path, long long wait_s)
 				     shmbox_strerror(errno));
 			demo_fail("open", path);
 		}
-		nanosleep(&tick, NULL);
+		tool_sleep(100); /* nothing to poll for a mailbox to come; Ctrl-C ends it */
 	}
 	return box;
 }
@@ -53,37 +51,49 @@ static shmbox_t *open_box(const char *path, long long wait_s)
 static long long hold_ms;  /* -H */
 static size_t slot_size; /* the mailbox's */
 
+struct putter {
+	shmbox_t *box;
+	const char *msg;
+	size_t len;
+	shmbox_zc_t zc; /* with -H */
+};
+
+/* A put, or with -H a reserve, that does not wait: tool_wait does. */
+static ssize_t put_now(void *arg)
+{
+	struct putter *p = arg;
+
+	return hold_ms == 0 ? shmbox_put(p->box, p->msg, p->len, 0) : shmbox_reserve(p->box, &p->zc, 0);
+}
+
 /* A put, or with -H the same cut in two with a pause between: reserve the
  * slot, write the message into it, hold, commit. */
 static int put(shmbox_t *box, const char *msg, size_t len)
 {
-	shmbox_zc_t zc;
+	struct putter p = {box, msg, len, {0}};
 
-	if (hold_ms == 0)
-		return shmbox_put(box, msg, len, -1);
-	if (len > slot_size) {
+	if (hold_ms > 0 && len > slot_size) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (shmbox_reserve(box, &zc, -1) == -1)
+	if (tool_wait(box, SHMBOX_FD_PUT, put_now, &p, -1) == -1)
 		return -1;
-	memcpy(zc.data, msg, len);
+	if (hold_ms == 0)
+		return 0;
+	memcpy(p.zc.data, msg, len);
 	demo_hold(hold_ms);
-	return shmbox_commit(box, &zc, len);
+	return shmbox_commit(box, &p.zc, len);
 }
 
 static int send_one(shmbox_t *box, const char *path, const char *msg, size_t len)
 {
-	int r;
+	int r = put(box, msg, len);
 
-	/* EINTR without Ctrl-C: stopped and continued (see demo.h); put again */
-	while ((r = put(box, msg, len)) == -1 && errno == EINTR && !tool_interrupted)
-		;
 	if (r == 0) {
 		printf("sent %zu bytes\n", len);
 		return 0;
 	}
-	if (errno != EINTR)
+	if (errno != EINTR) /* EINTR: Ctrl-C, the way to stop */
 		warnx("put %s: %s", path, shmbox_strerror(errno));
 	return -1;
 }

@@ -165,6 +165,15 @@ size_t shmbox_last_reply_len(void);
  * triggered: after the matching call with timeout 0 fails with EAGAIN, it
  * turns readable no later than that call could succeed (shmbox_fd(3)). */
 int shmbox_fd(shmbox_t *box, int what);
+/* Who holds a descriptor of the mailbox, for what: a process waiting in
+ * poll() is armed; one that was rung and has not called since is not. */
+struct shmbox_listener {
+	pid_t pid;
+	int what;  /* SHMBOX_FD_GET, SHMBOX_FD_PUT or SHMBOX_FD_ACCEPT */
+	int armed; /* 1: found nothing and waits to be rung */
+};
+/* Returns how many it stored (up to n; at most 32 of each kind). */
+ssize_t shmbox_listeners(shmbox_t *box, struct shmbox_listener *listeners, size_t n);
 
 /* A message for errno values, worded for mailboxes; never NULL. */
 const char *shmbox_strerror(int err);

@@ -25,18 +25,20 @@
 #include "fd.h"
 #include "sem.h"
 
-/* Where a descriptor's index in the handle (0, 1, 2) comes from. */
-enum { FD_GET = 0, FD_PUT = 1, FD_ACCEPT = 2, NFDS = 3 };
+/* A descriptor's kind: its index in the handle and in the segment's
+ * table of listeners. */
+enum { FD_GET = 0, FD_PUT = 1, FD_ACCEPT = 2, NFDS = SHMBOX__FD_KINDS };
 
 struct shmbox__listener {
 	int ep;		/* the epoll instance the caller polls */
 	int sock;	/* rung by datagrams */
-	unsigned entry; /* our entry in the segment's table */
+	unsigned entry; /* our entry in the segment's table for our kind */
 	uint64_t nonce; /* names the socket */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 	pthread_mutex_t lock; /* the watch, which threads sharing a handle share */
 	int watch;	      /* pidfd or timerfd, or -1 */
+	bool watch_timer;     /* a timerfd: once rung it stays readable, so renew it */
 	unsigned watch_owner;
 	pid_t watch_pid;
 };
@@ -95,9 +97,9 @@ static int sender(struct shmbox *b)
  * worst a forged one does is ring another shmbox descriptor.  EAGAIN (its
  * queue is full: it is rung already) and ECONNREFUSED (its process is
  * gone) need nothing more. */
-static void ring_entry(const struct shmbox__header *h, int sock, unsigned i)
+static void ring_entry(const struct shmbox__header *h, int sock, int k, unsigned i)
 {
-	const struct shmbox__listen_entry *e = &h->listeners[i];
+	const struct shmbox__listen_entry *e = &h->listeners[k][i];
 	struct sockaddr_un a;
 	uint64_t nonce;
 	char one = 1;
@@ -110,21 +112,30 @@ static void ring_entry(const struct shmbox__header *h, int sock, unsigned i)
 			     (const struct sockaddr *)&a, name_for(nonce, &a));
 }
 
-void shmbox__fd_ring(struct shmbox *b, _Atomic uint64_t *armed)
+/* Ring first, then clear what we rang, with a CAS on the word we read: a
+ * ringer killed in between leaves its listeners armed (rung again by the
+ * next change) rather than deaf, and a listener that armed again meanwhile
+ * changed the word, so it is rung once more rather than cleared unrung. */
+void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get)
 {
-	uint64_t m = atomic_exchange_explicit(armed, 0, memory_order_seq_cst);
-	int sock;
+	int k = kind_of(r, get), sock = -1;
+	_Atomic uint64_t *armed;
+	uint64_t w;
 
-	if (m == 0)
-		return;
-	sock = sender(b);
-	if (sock == -1) {
-		/* Out of descriptors: leave them armed for the next change. */
-		atomic_fetch_or_explicit(armed, m, memory_order_seq_cst);
-		return;
+	if (k == -1)
+		return; /* nobody may listen there; the bits are a corrupt segment's */
+	armed = mask_of(b->hdr, k);
+	w = atomic_load_explicit(armed, memory_order_seq_cst);
+	for (int tries = 0; SHMBOX__ARMED_BITS(w) != 0 && tries < 4; tries++) {
+		if (sock == -1 && (sock = sender(b)) == -1)
+			return; /* out of descriptors: they stay armed for the next change */
+		for (uint32_t m = SHMBOX__ARMED_BITS(w); m != 0; m &= m - 1)
+			ring_entry(b->hdr, sock, k, (unsigned)__builtin_ctz(m));
+		if (atomic_compare_exchange_strong_explicit(armed, &w, w & ~UINT64_C(0xffffffff),
+							    memory_order_seq_cst,
+							    memory_order_seq_cst))
+			return;
 	}
-	for (; m != 0; m &= m - 1)
-		ring_entry(b->hdr, sock, (unsigned)__builtin_ctzll(m));
 }
 
 void shmbox__fd_ring_all(const struct shmbox__header *h, int sock)
@@ -136,8 +147,9 @@ void shmbox__fd_ring_all(const struct shmbox__header *h, int sock)
 		if (sock == -1)
 			return;
 	}
-	for (unsigned i = 0; i < SHMBOX__MAX_LISTENERS; i++)
-		ring_entry(h, sock, i);
+	for (int k = 0; k < NFDS; k++)
+		for (unsigned i = 0; i < SHMBOX__KIND_LISTENERS; i++)
+			ring_entry(h, sock, k, i);
 	if (own != -1)
 		close(own);
 }
@@ -170,11 +182,12 @@ static void unwatch(struct shmbox__listener *l)
 /* A descriptor that turns readable when it is time to look again: when
  * process pid exits, or, if it cannot be watched (another PID namespace,
  * no pidfd_open), after a recovery period, as a sleeper would. */
-static int watcher(pid_t pid)
+static int watcher(pid_t pid, bool *timer)
 {
 	struct itimerspec later = {.it_value = {0, SHMBOX__RECOVERY_MS * 1000000L}};
 	int fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 
+	*timer = fd == -1;
 	if (fd != -1)
 		return fd;
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -209,9 +222,9 @@ static void watch(struct shmbox *b, struct shmbox__listener *l, uint64_t w)
 		return;
 	}
 	pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
-	if (l->watch == -1 || l->watch_owner != owner || l->watch_pid != pid) {
+	if (l->watch == -1 || l->watch_timer || l->watch_owner != owner || l->watch_pid != pid) {
 		unwatch(l);
-		fd = watcher(pid);
+		fd = watcher(pid, &l->watch_timer);
 		if (fd != -1) {
 			struct epoll_event ev = {.events = EPOLLIN};
 
@@ -232,57 +245,72 @@ static void watch(struct shmbox *b, struct shmbox__listener *l, uint64_t w)
 		ring_self(l);
 }
 
-bool shmbox__fd_look_again(struct shmbox *b, const struct shmbox__ring *r, bool get,
-			   uint64_t blocker, int *step)
+/* Set our bit and count an arm (layout.h). */
+static void arm(_Atomic uint64_t *armed, unsigned entry)
+{
+	uint64_t w = atomic_load_explicit(armed, memory_order_relaxed), next;
+
+	do
+		next = (SHMBOX__ARMS(w) + 1) << 32 | SHMBOX__ARMED_BITS(w) | UINT32_C(1) << entry;
+	while (!atomic_compare_exchange_weak_explicit(armed, &w, next, memory_order_seq_cst,
+						      memory_order_relaxed));
+}
+
+static struct shmbox__listener *listener_of(struct shmbox *b, const struct shmbox__ring *r,
+					    bool get)
 {
 	int k = kind_of(r, get);
+
+	return k == -1 ? NULL : atomic_load_explicit(&b->fds[k], memory_order_acquire);
+}
+
+bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
+{
 	struct shmbox__listener *l;
 
-	if (errno != EAGAIN || k == -1)
+	if (errno != EAGAIN || (l = listener_of(b, r, get)) == NULL)
 		return false;
-	l = atomic_load_explicit(&b->fds[k], memory_order_acquire);
-	if (l == NULL)
+	drain(l);
+	arm(mask_of(b->hdr, kind_of(r, get)), l->entry);
+	atomic_thread_fence(memory_order_seq_cst);
+	/* A destroy that rang us before the drain set the flag first. */
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
 		return false;
-	if ((*step)++ == 0) {
-		drain(l);
-		atomic_fetch_or_explicit(mask_of(b->hdr, k), UINT64_C(1) << l->entry,
-					 memory_order_seq_cst);
-		atomic_thread_fence(memory_order_seq_cst);
-		/* A destroy that rang us before the drain set the flag first. */
-		if (shmbox__destroyed(b)) {
-			errno = EIDRM;
-			return false;
-		}
-		return true;
 	}
-	watch(b, l, blocker);
-	errno = EAGAIN;
-	return false;
+	return true;
+}
+
+void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker)
+{
+	struct shmbox__listener *l = listener_of(b, r, get);
+
+	if (l != NULL)
+		watch(b, l, blocker);
 }
 
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)
 {
-	int k = kind_of(r, get);
-	struct shmbox__listener *l = k == -1 ? NULL : atomic_load(&b->fds[k]);
+	struct shmbox__listener *l = listener_of(b, r, get);
 
 	if (l != NULL)
 		ring_self(l);
 }
 
-/* Take a free entry, or one whose owner's token is gone. */
-static int claim_entry(struct shmbox *b, int what)
+/* Take a free entry of our kind, or one whose owner's token is gone. */
+static int claim_entry(struct shmbox *b, int k, int what)
 {
 	uint64_t mine = SHMBOX__L_USED | (uint64_t)b->me << 8 | (unsigned)what;
-	struct shmbox__listen_entry *t = b->hdr->listeners;
+	struct shmbox__listen_entry *t = b->hdr->listeners[k];
 	unsigned i;
 
-	for (i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
+	for (i = 0; i < SHMBOX__KIND_LISTENERS; i++) {
 		uint64_t w = 0;
 
 		if (atomic_compare_exchange_strong(&t[i].word, &w, mine))
 			return (int)i;
 	}
-	for (i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
+	for (i = 0; i < SHMBOX__KIND_LISTENERS; i++) {
 		uint64_t w = atomic_load(&t[i].word);
 		unsigned owner = (unsigned)(w >> 8) & 0xffffu;
 
@@ -294,18 +322,18 @@ static int claim_entry(struct shmbox *b, int what)
 	return -1;
 }
 
-static void release_entry(struct shmbox *b, unsigned i, uint64_t w)
+static void release_entry(struct shmbox *b, int k, unsigned i, uint64_t w)
 {
-	for (int k = 0; k < NFDS; k++)
-		atomic_fetch_and(mask_of(b->hdr, k), ~(UINT64_C(1) << i));
-	atomic_store(&b->hdr->listeners[i].nonce, 0);
-	atomic_compare_exchange_strong(&b->hdr->listeners[i].word, &w, 0);
+	atomic_fetch_and(mask_of(b->hdr, k), ~(UINT64_C(1) << i));
+	atomic_store(&b->hdr->listeners[k][i].nonce, 0);
+	atomic_compare_exchange_strong(&b->hdr->listeners[k][i].word, &w, 0);
 }
 
-static void listener_free(struct shmbox *b, struct shmbox__listener *l, bool owner, int what)
+static void listener_free(struct shmbox *b, struct shmbox__listener *l, bool owner, int k,
+			  int what)
 {
-	if (owner && l->entry < SHMBOX__MAX_LISTENERS)
-		release_entry(b, l->entry,
+	if (owner && l->entry < SHMBOX__KIND_LISTENERS)
+		release_entry(b, k, l->entry,
 			      SHMBOX__L_USED | (uint64_t)b->me << 8 | (unsigned)what);
 	if (owner)
 		unwatch(l);
@@ -352,19 +380,19 @@ static struct shmbox__listener *listener_new(struct shmbox *b, int k, int what)
 	if (l == NULL)
 		return NULL;
 	*l = (struct shmbox__listener){.ep = -1, .sock = -1, .watch = -1,
-				       .entry = SHMBOX__MAX_LISTENERS};
+				       .entry = SHMBOX__KIND_LISTENERS};
 	pthread_mutex_init(&l->lock, NULL);
 	if (bind_socket(l) == -1 || (l->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sock, &ev) == -1 || (i = claim_entry(b, what)) == -1)
+	    epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sock, &ev) == -1 || (i = claim_entry(b, k, what)) == -1)
 		goto fail;
 	l->entry = (unsigned)i;
 	atomic_fetch_and(mask_of(b->hdr, k), ~(UINT64_C(1) << i)); /* a dead owner's */
-	atomic_store_explicit(&b->hdr->listeners[i].nonce, l->nonce, memory_order_release);
+	atomic_store_explicit(&b->hdr->listeners[k][i].nonce, l->nonce, memory_order_release);
 	ring_self(l); /* a new descriptor starts readable */
 	return l;
 fail:
 	e = errno;
-	listener_free(b, l, true, what);
+	listener_free(b, l, true, k, what);
 	errno = e;
 	return NULL;
 }
@@ -397,7 +425,7 @@ int shmbox_fd(shmbox_t *b, int what)
 	if (l == NULL)
 		return -1;
 	if (!atomic_compare_exchange_strong(&b->fds[k], &none, l)) {
-		listener_free(b, l, true, what); /* another thread made one first */
+		listener_free(b, l, true, k, what); /* another thread made one first */
 		l = none;
 	}
 	return l->ep;
@@ -405,12 +433,13 @@ int shmbox_fd(shmbox_t *b, int what)
 
 void shmbox__fd_revoke_owner(struct shmbox *b, unsigned owner)
 {
-	for (unsigned i = 0; i < SHMBOX__MAX_LISTENERS; i++) {
-		uint64_t w = atomic_load(&b->hdr->listeners[i].word);
+	for (int k = 0; k < NFDS; k++)
+		for (unsigned i = 0; i < SHMBOX__KIND_LISTENERS; i++) {
+			uint64_t w = atomic_load(&b->hdr->listeners[k][i].word);
 
-		if ((w & SHMBOX__L_USED) && ((w >> 8) & 0xffffu) == owner)
-			release_entry(b, i, w);
-	}
+			if ((w & SHMBOX__L_USED) && ((w >> 8) & 0xffffu) == owner)
+				release_entry(b, k, i, w);
+		}
 }
 
 void shmbox__fd_close(struct shmbox *b, bool owner)
@@ -422,7 +451,7 @@ void shmbox__fd_close(struct shmbox *b, bool owner)
 		struct shmbox__listener *l = atomic_exchange(&b->fds[k], NULL);
 
 		if (l != NULL)
-			listener_free(b, l, owner, whats[k]);
+			listener_free(b, l, owner, k, whats[k]);
 	}
 	if (s != 0)
 		close(s - 1);

@@ -10,37 +10,47 @@
 
 #include "handle.h"
 
-/* Ring every listener armed in *armed.  Out of line: it runs only when
- * someone listens. */
-void shmbox__fd_ring(struct shmbox *b, _Atomic uint64_t *armed);
+/* Ring every listener armed on ring side get (true: the getters' side)
+ * of r.  Out of line: it runs only when someone listens. */
+void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get);
 
-/* After a sequentially consistent change (publish, release): the load is
- * in the single total order with the listener's arm and look, as for
- * shmbox__wake_after_sc.  With no listener, one load of a line that the
- * sleeper counters share. */
-static inline void shmbox__fd_ring_after_sc(struct shmbox *b, _Atomic uint64_t *armed)
+/* Called twice for each change that can make a call on that side succeed:
+ * just before the CAS that makes it, while we hold the slot, and just
+ * after.  The first makes a listener that looked before our claim look
+ * again while we hold it: it then watches us, so it hears of our death
+ * between the change and the second ring (doc/descriptor.md).  The load
+ * is sequentially consistent, as are our claim's and the change's CASes:
+ * the listener's arm and look are in the same single total order (as for
+ * shmbox__wake_after_sc).  With no listener: one load of a line that the
+ * sleeper counters share, and a branch. */
+static inline void shmbox__fd_ring_if_armed(struct shmbox *b, const struct shmbox__ring *r,
+					    bool get)
 {
-	if (atomic_load_explicit(armed, memory_order_seq_cst) != 0)
-		shmbox__fd_ring(b, armed);
+	_Atomic uint64_t *armed = get ? &r->h->armed_get : &r->h->armed_put;
+
+	if (SHMBOX__ARMED_BITS(atomic_load_explicit(armed, memory_order_seq_cst)) != 0)
+		shmbox__fd_ring(b, r, get);
 }
-/* After any other change (recovery): the fence makes it one. */
-static inline void shmbox__fd_ring_after(struct shmbox *b, _Atomic uint64_t *armed)
+/* After a change made by a plain CAS (recovery): the fence makes it one. */
+static inline void shmbox__fd_ring_after(struct shmbox *b, const struct shmbox__ring *r,
+					 bool get)
 {
 	atomic_thread_fence(memory_order_seq_cst);
-	shmbox__fd_ring_after_sc(b, armed);
+	shmbox__fd_ring_if_armed(b, r, get);
 }
 
-/* A wait on ring side (get: true for the getters' side) with timeout 0
- * found nothing (errno EAGAIN); blocker is the slot word in the way.
- * *step counts the calls, from 0.  The first, if the handle has a
- * descriptor for that side, drains it and arms it, and returns true: look
- * once more.  The second watches the holder of the claim in the way, if
- * there is one, and returns false.  False leaves errno set (EAGAIN, or
- * EIDRM if the mailbox was destroyed meanwhile). */
-bool shmbox__fd_look_again(struct shmbox *b, const struct shmbox__ring *r, bool get,
-			   uint64_t blocker, int *step);
-/* The look after arming found work: the drain may have taken the ring of
- * a change that is still there, so ring ourselves. */
+/* A call with timeout 0 on ring side (get: true for the getters' side)
+ * found nothing (errno EAGAIN).  If the handle has a descriptor for that
+ * side, drain it and arm it: true, look once more.  False, with errno
+ * unchanged, or EIDRM if the mailbox was destroyed meanwhile. */
+bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get);
+/* That look found nothing either, because of slot word blocker: if a
+ * claim in flight is in the way, watch its holder, whose death would not
+ * change the slot. */
+void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get,
+		      uint64_t blocker);
+/* That look found work: ring ourselves, since the drain may have taken
+ * the ring of more. */
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get);
 
 /* The mailbox is being destroyed (destroyed is set): ring every listener,

@@ -124,14 +124,21 @@ struct shmbox__ring_hdr {
 	_Atomic uint32_t getters_waiting;
 	_Atomic int64_t last_put; /* seconds since the epoch */
 	_Atomic int64_t last_get;
-	/* Listeners (fd.c) waiting for a change on either side: bit i is
-	 * listener entry i, armed. */
+	/* Listeners (fd.c) waiting for a change on either side: bit i of the
+	 * low half is the side's listener entry i, armed; the high half counts
+	 * arms, so that a ringer clears only the bits it rang (a CAS on the
+	 * word it read). */
 	_Atomic uint64_t armed_get, armed_put;
 };
+#define SHMBOX__ARMED_BITS(w) ((uint32_t)(w))
+#define SHMBOX__ARMS(w) ((w) >> 32)
 
-/* A descriptor's entry (fd.c): who listens for what, and the name of its
- * socket.  word: 0 free, else SHMBOX__L_USED | owner token << 8 | what. */
-#define SHMBOX__MAX_LISTENERS 64
+/* A descriptor's entry (fd.c): who listens, and the name of its socket;
+ * one table for each kind (SHMBOX_FD_GET, _PUT, _ACCEPT), one bit of the
+ * side's armed word for each entry.  word: 0 free, else SHMBOX__L_USED |
+ * owner token << 8 | what. */
+#define SHMBOX__FD_KINDS 3
+#define SHMBOX__KIND_LISTENERS 32
 #define SHMBOX__L_USED (UINT64_C(1) << 32)
 struct shmbox__listen_entry {
 	_Atomic uint64_t word;
@@ -179,7 +186,8 @@ struct shmbox__header {
 	struct shmbox__ring_hdr ring[SHMBOX__NRINGS]; /* messages, requests */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t replies_freed;
 	_Atomic uint32_t callers_waiting;
-	_Alignas(SHMBOX__CACHELINE) struct shmbox__listen_entry listeners[SHMBOX__MAX_LISTENERS];
+	_Alignas(SHMBOX__CACHELINE) struct shmbox__listen_entry
+		listeners[SHMBOX__FD_KINDS][SHMBOX__KIND_LISTENERS];
 	_Alignas(SHMBOX__CACHELINE) char end[];
 };
 

@@ -34,8 +34,9 @@
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
-/* Publish and release: sequentially consistent, so the wakes after them
- * need no fence (sem.h, shmbox__wake_after_sc). */
+/* Claims, publish and release: sequentially consistent, so the wakes and
+ * rings around them need no fence (sem.h, shmbox__wake_after_sc; fd.h).
+ * On x86 any locked instruction is a full fence: this costs nothing. */
 static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_seq_cst,
@@ -68,7 +69,11 @@ static bool moved_on(_Atomic uint64_t *position, uint64_t pos, uint64_t w, uint6
 	       atomic_load_explicit(position, memory_order_acquire) != pos;
 }
 
-static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c)
+/* put_claim and get_claim are inlined where they are used, also in
+ * listening(): a call out of put or get costs a noticeable part of it. */
+#define CLAIM static inline __attribute__((always_inline)) int
+
+CLAIM put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c)
 {
 	_Atomic uint64_t *tail = &r->h->tail;
 
@@ -83,7 +88,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 		switch (lap_diff(w, lap)) {
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
-				if (!shmbox__cas(&s->word, w, mine)) {
+				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -116,8 +121,7 @@ static int put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 	}
 }
 
-static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c,
-		     size_t size)
+CLAIM get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *c, size_t size)
 {
 	_Atomic uint64_t *head = &r->h->head;
 
@@ -142,7 +146,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 					errno = EMSGSIZE; /* it stays queued */
 					return -1;
 				}
-				if (!shmbox__cas(&s->word, w, mine)) {
+				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -153,7 +157,7 @@ static int get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__cl
 			case SHMBOX__DEAD: /* a put died here: nothing to read */
 				if (shmbox__cas(&s->word, w, shmbox__word(lap + 1, 0, SHMBOX__FREE))) {
 					shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
-					shmbox__fd_ring_after(b, &r->h->armed_put);
+					shmbox__fd_ring_after(b, r, false);
 				}
 				continue;
 			case SHMBOX__READING: /* taken; the head lags */
@@ -204,10 +208,10 @@ static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot
 		return;
 	if (writer) {
 		shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
-		shmbox__fd_ring_after(b, &r->h->armed_get);
+		shmbox__fd_ring_after(b, r, true);
 	} else {
 		shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
-		shmbox__fd_ring_after(b, &r->h->armed_put);
+		shmbox__fd_ring_after(b, r, false);
 	}
 }
 
@@ -281,20 +285,39 @@ static int wait_turn(struct shmbox *b, struct shmbox__claim *c, struct shmbox__s
 			     st >= SHMBOX__WRITING && st <= SHMBOX__READING, d);
 }
 
+/* A wait failed (errno says why).  If it was a call with timeout 0 that
+ * found nothing, and this side has a descriptor: arm it, then look once
+ * more (fd.h, doc/descriptor.md).  Out of line: the fast path never gets
+ * here. */
+static __attribute__((noinline)) int listening(struct shmbox *b, struct shmbox__ring *r,
+						struct shmbox__claim *c, size_t size, bool get)
+{
+	int rc;
+
+	if (!shmbox__fd_arm(b, r, get))
+		return -1;
+	rc = get ? get_claim(b, r, c, size) : put_claim(b, r, c);
+	if (rc == BLOCKED) {
+		shmbox__fd_watch(b, r, get, c->word);
+		errno = EAGAIN;
+		return -1;
+	}
+	/* Armed, then found work: the drain may have taken the ring of more. */
+	shmbox__fd_keep_ready(b, r, get);
+	return rc;
+}
+
 int shmbox__put_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,
 		     struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc, fd_step = 0;
+	int rc;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = put_claim(b, r, c)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1 &&
-		    !shmbox__fd_look_again(b, r, false, c->word, &fd_step))
-			return -1;
-	if (fd_step != 0) /* armed, then found work: more may be there */
-		shmbox__fd_keep_ready(b, r, false);
+		if (wait_turn(b, c, &sp, d, &r->h->putters_waiting, r->sem_put) == -1)
+			return listening(b, r, c, 0, false);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
@@ -328,12 +351,13 @@ bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len
 	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);
 	atomic_store_explicit(&s->reply, reply, memory_order_relaxed);
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	shmbox__fd_ring_if_armed(b, r, true); /* before and after: fd.h */
 	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
 	touch(b, &r->h->last_put);
 	shmbox__wake_after_sc(b, &r->h->getters_waiting, r->sem_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put); /* the baton: see below */
-	shmbox__fd_ring_after_sc(b, &r->h->armed_get);
+	shmbox__fd_ring_if_armed(b, r, true);
 	return true;
 }
 
@@ -341,16 +365,13 @@ int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__de
 		     size_t size, struct shmbox__claim *c)
 {
 	struct shmbox__spinner sp;
-	int rc, fd_step = 0;
+	int rc;
 
 	shmbox__spin_op_start(b, r, d);
 	shmbox__spinner_start(&sp, b);
 	while ((rc = get_claim(b, r, c, size)) == BLOCKED)
-		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1 &&
-		    !shmbox__fd_look_again(b, r, true, c->word, &fd_step))
-			return -1;
-	if (fd_step != 0) /* armed, then found work: more may be there */
-		shmbox__fd_keep_ready(b, r, true);
+		if (wait_turn(b, c, &sp, d, &r->h->getters_waiting, r->sem_get) == -1)
+			return listening(b, r, c, size, true);
 	shmbox__spinner_learn(b, &sp);
 	return rc;
 }
@@ -359,12 +380,13 @@ bool shmbox__release(struct shmbox *b, const struct shmbox__claim *c)
 {
 	struct shmbox__ring *r = c->ring;
 
+	shmbox__fd_ring_if_armed(b, r, false); /* before and after: fd.h */
 	if (!cas_sc(&c->slot->word, c->word,
 		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;
 	touch(b, &r->h->last_get);
 	shmbox__wake_after_sc(b, &r->h->putters_waiting, r->sem_put);
-	shmbox__fd_ring_after_sc(b, &r->h->armed_put);
+	shmbox__fd_ring_if_armed(b, r, false);
 	/* Pass the baton: one publish wakes one getter, but it can make two
 	 * messages takeable (its own, and a later one published while it was
 	 * still being written; found by the model checker, test/model).  So a

@@ -27,7 +27,8 @@
 		  "the first number in /proc/sys/kernel/sem, or use fewer slots or max_procs") \
 	X(EBADF, "Handle is read-only (an observer), or its parent's from before fork(): "  \
 		 "open one of your own")                                                   \
-	X(EMFILE, "Too many descriptors: 64 on one mailbox (shmbox_fd), or this process's limit") \
+	X(EMFILE, "Too many descriptors: 32 of one kind on one mailbox (shmbox_fd), or this "   \
+	  "process's limit")                                                               \
 	X(EINVAL, "Invalid argument")
 
 const char *shmbox_strerror(int err)

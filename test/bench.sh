@@ -34,14 +34,17 @@ cat "$dir/out"
 grep -q '^library: ' "$dir/out" || fail "the run does not name the library it uses"
 # Figures, not verdicts: a judgement of them belongs in bench/README.md.
 ! grep -qiwE 'met|target' "$dir/out" || fail "the output judges its own figures"
-# Every figure row is measured or says why not; shmbox, shmbox-zc, the pipe
-# and the seqpacket socket carry all nine.
+# Every figure row is measured or says why not; shmbox, shmbox-zc,
+# shmbox-poll, the pipe and the seqpacket socket carry all nine, and
+# shmbox-poll1 the four round trips.
 bad=$(awk -F, '$1 == "figure" && $17 != "ok" && $17 != "n/a"' "$dir/r.csv")
 [ -z "$bad" ] || fail "figure rows neither ok nor n/a: $bad"
-for t in shmbox shmbox-zc pipe unix-seqpacket; do
+for t in shmbox shmbox-zc shmbox-poll pipe unix-seqpacket; do
 	n=$(awk -F, -v t=$t '$1 == "figure" && $3 == t && $17 == "ok"' "$dir/r.csv" | wc -l)
 	[ "$n" -eq 9 ] || fail "$t measured in $n figures, expected 9"
 done
+n=$(awk -F, '$1 == "figure" && $3 == "shmbox-poll1" && $2 ~ /^rtt/ && $17 == "ok"' "$dir/r.csv" | wc -l)
+[ "$n" -eq 4 ] || fail "shmbox-poll1 measured in $n round trip figures, expected 4"
 n=$(awk -F, '$1 == "figure" && $17 == "ok" && $15 > 0 && $9 > 0' "$dir/r.csv" | wc -l)
 m=$(awk -F, '$1 == "figure" && $17 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -eq "$m" ] || fail "$((m - n)) measured rows without a rate or CPU time"

@@ -3,6 +3,7 @@
 # ends a waiting receiver cleanly, removing the mailbox it created.
 set -u
 top=.  # the build directory: make check runs tests from there
+. "$(dirname "$0")/asleep.sh" # await_asleep, stays_asleep: waits without slices
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-demos.XXXXXX")
 key="$dir/key"
 cleanup() {
@@ -44,33 +45,35 @@ reap "$rpid" receiver || fail "receiver exited $?"
 rpid=
 grep -qx 'received 3 bytes: two' "$dir/out" || fail "no stdin line"
 
-# 3. SIGINT ends a receiver blocked in get, and it cleans up.
+# 3. A receiver with nothing to take sleeps in one ppoll on the mailbox's
+# descriptor, and nothing wakes it; one SIGINT ends it, whenever it comes
+# (SIGINT is let in only while it sleeps), and it cleans up.
+: >"$dir/out" # the last run's lines must not pass for this one's
 "$top/demos/receiver" -f "$key" >"$dir/out" 2>&1 &
 rpid=$!
 i=0
 until grep -q 'waiting for messages' "$dir/out"; do
 	i=$((i + 1)); [ $i -lt 1000 ] || fail "receiver did not start"; sleep 0.01
 done
-# A signal that lands just before the receiver enters the kernel is handled
-# but wakes no sleep (as with any blocking call): press Ctrl-C until it ends.
-i=0
-until grep -q 'removed mailbox' "$dir/out"; do
-	i=$((i + 1)); [ $i -lt 500 ] || fail "no clean-up on SIGINT"
-	kill -INT "$rpid" 2>/dev/null; sleep 0.02
-done
-wait "$rpid" || fail "receiver exited $? on SIGINT"
+stays_asleep "receiver on an empty mailbox" "$rpid"
+kill -INT "$rpid"
+reap "$rpid" "receiver after SIGINT" || fail "receiver exited $? on SIGINT"
 rpid=
+grep -q 'removed mailbox' "$dir/out" || fail "no clean-up on SIGINT"
 
-# 3b. Stopped and continued while asleep in get (Ctrl-Z, then fg): Linux
-# ends the sleep with EINTR, and the receiver waits on for its message.
+# 3b. Stopped and continued while it waits (Ctrl-Z, then fg): the receiver
+# waits on for its message.
+: >"$dir/out"
 "$top/demos/receiver" -f "$key" -c 1 >"$dir/out" 2>&1 &
 rpid=$!
 i=0
-until "$top/shmbox" info "$key" 2>/dev/null | grep -q 'asleep *1 in get'; do
-	i=$((i + 1)); [ $i -lt 1000 ] || fail "receiver did not go to sleep"; sleep 0.01
+until grep -q 'waiting for messages' "$dir/out"; do
+	i=$((i + 1)); [ $i -lt 1000 ] || fail "receiver did not start"; sleep 0.01
 done
+await_asleep "receiver before a stop" "$rpid"
 kill -STOP "$rpid"
 kill -CONT "$rpid"
+await_asleep "receiver after a stop and continue" "$rpid"
 "$top/demos/sender" -f "$key" "after the stop" >/dev/null || fail "sender after the stop failed"
 reap "$rpid" "receiver after a stop" || fail "receiver exited $? after a stop and continue"
 rpid=

@@ -9,6 +9,7 @@ set -u
 top=.
 [ -x "$top/demos/kvd" ] || top=$(dirname "$0")/..
 top=$(cd "$top" && pwd)
+. "$(dirname "$0")/asleep.sh" # stays_asleep: waits without slices
 kvd="$top/demos/kvd"
 kvctl="$top/demos/kvctl"
 # libtool's wrapper script costs a shell and more each run, and this test
@@ -86,6 +87,11 @@ logged() { grep -q "$1" "$dir/log"; }
 kpid=$!
 within_10s answers || fail "kvd does not answer"
 [ "$(cat "$pidf")" = "$kpid" ] || fail "pid file has '$(cat "$pidf")', not $kpid"
+# Each idle worker sleeps in one ppoll over its accept descriptor with
+# SIGTERM let in, and nothing wakes it (no accept cut into slices).
+workers=$(sed -n 's/.*worker [0-9]* started (pid \([0-9]*\)).*/\1/p' "$dir/log")
+[ "$(echo $workers | wc -w)" -eq 4 ] || fail "not four workers in the log"
+stays_asleep "idle workers" $workers
 
 # 2. set, get, del, and what their exit statuses say.
 expect 1 kv get greeting

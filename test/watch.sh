@@ -7,7 +7,9 @@
 # terminal back and fg redraws; colour on xterm, the states still told
 # apart without it (xterm-mono, vt100); a mailbox removed and made again;
 # plain text where ncurses cannot draw (TERM=dumb); q, Ctrl-C and SIGTERM
-# end it with status 0 and the terminal's modes as they were.
+# end it with status 0 and the terminal's modes as they were.  Between
+# frames it sleeps in one ppoll on the keyboard, which nothing wakes while
+# nothing happens, and a key, Ctrl-Z and fg, or Ctrl-C end at once.
 #
 # Every wait polls the screen with a deadline of 20 s.  Exits 0 (pass),
 # 1 (fail) or 77 (skip: no System V IPC, or no tmux or bash; the quick
@@ -24,6 +26,7 @@ for t in tmux bash; do
 	command -v $t >/dev/null 2>&1 || { echo "SKIP: no $t (apt-get install $t)"; exit 77; }
 done
 unset TMUX # a test run inside tmux starts its own server all the same
+. "$(dirname "$0")/asleep.sh" # stays_asleep: waits without slices
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-watch.XXXXXX") || exit 1
 box="$dir/box"
@@ -185,6 +188,27 @@ hides "q or Ctrl-C" || fail "dumb: offers q, which it does not read"
 ! colours | grep -q "$(printf '\033')" || fail "dumb: escape sequences"
 tm send-keys -t w C-c
 ended "Ctrl-C on dumb"
+
+# an hour between frames: asleep until something happens; then a key, fg
+# after Ctrl-Z, and Ctrl-C each act at once
+type_line clear
+wait_for "a clear screen" cleared
+type_line "TERM=xterm '$shmbox' watch -i 3600000 '$box'"
+wait_for "watch with an hour between frames" shows "Ctrl-C to stop"
+pid=$(pgrep -P "$shell")
+[ -n "$pid" ] || fail "no watch process under the pane's shell"
+stays_asleep "watch between frames, on a terminal" $pid
+"$shmbox" send "$box" one || fail "send"
+tm send-keys -t w Space
+wait_for "a frame on a key" shows "1 queued, 7 free"
+tm send-keys -t w C-z
+wait_for "the shell after Ctrl-Z" shows "Stopped"
+wait_for "the prompt after Ctrl-Z" at_prompt
+"$shmbox" send "$box" two || fail "send"
+type_line fg
+wait_for "a frame after fg" shows "2 queued, 6 free"
+tm send-keys -t w C-c
+ended "Ctrl-C with an hour between frames"
 
 "$shmbox" rm "$box" || fail "rm"
 exit 0

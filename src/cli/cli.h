@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "shmbox.h"
-#include "../../common/tool.h" /* STR, numbers, Ctrl-C: shared with the demos */
+#include "../../common/tool.h" /* STR, numbers, Ctrl-C, waits: shared with the demos */
 
 #define CLI_PROJ 1	  /* -p default: the same everywhere */
 #define CLI_SLOTS 16	  /* create -n default */
@@ -73,13 +73,11 @@ void cli_getattr(const shmbox_t *box, const char *verb, const char *path, shmbox
  * verb is the subcommand, "rm -f" for rm with -f. */
 const char *cli_hint(int err, const char *verb, const char *path, int proj);
 
-/* SIGINT and SIGTERM interrupt a blocked call (no SA_RESTART): the
- * handler the demos use too, in common/tool.c, under the CLI's names */
+/* SIGINT and SIGTERM end a wait at once (no SA_RESTART): the handler and
+ * the one way of waiting that the demos use too, in common/tool.c.  The
+ * waits: tool_wait for the mailbox, tool_poll and tool_sleep for watch. */
 #define cli_interrupted tool_interrupted
 #define cli_catch_signals tool_catch_signals
-/* signals.c: op(arg, timeout) until it succeeds, fails otherwise than by
- * timing out, timeout_ms passes, or cli_interrupted (EINTR). */
-ssize_t cli_wait(ssize_t (*op)(void *arg, int timeout_ms), void *arg, int timeout_ms);
 
 /* mailbox.c: what info and ls know of one mailbox */
 struct cli_mailbox {

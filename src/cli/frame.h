@@ -52,7 +52,8 @@ void cli_screen_close(void);
 /* The frame, laid out for the terminal's present size. */
 void cli_screen_draw(struct frame *fr);
 /* Wait up to ms, less if the window's size changes (KEY_RESIZE), a key is
- * pressed or Ctrl-C comes (cli_interrupted); false if the key was q. */
+ * pressed or a signal comes (Ctrl-C: cli_interrupted; fg after Ctrl-Z);
+ * false if the key was q. */
 bool cli_screen_wait(int ms);
 
 #endif /* SHMBOX_CLI_FRAME_H */

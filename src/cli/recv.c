@@ -16,11 +16,11 @@ struct getter {
 	size_t size;
 };
 
-static ssize_t get(void *arg, int timeout_ms)
+static ssize_t get(void *arg)
 {
 	struct getter *g = arg;
 
-	return shmbox_get(g->box, g->buf, g->size, timeout_ms);
+	return shmbox_get(g->box, g->buf, g->size, 0);
 }
 
 static void print(const char *path, const char *msg, size_t len, enum format fmt)
@@ -79,7 +79,7 @@ int cli_recv(const struct cli_cmd *cmd, int argc, char **argv)
 	if (g.buf == NULL)
 		err(EX_OSERR, "recv %s", path);
 	for (n = 0; count == 0 || n < count; n++) {
-		len = cli_wait(get, &g, timeout_ms);
+		len = tool_wait(g.box, SHMBOX_FD_GET, get, &g, timeout_ms);
 		if (len == -1) {
 			status = cli_stopped("recv", path, n, count);
 			break;

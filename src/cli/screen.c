@@ -7,7 +7,9 @@
  * again and redraws).  It installs its handlers only where a signal's
  * disposition is still the default, so watch installs none for them;
  * SIGINT and SIGTERM are ours (cli_catch_signals, before newterm), so
- * that Ctrl-C ends watch through cli_screen_close and status 0.
+ * that Ctrl-C ends watch through cli_screen_close and status 0.  Between
+ * frames watch sleeps in one ppoll on the keyboard (tool_poll), which a
+ * key, any of these signals, or the time for the next frame ends.
  */
 #include <curses.h>
 #include <locale.h>
@@ -17,10 +19,9 @@
 
 #include "frame.h"
 
-#define SLICE_MS 100 /* Ctrl-C is seen within this */
-
 static SCREEN *screen; /* NULL: the terminal is not ours */
 static FILE *keyboard; /* /dev/tty, when standard input is not the terminal */
+static int keys = -1;  /* the descriptor ncurses reads keys from */
 static attr_t inks[INK_DEAD + 1];
 
 /* Colour when the terminal has it and NO_COLOR is not set; otherwise the
@@ -65,6 +66,7 @@ int cli_screen_open(void)
 	unsetenv("LINES");
 	unsetenv("COLUMNS");
 	screen = newterm(NULL, stdout, in);
+	keys = fileno(in);
 	cup = screen != NULL ? tigetstr("cup") : NULL;
 	if (cup == NULL || cup == (char *)-1) { /* unknown TERM, or one like dumb */
 		cli_screen_close();
@@ -89,6 +91,7 @@ void cli_screen_close(void)
 		fclose(keyboard);
 		keyboard = NULL;
 	}
+	keys = -1;
 }
 
 /* A pen on stdscr that clips each line at the window's edge instead of
@@ -133,18 +136,36 @@ void cli_screen_draw(struct frame *fr)
 	refresh(); /* only what changed goes out */
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Keys ncurses has read already go first (an escape sequence comes in
+ * several bytes, and a key may follow it), then the keyboard is polled. */
 bool cli_screen_wait(int ms)
 {
-	int left;
+	struct pollfd p = {.fd = keys, .events = POLLIN};
+	long long end = now_ms() + ms, left;
+	bool signalled = false;
 
-	for (left = ms; left > 0 && !cli_interrupted; left -= SLICE_MS) {
-		timeout(left < SLICE_MS ? left : SLICE_MS);
+	timeout(0); /* getch: only what is there, at once */
+	for (;;) {
 		switch (getch()) {
-		case ERR: break; /* time up, or a signal */
+		case ERR: break;
 		case 'q':
 		case 'Q': return false;
 		default: return true; /* KEY_RESIZE, or any key: a frame now */
 		}
+		/* after a signal (Ctrl-C; or fg, after Ctrl-Z), a frame now */
+		if (signalled || (left = end - now_ms()) <= 0)
+			return true;
+		if (tool_poll(&p, 1, (int)left) == -1)
+			signalled = true; /* EINTR (ppoll fails so for nothing else here) */
+		else if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
+			p.fd = -1; /* no keyboard any more: ppoll skips it, and sleeps */
 	}
-	return true;
 }

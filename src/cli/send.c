@@ -22,11 +22,11 @@ struct message {
 	size_t len;
 };
 
-static ssize_t put(void *arg, int timeout_ms)
+static ssize_t put(void *arg)
 {
 	struct message *m = arg;
 
-	return shmbox_put(m->box, m->msg, m->len, timeout_ms);
+	return shmbox_put(m->box, m->msg, m->len, 0);
 }
 
 static void send_one(struct sender *s, const void *msg, size_t len)
@@ -34,7 +34,7 @@ static void send_one(struct sender *s, const void *msg, size_t len)
 	struct message m = {s->box, msg, len};
 	int e;
 
-	if (cli_wait(put, &m, s->timeout_ms) == 0) {
+	if (tool_wait(s->box, SHMBOX_FD_PUT, put, &m, s->timeout_ms) == 0) {
 		s->n++;
 		return;
 	}

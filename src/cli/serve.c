@@ -27,11 +27,11 @@ struct server {
 	shmbox_ticket_t ticket; /* of the request being answered */
 };
 
-static ssize_t accept_one(void *arg, int timeout_ms)
+static ssize_t accept_one(void *arg)
 {
 	struct server *s = arg;
 
-	return shmbox_accept(s->box, s->req, s->slot_size, &s->ticket, timeout_ms);
+	return shmbox_accept(s->box, s->req, s->slot_size, &s->ticket, 0);
 }
 
 /* posix_spawnp with in and out (-1: inherited) as the command's standard
@@ -178,7 +178,7 @@ static int serve_one(struct server *s, int timeout_ms)
 	size_t rlen;
 	const char *rep;
 
-	len = cli_wait(accept_one, s, timeout_ms);
+	len = tool_wait(s->box, SHMBOX_FD_ACCEPT, accept_one, s, timeout_ms);
 	if (len == -1)
 		return -1;
 	rep = s->req;

@@ -139,13 +139,6 @@ static void text_size(struct frame *fr)
 		fr->cols = 30;
 }
 
-static void nap(int ms)
-{
-	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&t, NULL); /* Ctrl-C cuts it short */
-}
-
 /* Gone: let go, and look for a new mailbox at the path.  Until one is
  * there (ENOENT, or EIDRM from one being removed), the frame says so. */
 static void reattach(struct watcher *w)
@@ -202,7 +195,7 @@ static void live_text(struct watcher *w)
 		putchar('\n');
 		if (fflush(stdout) == EOF)
 			exit(EX_IOERR);
-		nap(w->fr.interval_ms);
+		tool_sleep(w->fr.interval_ms); /* Ctrl-C cuts it short */
 	}
 }
 

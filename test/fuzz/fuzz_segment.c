@@ -45,6 +45,11 @@ static void setup(void)
 		abort();
 	seg_size = ds.shm_segsz;
 	shmbox_put(box, "seed", 4, 0);
+	/* Descriptors: calls that find nothing then arm, watch and ring
+	 * through a listener table that is corrupt too. */
+	if (shmbox_fd(box, SHMBOX_FD_GET) == -1 || shmbox_fd(box, SHMBOX_FD_PUT) == -1 ||
+	    shmbox_fd(box, SHMBOX_FD_ACCEPT) == -1)
+		abort();
 	pristine = malloc(seg_size);
 	memcpy(pristine, seg, seg_size);
 	atexit(cleanup);
