@@ -1,7 +1,8 @@
 /*
  * shmbox_fd's contract: which handles may have one, whose it is and when
  * it is closed, when it polls readable and when it goes quiet, what a
- * destroy and a death leave behind, and the 64 descriptors of a mailbox.
+ * destroy and a death leave behind, and the 32 descriptors of each kind
+ * a mailbox has room for.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 #define SLOT_SIZE 32
 #define LONG_MS 10000 /* "becomes readable": any wait this long is a failure */
 #define NAME_PREFIX "@shmbox.fd."
-#define MAX_FDS 64 /* descriptors per mailbox */
+#define PER_KIND 32 /* descriptors of each kind per mailbox */
 
 static const int whats[3] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
 
@@ -612,38 +613,48 @@ START_TEST(destroy_leaves_nothing_behind)
 }
 END_TEST
 
-/* --- 64 per mailbox -------------------------------------------------- */
+/* --- 32 of each kind per mailbox ----------------------------------- */
 
-#define HANDLES 22 /* 22 x 3 = 66 > 64 */
+#define HANDLES (PER_KIND + 1)
 
-START_TEST(sixty_four_descriptors_then_emfile)
+/* A descriptor too many: EMFILE, and nothing kept of the
+ * attempt. */
+static void one_too_many(shmbox_t *box, int what)
+{
+	int fds = count_open_fds();
+
+	tu_expect_fail(shmbox_fd(box, what), EMFILE);
+	ck_assert_int_eq(count_open_fds(), fds);
+}
+
+START_TEST(thirty_two_of_a_kind_then_emfile)
 {
 	const char *path;
 	shmbox_t *box = tu_create(2, SLOT_SIZE, &path), *h[HANDLES];
-	int made = 0, i, k, fds;
+	int i, k;
 
 	for (i = 0; i < HANDLES; i++)
 		h[i] = tu_open(path);
-	for (i = 0; i < HANDLES; i++)
-		for (k = 0; k < 3; k++) {
-			if (made < MAX_FDS) {
-				fd_of(h[i], whats[k]);
-				made++;
-				continue;
-			}
-			fds = count_open_fds();
-			tu_expect_fail(shmbox_fd(h[i], whats[k]), EMFILE);
-			ck_assert_int_eq(count_open_fds(), fds); /* nothing kept of the attempt */
-		}
+	for (i = 0; i < PER_KIND; i++)
+		fd_of(h[i], SHMBOX_FD_GET);
+	one_too_many(h[PER_KIND], SHMBOX_FD_GET);
 	ck_assert_str_ne(shmbox_strerror(EMFILE), strerror(EMFILE)); /* worded for mailboxes */
-	/* the last handle has GET only; closing another frees three entries */
-	ck_assert_int_eq(shmbox_close(h[0]), 0);
-	fd_of(h[HANDLES - 1], SHMBOX_FD_PUT);
-	fd_of(h[HANDLES - 1], SHMBOX_FD_ACCEPT);
-	fd_of(box, SHMBOX_FD_GET);
-	tu_expect_fail(shmbox_fd(box, SHMBOX_FD_PUT), EMFILE);
-	for (i = 1; i < HANDLES; i++)
-		ck_assert_int_eq(shmbox_close(h[i]), 0);
+	/* each kind has its own room */
+	for (k = 1; k < 3; k++) {
+		for (i = 0; i < PER_KIND; i++)
+			fd_of(h[PER_KIND - i], whats[k]);
+		one_too_many(h[0], whats[k]);
+	}
+	/* a handle closed gives its three back */
+	ck_assert_int_eq(shmbox_close(h[1]), 0);
+	fd_of(h[PER_KIND], SHMBOX_FD_GET);
+	fd_of(h[0], SHMBOX_FD_PUT);
+	fd_of(h[0], SHMBOX_FD_ACCEPT);
+	for (k = 0; k < 3; k++)
+		one_too_many(box, whats[k]);
+	for (i = 0; i < HANDLES; i++)
+		if (i != 1)
+			ck_assert_int_eq(shmbox_close(h[i]), 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 END_TEST
@@ -680,39 +691,38 @@ static void kill_child(pid_t pid)
 	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 }
 
-/* A process killed while it holds the 64th entry: the entry is free for
- * the next shmbox_fd.  Two ways: a handle opened before the death takes
- * over an entry whose owner's token is gone; a handle opened after it
- * takes the dead process's token (the lowest free one), and with it the
- * duty to free what that process left, its entry too. */
+/* A process killed while it holds the 32nd GET entry: the entry is free
+ * for the next shmbox_fd.  Two ways: a handle opened before the death
+ * takes over an entry whose owner's token is gone; a handle opened after
+ * it takes the dead process's token (the lowest free one), and with it
+ * the duty to free what that process left, its entry too. */
 START_TEST(a_killed_listeners_entry_is_free_again)
 {
 	const char *path;
-	shmbox_t *box = tu_create(2, SLOT_SIZE, &path), *h[HANDLES], *later;
-	int i, k, fd;
+	shmbox_t *box = tu_create(2, SLOT_SIZE, &path), *h[PER_KIND], *later;
+	int i, fd;
 	pid_t pid;
 
-	for (i = 0; i < HANDLES; i++)
+	for (i = 0; i < PER_KIND; i++)
 		h[i] = tu_open(path);
-	for (i = 0; i < HANDLES - 1; i++) /* 63 */
-		for (k = 0; k < 3; k++)
-			fd_of(h[i], whats[k]);
+	for (i = 0; i < PER_KIND - 1; i++)
+		fd_of(h[i], SHMBOX_FD_GET);
 	pid = listening_child(path);
-	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_GET), EMFILE);
+	one_too_many(h[PER_KIND - 1], SHMBOX_FD_GET);
 	kill_child(pid);
-	fd = fd_of(h[HANDLES - 1], SHMBOX_FD_GET); /* taken over */
-	ck_assert_int_eq(tu_readable(fd, 0), 1);   /* a new descriptor, as any */
-	tu_expect_fail(shmbox_fd(h[HANDLES - 1], SHMBOX_FD_PUT), EMFILE);
+	fd = fd_of(h[PER_KIND - 1], SHMBOX_FD_GET); /* taken over */
+	ck_assert_int_eq(tu_readable(fd, 0), 1);     /* a new descriptor, as any */
+	one_too_many(box, SHMBOX_FD_GET);
 
-	ck_assert_int_eq(shmbox_close(h[HANDLES - 1]), 0);
+	ck_assert_int_eq(shmbox_close(h[PER_KIND - 1]), 0);
 	pid = listening_child(path);
 	kill_child(pid);
 	later = tu_open(path); /* takes the dead child's token */
 	fd = fd_of(later, SHMBOX_FD_GET);
 	ck_assert_int_eq(tu_readable(fd, 0), 1);
-	tu_expect_fail(shmbox_fd(later, SHMBOX_FD_PUT), EMFILE);
+	one_too_many(box, SHMBOX_FD_GET);
 	ck_assert_int_eq(shmbox_close(later), 0);
-	for (i = 0; i < HANDLES - 1; i++)
+	for (i = 0; i < PER_KIND - 1; i++)
 		ck_assert_int_eq(shmbox_close(h[i]), 0);
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
@@ -744,7 +754,7 @@ Suite *suite_fd(void)
 	tcase_set_timeout(left, 30);
 	tcase_add_test(left, a_killed_listener_leaves_no_socket);
 	tcase_add_test(left, destroy_leaves_nothing_behind);
-	tcase_add_test(left, sixty_four_descriptors_then_emfile);
+	tcase_add_test(left, thirty_two_of_a_kind_then_emfile);
 	tcase_add_test(left, a_killed_listeners_entry_is_free_again);
 	suite_add_tcase(s, left);
 	return s;
