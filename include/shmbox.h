@@ -159,6 +159,8 @@ size_t shmbox_last_reply_len(void);
 #define SHMBOX_FD_ACCEPT 4 /* readable while shmbox_accept(box, ..., 0) may succeed */
 /* Defined when this header has shmbox_fd. */
 #define SHMBOX_HAS_FD 1
+/* Descriptors of each kind one mailbox can have at once (EMFILE beyond). */
+#define SHMBOX_FD_MAX 32
 /* The handle's descriptor for `what` (one of the three): the same one on
  * every call, close-on-exec, closed by shmbox_close and shmbox_destroy.
  * Poll it for reading only; never read, write or close it.  Level-
@@ -172,7 +174,7 @@ struct shmbox_listener {
 	int what;  /* SHMBOX_FD_GET, SHMBOX_FD_PUT or SHMBOX_FD_ACCEPT */
 	int armed; /* 1: found nothing and waits to be rung */
 };
-/* Returns how many it stored (up to n; at most 32 of each kind). */
+/* Returns how many it stored (up to n; at most SHMBOX_FD_MAX of each kind). */
 ssize_t shmbox_listeners(shmbox_t *box, struct shmbox_listener *listeners, size_t n);
 
 /* A message for errno values, worded for mailboxes; never NULL. */

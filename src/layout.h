@@ -138,7 +138,7 @@ struct shmbox__ring_hdr {
  * side's armed word for each entry.  word: 0 free, else SHMBOX__L_USED |
  * owner token << 8 | what. */
 #define SHMBOX__FD_KINDS 3
-#define SHMBOX__KIND_LISTENERS 32
+#define SHMBOX__KIND_LISTENERS SHMBOX_FD_MAX
 #define SHMBOX__L_USED (UINT64_C(1) << 32)
 struct shmbox__listen_entry {
 	_Atomic uint64_t word;

@@ -2,7 +2,8 @@
 # The shmbox command end to end: create, send, recv, info (--json), ls,
 # watch --once and live, call and serve, rm; bad numbers, missing
 # mailboxes, timeouts and kernel limits, each with its sysexits(3) status;
-# JSON for names that are not UTF-8; broken leftovers and rm -f.
+# JSON for names that are not UTF-8; broken leftovers and rm -f; who
+# listens on a descriptor, for what, armed or not (info, --json, watch).
 #
 # Exit status 77 means SKIP to automake and is also EX_NOPERM: this script
 # compares the command's statuses and never passes one through.  It exits
@@ -146,7 +147,8 @@ out_has '"slot_size":64' "info --json"; out_has '"mode":"0600"' "info --json"
 json_ok "info --json"
 py 'assert j["path"] == sys.argv[2] and "path_hex" not in j and j["broken"] is None' "$a" ||
 	fail "info --json: path, or a path_hex for a UTF-8 path, or broken"
-py 'assert j["attached"] == 0 and j["processes"] == []' || fail "info --json: processes"
+py 'assert j["attached"] == 0 and j["processes"] == [] and j["listeners"] == []' ||
+	fail "info --json: processes, listeners"
 key=$(sed 's/.*"key":"\(0x[0-9a-f]*\)".*/\1/' "$dir/out")
 [ "$key" = "$(ipckey "$a" 1)" ] || fail "info --json: key $key, ftok says $(ipckey "$a" 1)"
 
@@ -154,11 +156,11 @@ run "$shmbox" ls; status 0 "ls"
 grep -q "^$key .* 3/4 " "$dir/out" || fail "ls: no line for $key with fill 3/4"
 run "$shmbox" ls --json; status 0 "ls --json"; out_has "\"key\":\"$key\"" "ls --json"
 json_ok "ls --json"
-# ls's objects are info's, without path and processes
+# ls's objects are info's, without path, processes and listeners
 cp "$dir/out" "$dir/ls.json"
 run "$shmbox" info --json "$a"; status 0 "info --json again"
 py 'l = [o for o in json.load(open(sys.argv[2])) if o["key"] == j["key"]]
-del j["path"], j["processes"]
+del j["path"], j["processes"], j["listeners"]
 assert len(l) == 1 and sorted(l[0]) == sorted(j), (sorted(l[0]), sorted(j))' "$dir/ls.json" ||
 	fail "ls --json: not the members of info --json"
 
@@ -227,6 +229,52 @@ run "$shmbox" send "$a" "after the stop"; status 0 "send after the stop"
 wait "$rpid"; st=$?; status 0 "recv after a stop and continue"
 grep -qx "after the stop" "$dir/stop.out" || fail "recv after a stop: $(cat "$dir/stop.out")"
 
+# await_state PID STATE WHAT: until the process is in that state (T:
+# stopped), 20 s at most
+await_state() {
+	i=0
+	until [ "$(task_state "$1")" = "$2" ]; do
+		i=$((i + 1)); [ $i -lt 2000 ] || fail "$3: $(where "$1")"
+		sleep 0.01
+	done
+}
+
+# A recv waiting in ppoll holds the mailbox's descriptor for get, armed:
+# it found nothing and waits to be rung, which info, info --json and watch
+# show (the library's sleepers, "asleep", are others).  A message rings it
+# and disarms it: stopped, it cannot call again, and is seen listening but
+# not armed.  Once it has ended it is gone.
+"$shmbox" recv -c 1 -t 20000 "$a" >"$dir/listen.out" 2>&1 &
+rpid=$!; pids="$pids $rpid"
+await_asleep "recv listening" "$rpid"
+run "$shmbox" info "$a"; status 0 "info, recv listening"
+out_has "^asleep    0 in get, 0 in put, 0 in accept\$" "info, recv listening"
+out_has "^listening 1 for get (1 armed), 0 for put, 0 for accept\$" "info, recv listening"
+out_has "^          pid $rpid .*; listens for get (armed)\$" "info, recv listening"
+run "$shmbox" info --json "$a"; status 0 "info --json, recv listening"; json_ok "info --json, recv listening"
+py 'assert j["listeners"] == [{"pid": int(sys.argv[2]), "what": "get", "armed": True}], j["listeners"]
+assert j["getters_waiting"] == 0' "$rpid" || fail "info --json: recv not listening for get, armed"
+run "$shmbox" watch --once "$a"; status 0 "watch --once, recv listening"
+out_has "^asleep: 0 in get, 0 in put, 0 in accept " "watch --once, recv listening"
+out_has "^listening: 1 for get (1 armed), 0 for put, 0 for accept\$" "watch --once, recv listening"
+kill -STOP "$rpid"
+await_state "$rpid" T "recv not stopped by SIGSTOP"
+run "$shmbox" send "$a" "rings"; status 0 "send to a stopped recv"
+run "$shmbox" info "$a"; status 0 "info, recv rung"
+out_has "^listening 1 for get (0 armed), 0 for put, 0 for accept\$" "info, recv rung"
+out_has "^          pid $rpid .*; listens for get\$" "info, recv rung"
+run "$shmbox" info --json "$a"; status 0 "info --json, recv rung"
+py 'assert j["listeners"] == [{"pid": int(sys.argv[2]), "what": "get", "armed": False}], j["listeners"]' \
+	"$rpid" || fail "info --json: recv rung, not listening for get unarmed"
+kill -CONT "$rpid"
+wait "$rpid"; st=$?; status 0 "recv rung and continued"
+grep -qx "rings" "$dir/listen.out" || fail "recv rung: $(cat "$dir/listen.out")"
+run "$shmbox" info "$a"; status 0 "info, recv ended"
+out_has "^listening 0 for get, 0 for put, 0 for accept\$" "info, recv ended"
+! grep -q "listens" "$dir/out" || fail "info, recv ended: a process still listens"
+run "$shmbox" info --json "$a"; status 0 "info --json, recv ended"
+py 'assert j["listeners"] == [], j["listeners"]' || fail "info --json: a listener left after recv ended"
+
 # reap PID WHAT: wait for a child that was told to end; one that ignored it
 # fails the test after 20 s instead of hanging it (its status is in $st)
 reap() {
@@ -254,6 +302,24 @@ spid=$!; pids="$pids $spid"
 "$shmbox" send -t 60000 "$full" second >"$dir/send.out" 2>&1 &
 fpid=$!; pids="$pids $fpid"
 stays_asleep "recv, serve, send on a full mailbox" "$rpid" "$spid" "$fpid"
+# each listens on its descriptor, armed: recv for get and serve for accept
+# on one mailbox, send for put on the full one
+run "$shmbox" info "$a"; status 0 "info, recv and serve waiting"
+out_has "^listening 1 for get (1 armed), 0 for put, 1 for accept (1 armed)\$" "info, recv and serve"
+out_has "^          pid $rpid .*; listens for get (armed)\$" "info, recv and serve"
+out_has "^          pid $spid .*; listens for accept (armed)\$" "info, recv and serve"
+run "$shmbox" info --json "$a"; status 0 "info --json, recv and serve waiting"
+py 'l = sorted(j["listeners"], key=lambda o: o["what"])
+assert l == [{"pid": int(sys.argv[3]), "what": "accept", "armed": True},
+             {"pid": int(sys.argv[2]), "what": "get", "armed": True}], l' "$rpid" "$spid" ||
+	fail "info --json: recv and serve not listening for get and accept"
+run "$shmbox" watch --once "$a"; status 0 "watch --once, recv and serve waiting"
+out_has "^listening: 1 for get (1 armed), 0 for put, 1 for accept (1 armed)\$" "watch, recv and serve"
+run "$shmbox" info --json "$full"; status 0 "info --json, send waiting"
+py 'assert j["listeners"] == [{"pid": int(sys.argv[2]), "what": "put", "armed": True}], j["listeners"]' \
+	"$fpid" || fail "info --json: send on a full mailbox not listening for put"
+run "$shmbox" info "$full"; status 0 "info, send waiting"
+out_has "^listening 0 for get, 1 for put (1 armed), 0 for accept\$" "info, send waiting"
 kill -TERM "$rpid"; reap "$rpid" "recv after SIGTERM"; status 0 "recv ended by SIGTERM"
 [ ! -s "$dir/recv.out" ] || fail "recv on SIGTERM said: $(cat "$dir/recv.out")"
 kill -INT "$spid"; reap "$spid" "serve after SIGINT"; status 0 "serve ended by SIGINT"
@@ -276,11 +342,7 @@ if command -v python3 >/dev/null 2>&1; then
 	rpid=$!; pids="$pids $rpid"
 	await_asleep "recv in its own process group" "$rpid"
 	kill -TSTP "$rpid"
-	i=0
-	until [ "$(task_state "$rpid")" = T ]; do
-		i=$((i + 1)); [ $i -lt 2000 ] || fail "recv not stopped by SIGTSTP: $(where "$rpid")"
-		sleep 0.01
-	done
+	await_state "$rpid" T "recv not stopped by SIGTSTP"
 	kill -CONT "$rpid"
 	await_asleep "recv after SIGTSTP and SIGCONT" "$rpid"
 	run "$shmbox" send "$a" "after Ctrl-Z"; status 0 "send after Ctrl-Z"

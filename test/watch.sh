@@ -2,7 +2,8 @@
 # shmbox watch on a real terminal.  tmux runs an interactive bash in a
 # pseudo-terminal; the test types into it (send-keys) and reads the screen
 # a user would see (capture-pane, -e for the colours and attributes).
-# Checked: the frame shows the messages and that watch is not attached;
+# Checked: the frame shows the messages and that watch is not attached,
+# and a serve listening on its descriptor for accept;
 # the layout follows the window's size (SIGWINCH); Ctrl-Z gives the
 # terminal back and fg redraws; colour on xterm, the states still told
 # apart without it (xterm-mono, vt100); a mailbox removed and made again;
@@ -30,6 +31,7 @@ unset TMUX # a test run inside tmux starts its own server all the same
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-watch.XXXXXX") || exit 1
 box="$dir/box"
+spid= # a serve
 PROMPT='watch-test$'
 
 tm() { tmux -S "$dir/tmux.sock" -f /dev/null "$@"; }
@@ -42,6 +44,7 @@ ipckey() {
 
 # Whatever happens: the tmux server (and watch with it) and the mailbox go.
 cleanup() {
+	[ -z "$spid" ] || kill -9 "$spid" 2>/dev/null
 	tm kill-server 2>/dev/null
 	if [ -e "$box" ]; then
 		k=$(ipckey "$box" 1)
@@ -129,6 +132,15 @@ shows "q or Ctrl-C to stop" || fail "no q in the footer"
 wait_for "three messages" shows "slot [#][#][#][ ]"
 shows "3 queued, 37 free" || fail "not 3 queued"
 colours | grep '^slot' | grep -q '32m#' || fail "xterm: full cells are not green"
+# a serve waiting for a call listens on its descriptor for accept, armed
+shows "listening: 0 for get, 0 for put, 0 for accept" || fail "no listening line"
+"$shmbox" serve "$box" >/dev/null 2>&1 &
+spid=$!
+wait_for "serve listening for accept" shows "listening: 0 for get, 0 for put, 1 for accept (1 armed)"
+kill -TERM "$spid"
+wait "$spid" || fail "serve ended with status $? on SIGTERM"
+spid=
+wait_for "serve no longer listening" shows "listening: 0 for get, 0 for put, 0 for accept"
 
 # the window's size: 30 cells a row at 100 columns, 15 at 60, one
 # character a cell when 20 lines are too few for three rows of three

@@ -18,6 +18,7 @@
 #define CLI_SLOTS 16	  /* create -n default */
 #define CLI_SLOT_SIZE 4096 /* create -s default */
 #define CLI_WATCH_INTERVAL 250 /* watch -i default, ms */
+#define CLI_MAX_LISTENERS (3 * SHMBOX_FD_MAX) /* descriptors on a mailbox at most */
 
 /* One subcommand: its name, its SYNOPSIS line (as in shmbox.1), its job. */
 struct cli_cmd {
@@ -90,10 +91,14 @@ struct cli_mailbox {
 	const char *broken;	   /* NULL, or what is broken (cli_broken) */
 	struct shmbox_proc *procs; /* the attached processes (info), or NULL */
 	size_t nprocs;
+	/* the descriptors' listeners (info): valid when procs is not NULL */
+	struct shmbox_listener listeners[CLI_MAX_LISTENERS];
+	size_t nlisteners;
 };
 /* From an open handle: 0, or -1 with errno. */
 int cli_mailbox_read(shmbox_t *box, struct cli_mailbox *m);
-/* Add the attached processes: 0, or -1 with errno. */
+/* Add the attached processes and the descriptors' listeners: 0, or -1
+ * with errno. */
 int cli_mailbox_procs(shmbox_t *box, struct cli_mailbox *m);
 /* A leftover at segment shmid (the library's open said EIDRM), from the
  * kernel's view of the segment. */
@@ -107,10 +112,15 @@ struct json_t *cli_json_mailbox(const struct cli_mailbox *m);
 /* Write j on one line, or exit with EX_IOERR saying "what: standard output". */
 void cli_json_print(struct json_t *j, const char *what);
 
-/* format.c: sizes, times, owners, command names */
+/* format.c: sizes, times, owners, command names, listeners */
 const char *cli_size(char *buf, size_t len, uint64_t bytes);
 const char *cli_time(char *buf, size_t len, time_t t);
 const char *cli_user(uid_t uid);
 const char *cli_comm(pid_t pid, char *buf, size_t len);
+/* "get", "put" or "accept": what a descriptor (SHMBOX_FD_*) is for. */
+const char *cli_what(int what);
+/* The listeners counted by what, with how many are armed:
+ * "1 for get (1 armed), 0 for put, 2 for accept (1 armed)". */
+const char *cli_listening(char *buf, size_t len, const struct shmbox_listener *l, size_t n);
 
 #endif /* SHMBOX_CLI_H */

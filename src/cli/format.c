@@ -1,4 +1,5 @@
-/* Output helpers: sizes (humanize_number), times, owners, command names. */
+/* Output helpers: sizes (humanize_number), times, owners, command names,
+ * the descriptors' listeners. */
 #include <inttypes.h>
 #include <libutil.h>
 #include <pwd.h>
@@ -58,5 +59,36 @@ const char *cli_comm(pid_t pid, char *buf, size_t len)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
 		n--;
 	buf[n] = '\0';
+	return buf;
+}
+
+const char *cli_what(int what)
+{
+	switch (what) {
+	case SHMBOX_FD_GET: return "get";
+	case SHMBOX_FD_PUT: return "put";
+	case SHMBOX_FD_ACCEPT: return "accept";
+	default: return "?";
+	}
+}
+
+const char *cli_listening(char *buf, size_t len, const struct shmbox_listener *l, size_t n)
+{
+	static const int whats[] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
+	size_t k, i, at = 0, count, armed;
+
+	buf[0] = '\0';
+	for (k = 0; k < sizeof(whats) / sizeof(whats[0]) && at < len; k++) {
+		count = armed = 0;
+		for (i = 0; i < n; i++)
+			if (l[i].what == whats[k]) {
+				count++;
+				armed += l[i].armed != 0;
+			}
+		at += (size_t)snprintf(buf + at, len - at, "%s%zu for %s", k ? ", " : "", count,
+				       cli_what(whats[k]));
+		if (count > 0 && at < len)
+			at += (size_t)snprintf(buf + at, len - at, " (%zu armed)", armed);
+	}
 	return buf;
 }

@@ -1,7 +1,8 @@
 /*
  * One picture of the ring, for shmbox watch: a row of cells, one per slot,
  * with the head (next get) and tail (next put) marked under them, then the
- * counts, the rates and who is attached.  Readable at a glance from the
+ * counts, the rates, who waits (asleep in the library, or listening on a
+ * descriptor) and who is attached.  Readable at a glance from the
  * back of a room:
  *
  *        0              5              10
@@ -219,7 +220,7 @@ static void footer(struct pen *pen, const struct frame *fr)
 void cli_draw(struct pen *pen, const struct frame *fr)
 {
 	size_t count[SHMBOX_SLOT_DEAD + 1] = {0}, i;
-	char size[16], now[32];
+	char size[16], now[32], listening[128];
 	int budget;
 
 	if (fr->gone) {
@@ -239,7 +240,7 @@ void cli_draw(struct pen *pen, const struct frame *fr)
 	if (count[SHMBOX_SLOT_DEAD] > 0)
 		say(pen, INK_TEXT, ", %zu dead", count[SHMBOX_SLOT_DEAD]);
 	say(pen, INK_TEXT, "\n\n");
-	budget = fr->lines > 0 ? fr->lines - 14 : 60;
+	budget = fr->lines > 0 ? fr->lines - 15 : 60;
 	ring(pen, fr, budget < 3 ? 3 : budget);
 	say(pen, INK_TEXT, "\n");
 	rate(pen, "put", fr, fr->put_rate, fr->st.puts);
@@ -249,6 +250,8 @@ void cli_draw(struct pen *pen, const struct frame *fr)
 	say(pen, INK_TEXT, "asleep: %zu in get, %zu in put, %zu in accept   calls: %zu waiting, "
 		"%zu in progress\n", fr->st.getters_waiting, fr->st.putters_waiting,
 	    fr->st.servers_waiting, fr->st.requests, fr->st.calls);
+	say(pen, INK_TEXT, "listening: %s\n",
+	    cli_listening(listening, sizeof(listening), fr->listeners, fr->nlisteners));
 	procs(pen, fr);
 	footer(pen, fr);
 }

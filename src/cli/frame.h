@@ -16,6 +16,8 @@ struct frame {
 	uint64_t head, tail;	   /* ring positions: next get, next put */
 	struct shmbox_proc *procs; /* attached processes */
 	size_t nprocs;
+	struct shmbox_listener listeners[CLI_MAX_LISTENERS]; /* the descriptors' */
+	size_t nlisteners;
 	double put_rate, get_rate; /* per second */
 	bool rates;		   /* false: not measured yet */
 	int interval_ms;

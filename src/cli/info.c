@@ -8,10 +8,30 @@
 
 #include "cli.h"
 
+/* After an attached process: "; listens for get (armed), accept" for the
+ * descriptors it holds.  A process attached twice has them on its first line. */
+static void listens(const struct cli_mailbox *m, size_t p)
+{
+	pid_t pid = m->procs[p].pid;
+	const char *sep = "; listens for ";
+	size_t i;
+
+	for (i = 0; i < p; i++)
+		if (m->procs[i].pid == pid)
+			return;
+	for (i = 0; i < m->nlisteners; i++) {
+		if (m->listeners[i].pid != pid)
+			continue;
+		printf("%s%s%s", sep, cli_what(m->listeners[i].what),
+		       m->listeners[i].armed ? " (armed)" : "");
+		sep = ", ";
+	}
+}
+
 static void text(const struct cli_mailbox *m)
 {
 	const struct shmbox_stat *st = &m->st;
-	char a[16], b[16], t1[32], t2[32], comm[32];
+	char a[16], b[16], t1[32], t2[32], comm[32], l[128];
 	size_t i;
 
 	printf("mailbox   %s (project %d)\n", m->path, m->proj);
@@ -30,13 +50,17 @@ static void text(const struct cli_mailbox *m)
 	       cli_time(t2, sizeof(t2), st->last_get));
 	printf("asleep    %zu in get, %zu in put, %zu in accept\n", st->getters_waiting,
 	       st->putters_waiting, st->servers_waiting);
+	printf("listening %s\n", cli_listening(l, sizeof(l), m->listeners, m->nlisteners));
 	printf("owner     %s (uid %lu), mode %04o, created by pid %ld\n", cli_user(st->uid),
 	       (unsigned long)st->uid, (unsigned)st->mode, (long)st->creator);
 	printf("attached  %zu of %zu%s\n", m->nprocs, st->max_procs, m->nprocs ? ":" : "");
-	for (i = 0; i < m->nprocs; i++)
-		printf("          pid %-7ld %-16s since %s\n", (long)m->procs[i].pid,
+	for (i = 0; i < m->nprocs; i++) {
+		printf("          pid %-7ld %-16s since %s", (long)m->procs[i].pid,
 		       cli_comm(m->procs[i].pid, comm, sizeof(comm)),
 		       cli_time(t1, sizeof(t1), m->procs[i].since));
+		listens(m, i);
+		putchar('\n');
+	}
 	if (fflush(stdout) == EOF)
 		err(EX_IOERR, "info %s: standard output", m->path);
 }

@@ -1,8 +1,8 @@
 /*
  * --json, through jansson: one schema per kind of object, built here and
  * nowhere else.  A mailbox object is the same for info and ls; a process
- * object is one of a mailbox's attached processes.  shmbox(1) lists the
- * members.
+ * object is one of a mailbox's attached processes, a listener object one
+ * of the descriptors processes hold on it.  shmbox(1) lists the members.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -117,10 +117,22 @@ static json_t *process(const struct shmbox_proc *p)
 	return o;
 }
 
+static json_t *listener(const struct shmbox_listener *l)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		errx(EX_OSERR, "out of memory for JSON output");
+	set(o, "pid", json_integer(l->pid));
+	set(o, "what", json_string(cli_what(l->what)));
+	set(o, "armed", json_boolean(l->armed));
+	return o;
+}
+
 json_t *cli_json_mailbox(const struct cli_mailbox *m)
 {
 	const struct shmbox_stat *st = &m->st;
-	json_t *o = json_object(), *procs;
+	json_t *o = json_object(), *procs, *listeners;
 	char key[16], mode[8];
 	size_t i;
 
@@ -166,6 +178,11 @@ json_t *cli_json_mailbox(const struct cli_mailbox *m)
 	set(o, "processes", procs);
 	for (i = 0; i < m->nprocs; i++)
 		if (json_array_append_new(procs, process(&m->procs[i])) == -1)
+			errx(EX_OSERR, "out of memory for JSON output");
+	listeners = json_array();
+	set(o, "listeners", listeners);
+	for (i = 0; i < m->nlisteners; i++)
+		if (json_array_append_new(listeners, listener(&m->listeners[i])) == -1)
 			errx(EX_OSERR, "out of memory for JSON output");
 	return o;
 }

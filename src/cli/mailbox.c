@@ -42,6 +42,10 @@ int cli_mailbox_procs(shmbox_t *box, struct cli_mailbox *m)
 	if (n == -1)
 		return -1;
 	m->nprocs = (size_t)n;
+	n = shmbox_listeners(box, m->listeners, CLI_MAX_LISTENERS);
+	if (n == -1)
+		return -1;
+	m->nlisteners = (size_t)n;
 	return 0;
 }
 

@@ -116,6 +116,10 @@ static int sample(struct watcher *w)
 	if (n == -1)
 		return -1;
 	fr->nprocs = (size_t)n;
+	n = shmbox_listeners(w->box, fr->listeners, CLI_MAX_LISTENERS);
+	if (n == -1)
+		return -1;
+	fr->nlisteners = (size_t)n;
 	rates(w);
 	return 0;
 }
