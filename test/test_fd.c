@@ -1,8 +1,8 @@
 /*
  * shmbox_fd's contract: which handles may have one, whose it is and when
  * it is closed, when it polls readable and when it goes quiet, what a
- * destroy and a death leave behind, and the 32 descriptors of each kind
- * a mailbox has room for.
+ * destroy and a death leave behind, and the room a mailbox has for
+ * SHMBOX_FD_MAX descriptors of each kind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 #define SLOT_SIZE 32
 #define LONG_MS 10000 /* "becomes readable": any wait this long is a failure */
 #define NAME_PREFIX "@shmbox.fd."
-#define PER_KIND 32 /* descriptors of each kind per mailbox */
+#define PER_KIND SHMBOX_FD_MAX /* descriptors of each kind per mailbox */
 
 static const int whats[3] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
 
@@ -629,7 +629,7 @@ START_TEST(destroy_leaves_nothing_behind)
 }
 END_TEST
 
-/* --- 32 of each kind per mailbox ----------------------------------- */
+/* --- SHMBOX_FD_MAX of each kind per mailbox ------------------------ */
 
 #define HANDLES (PER_KIND + 1)
 
@@ -707,7 +707,7 @@ static void kill_child(pid_t pid)
 	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 }
 
-/* A process killed while it holds the 32nd GET entry: the entry is free
+/* A process killed while it holds the last GET entry: the entry is free
  * for the next shmbox_fd.  Two ways: a handle opened before the death
  * takes over an entry whose owner's token is gone; a handle opened after
  * it takes the dead process's token (the lowest free one), and with it
