@@ -69,10 +69,19 @@ C="-DP1MSGS=1 -DP2MSGS=1 -DNCONS=2 -DC2GETS=1"
 # TIMEOUTS: 0 no time slice ends, 1 slices end when all are stuck (livelock
 # check), 2 a slice may end at any moment
 NODEATH="-DDEATHS=0 -DTIMEOUTS=0"
+# POLLER: consumer 1 polls a descriptor (shmbox_fd) and gets with timeout 0
+#   PA: as A; PA11: producers 1 and 2 put 1 message each, no consumer 2
+#   (there the two producers are alike: letting producer 2 die covers both)
+PA="-DPOLLER $A"
+PA11="-DPOLLER -DP1MSGS=1 -DP2MSGS=1 -DNCONS=1"
+PLIVE="-DDEATHS=3 -DTIMEOUTS=1"
+PLIVE11="-DDEATHS=2 -DTIMEOUTS=1"
 
 # One run per line: name@expectation@spin flags@what it checks.
 # Expectation: pass, fail:PATTERN (must fail, pan's output must match the
-# extended regular expression PATTERN), xfail:PATTERN (known defect).
+# extended regular expression PATTERN), xfail:PATTERN (known defect);
+# prefixed with "np,": a search for non-progress cycles (pan -l: any cycle,
+# the model having no progress labels) instead of the safety search.
 runs=$work/runs
 cat >"$runs" <<EOF
 B-death@pass@$B -DDEATHS=4 -DTIMEOUTS=2@a consumer dies at any step, slices end at any time: safety
@@ -80,6 +89,9 @@ B-live@pass@$B -DDEATHS=4 -DTIMEOUTS=1@a consumer dies at any step: survivors fi
 C-baton@pass@$C $NODEATH@2 producers, 2 consumers, no deaths, no timeouts: one publish makes two messages ready
 A-death@pass@$A -DDEATHS=3 -DTIMEOUTS=2@a producer dies at any step, slices end at any time: safety
 A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1@a producer dies at any step: survivors finish (livelock check)
+poll-quiet@np,pass@$PA11 -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever (it goes quiet), a producer may die
+poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
+poll-live@pass@$PA11 $PLIVE11@descriptor: a producer dies at any step, ringing too: the poller is not stranded (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
 A-nodeath@pass@$A $NODEATH@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
 broken-baton@fail:invalid end state@$C $NODEATH -DBROKEN_NO_BATON@BROKEN: no baton (the C code before d8502ba: a lost wakeup)
@@ -89,6 +101,15 @@ broken-recheck@fail:invalid end state@$A $NODEATH -DBROKEN_NO_RECHECK@BROKEN: sl
 broken-recover@fail:!\(lost\)@$A $NODEATH -DBROKEN_RECOVER_NO_TOKEN@BROKEN: recovery frees READING without the token
 counter-drift@fail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS@the sleeper counter may count more than the sleepers, as sem.c says: spin must show it
 broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECOVERY@BROKEN: no recovery at all (liveness check has teeth)
+broken-arm@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_AFTER_CHECK@BROKEN: descriptor: look once more, then arm
+broken-selfring@fail:invalid end state@$PA $NODEATH -DBROKEN_NO_SELF_RING@BROKEN: descriptor: no ring of itself after the look that found work
+broken-nowatch@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH@BROKEN: descriptor: no watch on the holder in the way
+broken-watchcheck@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_WATCH_NO_CHECK@BROKEN: descriptor: no look at the holder's token after the watch
+broken-drain@np,fail:non-progress cycle@$PA $NODEATH -DBROKEN_NO_DRAIN@BROKEN: descriptor: never drained (the quiet check has teeth)
+broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead holder's watch is kept
+broken-ring-before@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_RING_BEFORE@BROKEN: descriptor: publish rings only after its CAS (finding 3, before dede292)
+broken-ring-xchg@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_RING_XCHG@BROKEN: descriptor: a ringer clears the bit, then sends (finding 3, before dede292)
+broken-arm-count@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_NO_COUNT@BROKEN: descriptor: no count of arms: a ringer clears an arm it did not ring
 EOF
 if [ -n "$SHMBOX_MODEL_FULL" ]; then
 	cat >>"$runs" <<EOF
@@ -100,12 +121,21 @@ C-death-P@pass@$C -DDEATHS=1 -DTIMEOUTS=2@2 producers, 2 consumers, a producer d
 C-death-C@pass@$C -DDEATHS=4 -DTIMEOUTS=2@2 producers, 2 consumers, consumer 2 dies: safety
 C-live-P@pass@$C -DDEATHS=1 -DTIMEOUTS=1@2 producers, 2 consumers, a producer dies: livelock check
 C-live-C@pass@$C -DDEATHS=4 -DTIMEOUTS=1@2 producers, 2 consumers, consumer 2 dies: livelock check
+poll-B@pass@-DPOLLER $B $NODEATH@descriptor: 1 producer (3 msgs), a poller and a blocking consumer, no deaths
+poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2@descriptor: as poll-nodeath, a producer dies at any step: safety
+poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any step: livelock check
+poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
 EOF
 fi
 
 # run NAME EXPECT FLAGS: writes $work/NAME/result: "ok|FAIL ... text"
 run_one() {
 	name=$1 expect=$2 flags=$3
+	# safety search, or (np,) a search for cycles
+	panflags="-DSAFETY" panrun=""
+	case $expect in
+	np,*) expect=${expect#np,} panflags="-DNP" panrun="-l" ;;
+	esac
 	d=$work/$name
 	mkdir -p "$d" && cp "$model" "$d/" || return
 	(
@@ -117,12 +147,13 @@ run_one() {
 			exit 0
 		fi
 		# shellcheck disable=SC2086
-		if ! $CC -O1 -w -DSAFETY -DCOLLAPSE -DVECTORSZ=512 -DMEMLIM="$memlim" \
+		if ! $CC -O1 -w $panflags -DCOLLAPSE -DVECTORSZ=512 -DMEMLIM="$memlim" \
 			-o pan pan.c >cc.out 2>&1; then
 			echo "FAIL cc pan.c failed: $(head -3 cc.out | tr '\n' ' ')" >result
 			exit 0
 		fi
-		./pan -m100000 -w24 >pan.out 2>&1
+		# shellcheck disable=SC2086
+		./pan $panrun -m100000 -w24 >pan.out 2>&1
 		end=$(date +%s)
 		errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' pan.out | head -1)
 		states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' pan.out | head -1)

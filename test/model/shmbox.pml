@@ -22,6 +22,35 @@
  * messages shows as cells that differ.  Zero copy (src/zerocopy.c) is the
  * same protocol cut in two.
  *
+ * The pollable descriptor (POLLER; doc/descriptor.md, src/fd.c).  Consumer
+ * 1 is then not a blocking getter but a caller of poll(2) on the descriptor
+ * of shmbox_fd(SHMBOX_FD_GET): it polls, then gets with timeout 0, again
+ * and again until a get fails with EAGAIN (it may also poll between two
+ * gets that succeed, as a caller that handles one message per wake-up
+ * does), then polls again.  The descriptor is modelled as `sock`, the
+ * datagrams queued on its socket S, and `watch`, the process its pidfd W
+ * watches; poll returns when S holds a datagram or the watched process
+ * has died.
+ * A get with timeout 0 is the get above with a deadline that has passed
+ * already: no spin and no sleep, but revoke_if_dead still frees a dead
+ * holder's claim.  Where it would fail with EAGAIN, the listener's path
+ * (`listening` in src/ring.c) drains S and arms (shmbox__fd_arm; `armed`
+ * is the listener's bit in the ring's armed_get), and looks once more,
+ * with get_claim alone; if that look succeeds it rings S itself
+ * (shmbox__fd_keep_ready), else it watches the holder of the claim in the
+ * way and then looks at that holder's token, ringing S if it is gone
+ * (shmbox__fd_watch).  A changer rings the listeners that are armed
+ * (shmbox__fd_ring): it loads armed, sends a datagram if the bit is set,
+ * then clears the bit with a CAS on the word it loaded, which fails if the
+ * listener armed again meanwhile (the word counts arms).  A publish rings
+ * twice, just before its CAS while it still holds the slot, and after its
+ * wakes; a revoke of a dead put's WRITING (getters then skip the slot)
+ * rings after its wake.  Only the get side is modelled: the poller is a
+ * getter, and release, the put side's change, rings the put side's
+ * listeners.  That the descriptor goes quiet is
+ * checked by a search for cycles (check-model.sh's `np` runs): the model
+ * has no progress labels, so any run that goes on for ever is an error.
+ *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
  * Consumer 1 gets until every published message has been taken (the ghost
@@ -56,6 +85,8 @@
  *   NO_BATON_PUT, NO_BATON_GET  leave out one side of the baton (a
  *              completed put also wakes a putter, a completed get a getter;
  *              BROKEN_NO_BATON leaves out both).
+ *   POLLER     consumer 1 polls a descriptor (see above); NCONS=2 keeps
+ *              consumer 2 a blocking getter
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -74,6 +105,23 @@
  *                               (shows that the livelock check can fail)
  *   BROKEN_NO_BATON             one wake per publish or release, no baton:
  *                               the code before commit d8502ba
+ * and of the descriptor (POLLER):
+ *   BROKEN_ARM_AFTER_CHECK      the listener looks once more, then arms
+ *   BROKEN_NO_SELF_RING         no ring of S after the look that found work
+ *   BROKEN_NO_WATCH             no watch on the holder in the way
+ *   BROKEN_WATCH_NO_CHECK       a watch, but no look at the holder's token
+ *                               after it was set
+ *   BROKEN_NO_DRAIN             S is never drained: the descriptor
+ *                               never goes quiet (a non-progress cycle)
+ *   BROKEN_KEEP_WATCH           the watch is kept when nothing is in
+ *                               flight: a dead holder's pidfd stays
+ *                               readable (a non-progress cycle)
+ *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
+ *                               sends (the design before commit dede292)
+ *   BROKEN_NO_RING_BEFORE       publish rings only after its CAS (the
+ *                               design before commit dede292)
+ *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
+ *                               CAS may clear an arm it did not ring
  */
 
 #ifndef P1MSGS
@@ -140,6 +188,30 @@ byte gw, pw;		/* .getters_waiting, .putters_waiting */
 /* ---------------- kernel objects: the semaphore set ---------------- */
 byte gsem, psem;	/* SHMBOX__SEM_GETTERS, SHMBOX__SEM_PUTTERS */
 bit token[5];      	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
+
+#ifdef POLLER
+/* ---------------- the descriptor (src/fd.c) ---------------- */
+bit armed;	/* segment: the listener's bit in the ring's armed_get */
+/* Kernel: datagrams queued on the listener's socket S.  Poll sees only
+ * "some" or "none" and a drain takes them all, so one is as good as any
+ * number: a send to a socket that holds one already is the C code's
+ * EAGAIN ("rung already") and changes nothing. */
+bit sock;
+byte watch;	/* the process whose pidfd W watches, 0: none (or one
+		   opened too late: see the watch step) */
+#define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
+/* The armed word is the listener's bit and a count of arms, so that a
+ * ringer's CAS on the word it loaded fails if the listener armed again, or
+ * another ringer cleared the bit, since its load.  stale[i]: process i's
+ * loaded word is not the word any more (1 while i is not ringing). */
+bit stale[5];
+#ifdef BROKEN_ARM_NO_COUNT
+#define ARMED_AGAIN skip	/* broken: the word does not change */
+#else
+#define ARMED_AGAIN STALE_ALL()
+#endif
+#define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
+#endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
 byte kill;		/* the process chosen to die, 0: none */
@@ -245,6 +317,19 @@ bit epoch;		/* flips at each tick */
 #define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
 #define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
+/* the poller (POLLER): poll(2); listening (src/ring.c), shmbox__fd_arm,
+ * shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the changer's ring,
+ * shmbox__fd_ring_after(_sc) and shmbox__fd_ring */
+#define L_POLL 60	/* poll: wait until S or W is readable */
+#define L_DRAIN 61	/* fd_arm: drain S */
+#define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
+#define L_WATCH 63	/* fd_watch: watch the holder */
+#define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
+#define L_SELF 65	/* fd_keep_ready: ring S ourselves */
+#define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
+#define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
+#define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
+#define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -270,21 +355,55 @@ bit epoch;		/* flips at each tick */
 /* Where a blocked claim looks again: the start of put_claim or get_claim. */
 #define RETRY (isput -> P_TAIL : G_HEAD)
 
+/* Where wait_turn goes when revoke_if_dead has found nothing to do: to
+ * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
+ * that is, to the listener's path (listening): drain and arm, then one
+ * more get_claim (fdstep = 1); if that one is blocked too, the watch. */
+#ifdef POLLER
+#define POLLING (me == C1)
+#define RETRIED (POLLING && fdstep)
+#ifdef BROKEN_ARM_AFTER_CHECK
+#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
+#else
+#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_WATCH)
+#endif
+#define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
+#else
+#define POLLING false
+#define RETRIED false
+#define NOT_NOW W_ANNOUNCE	/* never used */
+#define SLEEP_OR_EAGAIN W_ANNOUNCE
+#endif
+
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
- * cw, the word that stopped us, at cpos; wait_turn starts.  Local. */
+ * cw, the word that stopped us, at cpos; wait_turn starts (listening:
+ * after the look that follows the arm, the watch does).  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
-	if								\
-	:: spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
+	if /* shmbox__spin_again: no spin with timeout 0 */		\
+	:: RETRIED -> pc = NOT_NOW /* listening: blocked again */	\
+	:: !POLLING && spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
 		if /* revoke_if_dead: in_flight(w)? */			\
 		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
-		:: else -> pc = W_ANNOUNCE /* no deadline */ \
+		:: else -> pc = SLEEP_OR_EAGAIN /* deadline passed? */ \
 		fi							\
 	fi
 
 /* Call shmbox__wake on side S (GETTERS or PUTTERS), then go on at R. */
 #define WAKE(S, R) wsel = S; ret = R; pc = K_WAKE
+
+/* The wakes that a completed put makes (shmbox__publish: getters, then the
+ * baton).  With the poller, the ring of the get side's listeners comes
+ * after them, then the put returns; revoke's ring comes after its wake. */
+#ifdef POLLER
+#define WAKE_RING(S, R) rret = R; WAKE(S, R_LOAD)
+#define AFTER_PUBLISH (ret == R_LOAD && rret == P_NEXT)
+#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
+#else
+#define WAKE_RING(S, R) WAKE(S, R)
+#define AFTER_PUBLISH (ret == P_NEXT)
+#endif
 
 proctype agent(byte me; bit isput)
 {
@@ -297,8 +416,17 @@ proctype agent(byte me; bit isput)
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
+#ifdef POLLER
+	byte rret;		/* where to go on after a ring */
+	byte rtries;		/* shmbox__fd_ring: CASes that failed */
+	bit fdstep;		/* in listening: armed in this call */
+#endif
 
+#ifdef POLLER
+	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
+#else
 	pc = (isput -> P_NEXT : G_NEXT);
+#endif
 	{
 	do
 	/* ================= put ================= */
@@ -404,8 +532,11 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox__publish: len, pid, seq, reply, gen */
 		pc == P_LEN;
 		slen[SLOT(cpos)] = id;
-#ifdef BROKEN_WAKE_BEFORE_PUBLISH
+#if defined(BROKEN_WAKE_BEFORE_PUBLISH)
 		pc = P_EARLY
+#elif defined(POLLER) && !defined(BROKEN_NO_RING_BEFORE)
+		/* shmbox__fd_ring_if_armed, while we hold the slot */
+		rret = P_PUBLISH; pc = R_LOAD
 #else
 		pc = P_PUBLISH
 #endif
@@ -436,7 +567,8 @@ proctype agent(byte me; bit isput)
 			fi
 #else
 			cpos = 0; cw = 0;
-			WAKE(GETTERS, P_NEXT) /* wake getters, then the baton */
+			/* wake getters, then the baton; ring the listeners */
+			WAKE_RING(GETTERS, P_NEXT)
 #endif
 		:: else -> /* return false; shmbox__ring_put puts it again */
 			cpos = 0; cw = 0; spins = 0; pc = P_TAIL
@@ -447,9 +579,16 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox_get: next message; get_claim: load head */
 		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
 		k = k + (me == C2); spins = 0;
+#ifdef POLLER
+		fdstep = 0;
+#endif
 		pos = head; assert(pos < MAXPOS); pc = G_WORD
 	   }
 	:: pc == G_NEXT && ALLDONE -> pc = X_END; break /* ghost: all taken */
+#ifdef POLLER
+	/* the poller may poll between two gets that succeeded */
+	:: pc == G_NEXT && POLLING && !ALLDONE -> pc = L_POLL
+#endif
 #if NCONS >= 2
 	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
 #endif
@@ -509,7 +648,12 @@ proctype agent(byte me; bit isput)
 		fi;
 		if
 		:: pc == G_ADVANCE -> pc = G_HEAD /* continue */
+#if defined(POLLER) && !defined(BROKEN_NO_SELF_RING)
+		/* return CLAIMED; listening: armed in this call? */
+		:: else -> pc = (fdstep -> L_SELF : G_COPY0)
+#else
 		:: else -> pc = G_COPY0 /* return CLAIMED */
+#endif
 		fi;
 		pos = 0; w = 0
 	   }
@@ -558,7 +702,7 @@ proctype agent(byte me; bit isput)
 		pc == W_TOKEN;
 		if
 		:: HOLDER_GONE(cw) -> pc = W_REVOKE
-		:: else -> pc = W_ANNOUNCE /* revoke_if_dead: alive, so sleep */
+		:: else -> pc = SLEEP_OR_EAGAIN /* revoke_if_dead: alive, so sleep */
 		fi
 	   }
 	:: d_step { /* revoke: CAS the exact word seen */
@@ -566,7 +710,7 @@ proctype agent(byte me; bit isput)
 		if
 		:: word[SLOT(cpos)] == cw && ST(cw) == WRITING ->
 			word[SLOT(cpos)] = W(LAP(cw), 0, DEAD);
-			WAKE(GETTERS, RETRY) /* revoke: wake getters */
+			WAKE_RING(GETTERS, RETRY) /* revoke: wake getters, ring */
 		:: word[SLOT(cpos)] == cw && ST(cw) == READING ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
 			WAKE(PUTTERS, RETRY) /* revoke: wake putters */
@@ -642,7 +786,7 @@ proctype agent(byte me; bit isput)
 		:: wsel == PUTTERS && pw > 0 -> pw--; pc = K_POST
 		:: else ->
 			if
-			:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS
+			:: BATON_PUT && AFTER_PUBLISH && wsel == GETTERS -> wsel = PUTTERS
 			:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS
 			:: else -> pc = ret; ret = 0; wsel = 0
 			fi
@@ -655,11 +799,127 @@ proctype agent(byte me; bit isput)
 		:: else -> psem++
 		fi;
 		if
-		:: BATON_PUT && ret == P_NEXT && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
+		:: BATON_PUT && AFTER_PUBLISH && wsel == GETTERS -> wsel = PUTTERS; pc = K_WAKE
 		:: BATON_GET && ret == G_NEXT && wsel == PUTTERS -> wsel = GETTERS; pc = K_WAKE
 		:: else -> pc = ret; ret = 0; wsel = 0
 		fi
 	   }
+#ifdef POLLER
+	/* ============ the changer's ring (src/fd.c) ============ */
+	/* shmbox__fd_ring_if_armed loads armed, and shmbox__fd_ring loads it
+	 * again: one load here, the second (the first only decides whether
+	 * there is a second) */
+	:: d_step { /* fd_ring_if_armed, fd_ring: (fence;) load armed */
+		pc == R_LOAD;
+		stale[me] = 0;
+		if
+#ifdef BROKEN_RING_XCHG
+		:: armed -> pc = R_XCHG
+#else
+		:: armed -> pc = R_SEND
+#endif
+		:: else -> RING_DONE()
+		fi
+	   }
+#ifdef BROKEN_RING_XCHG
+	:: d_step { /* broken: m = exchange(armed, 0), then send */
+		pc == R_XCHG;
+		if
+		:: armed -> armed = 0; STALE_ALL(); stale[me] = 0; pc = R_SEND
+		:: else -> RING_DONE() /* rung by another */
+		fi
+	   }
+#endif
+	:: d_step { /* ring_entry: sendto(S, MSG_DONTWAIT) */
+		pc == R_SEND;
+		SEND();
+#ifdef BROKEN_RING_XCHG
+		RING_DONE()
+#else
+		pc = R_CAS
+#endif
+	   }
+	:: d_step { /* fd_ring: CAS(armed, w, w without its bits) */
+		pc == R_CAS;
+		if
+		:: !stale[me] -> armed = 0; STALE_ALL(); RING_DONE()
+		:: else -> /* failed: w is the word now; ring again, 4 tries */
+			stale[me] = 0; rtries++;
+			if
+			:: armed && rtries < 4 -> pc = R_SEND
+			:: else -> RING_DONE()
+			fi
+		fi
+	   }
+
+	/* ============ the poller: poll(2), src/fd.c ============ */
+	:: d_step { /* poll: S has a datagram, or W's process has exited */
+		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
+		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
+	   }
+	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
+	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
+		pc == L_DRAIN;
+#ifndef BROKEN_NO_DRAIN
+		sock = 0;
+#endif
+#ifdef BROKEN_ARM_AFTER_CHECK
+		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* broken: look before arming */
+#else
+		pc = L_ARM
+#endif
+	   }
+	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
+		pc == L_ARM;
+		armed = 1; ARMED_AGAIN;
+#ifdef BROKEN_ARM_AFTER_CHECK
+		pc = L_WATCH
+#else
+		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* listening: get_claim once more */
+#endif
+	   }
+	:: d_step { /* shmbox__fd_watch, watch(): load the holder's
+		     * pid, pidfd_open.  A holder that died before is a pidfd
+		     * that may never be readable (its pid reaped and reused):
+		     * the model gives it none */
+		pc == L_WATCH;
+		if
+		:: ST(cw) == WRITING || ST(cw) == READING ->
+#if defined(BROKEN_NO_WATCH)
+			watch = 0; cpos = 0; cw = 0; pc = L_POLL
+#else
+			if
+			:: watch == OWN(cw) -> skip /* the same holder: kept */
+			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
+			fi;
+#ifdef BROKEN_WATCH_NO_CHECK
+			cpos = 0; cw = 0; pc = L_POLL
+#else
+			pc = L_CHECK
+#endif
+#endif
+		:: else -> /* no claim in flight: unwatch; return EAGAIN */
+#ifndef BROKEN_KEEP_WATCH
+			watch = 0;
+#endif
+			cpos = 0; cw = 0; pc = L_POLL
+		fi
+	   }
+	:: d_step { /* watch(): token_alive(holder): gone already? ring S itself */
+		pc == L_CHECK;
+		if
+		:: !token[OWN(cw)] -> SEND()
+		:: else -> skip
+		fi;
+		cpos = 0; cw = 0; pc = L_POLL /* return EAGAIN */
+	   }
+	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
+		     * for a message still queued: ring S ourselves */
+		pc == L_SELF;
+		SEND();
+		pc = G_COPY0
+	   }
+#endif
 	od
 	} unless {
 		/* killed: the kernel undoes the token's +1 (SEM_UNDO) */
@@ -718,7 +978,9 @@ active proctype killer()
  * such looks changes nothing, the next rounds cannot either (a look depends
  * only on the ring, the tokens and what has been done), so the survivors
  * would wait for ever: a livelock, reported by the assertion.  PROGRESS only
- * grows: positions, laps and states of the slots, processes finished. */
+ * grows: positions, laps and states of the slots, processes finished.  The
+ * poller (POLLER) has no time slice: its poll has no timeout, so it looks
+ * only when its descriptor is readable. */
 #define RANK(x) (LAP(x) * 8 + (ST(x) == WRITING) * 1 + (ST(x) == FULL) * 2 + \
 		 (ST(x) == DEAD) * 2 + (ST(x) == READING) * 3)
 #define PROGRESS (RANK(word[0]) + RANK(word[1]) + tail + head + nended)
@@ -771,6 +1033,10 @@ init
 		token[2] = (NPROD >= 2);
 		token[C1] = 1;
 		token[C2] = (NCONS >= 2);
+#ifdef POLLER
+		sock = 1; /* shmbox_fd: a new descriptor starts readable */
+		STALE_ALL();
+#endif
 	};
 	atomic {
 		run agent(1, 1);
