@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -256,4 +258,56 @@ void tu_expect_fail(long rc, int err)
 	ck_assert_int_eq(rc, -1);
 	ck_assert_msg(errno == err, "errno %d (%s), wanted %d (%s)", errno, strerror(errno), err,
 		      strerror(err));
+}
+
+int64_t tu_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void *tu_shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_msg(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	return p;
+}
+
+unsigned tu_rand(uint64_t *state, unsigned n)
+{
+	/* xorshift64* */
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return (unsigned)((*state * 2685821657736338717ULL) >> 32) % n;
+}
+
+void tu_pause_ns(long ns)
+{
+	struct timespec t = {ns / 1000000000L, ns % 1000000000L};
+
+	while (ns > 0 && nanosleep(&t, &t) == -1 && errno == EINTR)
+		;
+}
+
+int tu_under_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+int tu_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n;
+
+	while ((n = poll(&p, 1, timeout_ms)) == -1 && errno == EINTR)
+		;
+	ck_assert_msg(n != -1, "poll: %s", strerror(errno));
+	ck_assert_msg(n == 0 || p.revents == POLLIN, "poll: revents %#x", (unsigned)p.revents);
+	return n;
 }

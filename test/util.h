@@ -43,6 +43,20 @@ void tu_kill_hog(pid_t pid);
 /* Wait for a child; its exit status, or 128 + signal. */
 int tu_reap(pid_t pid);
 
+/* CLOCK_MONOTONIC in nanoseconds: one clock for every process. */
+int64_t tu_now_ns(void);
+/* Zeroed memory shared with the children forked after it (munmap it). */
+void *tu_shared(size_t size);
+/* A pseudo-random number below n (n > 0) from *state, any non-zero seed. */
+unsigned tu_rand(uint64_t *state, unsigned n);
+/* poll() fd for POLLIN: 1 readable, 0 not within timeout_ms (failing the
+ * test on an error or on readiness other than POLLIN). */
+int tu_readable(int fd, int timeout_ms);
+/* True when the test runs under valgrind, where every step is slow. */
+int tu_under_valgrind(void);
+/* Sleep for ns nanoseconds (0: return at once). */
+void tu_pause_ns(long ns);
+
 /* A call failed (returned -1) with errno err, or fail the test. */
 void tu_expect_fail(long rc, int err);
 
@@ -62,5 +76,8 @@ Suite *suite_hostile(void);
 Suite *suite_limits(void);
 Suite *suite_survive(void);
 Suite *suite_unlink(void);
+Suite *suite_fd(void);
+Suite *suite_fd_poll(void);
+Suite *suite_baton(void);
 
 #endif
