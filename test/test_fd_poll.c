@@ -443,6 +443,11 @@ static void reader_killed_after_put_found_the_box_full(int third_put)
 	ck_assert_int_eq(shmbox_destroy(box), 0);
 }
 
+START_TEST(a_reader_killed_after_put_found_the_box_full_makes_put_readable)
+{
+	reader_killed_after_put_found_the_box_full(0);
+}
+END_TEST
 START_TEST(a_slot_freed_by_a_third_process_recovery_makes_put_readable)
 {
 	reader_killed_after_put_found_the_box_full(1);
@@ -463,6 +468,7 @@ Suite *suite_fd_poll(void)
 	tcase_set_timeout(death, 30);
 	tcase_add_test(death, a_reader_killed_holding_a_slot_makes_put_readable);
 	tcase_add_test(death, a_writer_killed_holding_a_slot_makes_get_readable);
+	tcase_add_test(death, a_reader_killed_after_put_found_the_box_full_makes_put_readable);
 	tcase_add_test(death, a_slot_freed_by_a_third_process_recovery_makes_put_readable);
 	suite_add_tcase(s, death);
 	return s;
