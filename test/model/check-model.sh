@@ -76,6 +76,13 @@ PA="-DPOLLER $A"
 PA11="-DPOLLER -DP1MSGS=1 -DP2MSGS=1 -DNCONS=1"
 PLIVE="-DDEATHS=3 -DTIMEOUTS=1"
 PLIVE11="-DDEATHS=2 -DTIMEOUTS=1"
+# PUTPOLLER: producer 1 polls the put side's descriptor and puts 1 message
+# into a box full of 2; consumer 1 makes at most 1 get
+#   PP: no consumer 2; PPL: consumer 2 attaches late, makes at most 1 get
+#   (DEATHS: 8 consumer 1, 4 consumer 2, 12 either)
+PP="-DPUTPOLLER -DP1MSGS=1 -DP2MSGS=0 -DNCONS=1"
+PPL="-DPUTPOLLER -DLATE -DP1MSGS=1 -DP2MSGS=0 -DNCONS=2 -DC2GETS=1"
+PPL2="-DPUTPOLLER -DLATE -DP1MSGS=2 -DP2MSGS=0 -DNCONS=2 -DC2GETS=1"
 
 # One run per line: name@expectation@spin flags@what it checks.
 # Expectation: pass, fail:PATTERN (must fail, pan's output must match the
@@ -92,7 +99,13 @@ A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1@a producer dies at any step: survivors fi
 poll-quiet@np,pass@$PA11 -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever (it goes quiet), a producer may die
 poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
 poll-live@pass@$PA11 $PLIVE11@descriptor: a producer dies at any step, ringing too: the poller is not stranded (livelock check)
+put-late-live@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1@put descriptor: box full, a getter (one attached late too) dies at any step, claim to release: the putter is not stranded (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
+put-nodeath@pass@$PPL $NODEATH@put descriptor: a getter attached late, no deaths, no timeouts: deadlock = lost wake-up
+put-live@pass@$PP -DDEATHS=8 -DTIMEOUTS=1@put descriptor: box full, the one getter dies at any step: the putter is not stranded (livelock check)
+put-2-live@pass@-DPUTPOLLER -DP1MSGS=2 -DP2MSGS=0 -DNCONS=1 -DPREFILL=1 -DC1GETS=2 -DDEATHS=8 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), the getter makes 2 gets and dies at any step
+put-quiet@np,pass@$PP -DDEATHS=8 -DTIMEOUTS=0@put descriptor: no run goes on for ever (it goes quiet), the getter may die
+put-no-ring-before@pass@$PP -DDEATHS=8 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-live, release rings only after its CAS: the ring before it is redundant
 A-nodeath@pass@$A $NODEATH@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
 broken-baton@fail:invalid end state@$C $NODEATH -DBROKEN_NO_BATON@BROKEN: no baton (the C code before d8502ba: a lost wakeup)
 broken-publish@fail:!\((torn|dup)\)@$A $NODEATH -DBROKEN_PUBLISH_BEFORE_COPY@BROKEN: publish before the copy
@@ -110,6 +123,10 @@ broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROK
 broken-ring-before@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_RING_BEFORE@BROKEN: descriptor: publish rings only after its CAS (finding 3, before dede292)
 broken-ring-xchg@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_RING_XCHG@BROKEN: descriptor: a ringer clears the bit, then sends (finding 3, before dede292)
 broken-arm-count@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_NO_COUNT@BROKEN: descriptor: no count of arms: a ringer clears an arm it did not ring
+broken-put-all@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_NO_WATCH_ALL@BROKEN: put descriptor: the holder watched, not everyone (before fc607dd)
+broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd)
+broken-put-after2@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_WATCH_AFTER_LOOK -DNO_PID_REUSE@BROKEN: as broken-put-after, with no pid reused: still stranded
+broken-attach-ring@fail:!\(livelock\)@$PPL -DC1GETS=0 -DDEATHS=4 -DTIMEOUTS=1 -DBROKEN_ATTACH_NO_RING@BROKEN: put descriptor: a process that attaches does not ring
 EOF
 if [ -n "$SHMBOX_MODEL_FULL" ]; then
 	cat >>"$runs" <<EOF
@@ -125,6 +142,12 @@ poll-B@pass@-DPOLLER $B $NODEATH@descriptor: 1 producer (3 msgs), a poller and a
 poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2@descriptor: as poll-nodeath, a producer dies at any step: safety
 poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any step: livelock check
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
+put-late-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever, a getter attached late
+put-late-2@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: as put-late-live with 2 puts: livelock check
+put-late-no-before@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-live, release rings only after its CAS
+put-late-2-no-before@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-2, release rings only after its CAS
+put-late-death@pass@$PPL -DDEATHS=12 -DTIMEOUTS=2@put descriptor: as put-late-live, slices end at any time: safety
+put-refresh-ring@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DPUT_REFRESH_RING@put descriptor: the other fix of finding 4: refresh after the look, then look again
 EOF
 fi
 

@@ -45,11 +45,26 @@
  * listener armed again meanwhile (the word counts arms).  A publish rings
  * twice, just before its CAS while it still holds the slot, and after its
  * wakes; a revoke of a dead put's WRITING (getters then skip the slot)
- * rings after its wake.  Only the get side is modelled: the poller is a
- * getter, and release, the put side's change, rings the put side's
- * listeners.  That the descriptor goes quiet is
+ * rings after its wake.  That the descriptor goes quiet is
  * checked by a search for cycles (check-model.sh's `np` runs): the model
  * has no progress labels, so any run that goes on for ever is an error.
+ *
+ * The put side's descriptor (PUTPOLLER, instead of POLLER): producer 1
+ * polls the descriptor of shmbox_fd(SHMBOX_FD_PUT) and puts with timeout 0;
+ * the ring starts full (PREFILL messages); the consumers are blocking
+ * getters, either may die, at any step.  The listener's path is the same
+ * (`armed` is now its bit of armed_put), and so is the ring, rung by a
+ * release (before its CAS and after its wake of putters), a revoke of a
+ * dead get's READING, and a process that attaches.  A put that finds no
+ * room has no holder to watch when the slot in its way is FULL, yet a get
+ * that claims that message and dies before it releases it makes room
+ * without ringing anyone; so the listener also watches every attached
+ * process (shmbox__watch_all, src/fdwatch.c): `wall`, the pidfds it
+ * opened when it last looked at the tokens, which it does again when the
+ * header's count of attaches (`joins`) changed or one of those pidfds is
+ * readable.  A process that attaches counts itself in `joins`, then rings
+ * the put side (attach_token, src/segment.c): with LATE, consumer 2 does so
+ * before its gets.
  *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
@@ -87,6 +102,21 @@
  *              BROKEN_NO_BATON leaves out both).
  *   POLLER     consumer 1 polls a descriptor (see above); NCONS=2 keeps
  *              consumer 2 a blocking getter
+ *   PUTPOLLER  producer 1 polls the put side's descriptor (see above);
+ *              P2MSGS must be 0; PREFILL (default 2) messages are queued at
+ *              the start; C1GETS (default 1) and C2GETS bound the gets of
+ *              the consumers, each of which may also stop between two
+ *   LATE       (PUTPOLLER) consumer 2 attaches after the start
+ *   BROKEN_PUT_WATCH_AFTER_LOOK  (PUTPOLLER) the refresh of the watch on
+ *              everyone after the look, nothing after it: the C code at
+ *              commit fc607dd, which spin rejects (README.md, finding 4)
+ *   NO_PID_REUSE  (PUTPOLLER) a pidfd that the refresh opens for a
+ *              process gone since its look at the tokens fires (else it
+ *              never does: the pid may be another process's by then)
+ *   PUT_REFRESH_RING  (PUTPOLLER) the refresh after the look, and a
+ *              refresh that ran rings S itself: a look after it
+ *   NO_RELEASE_RING_BEFORE  (PUTPOLLER) release rings only after its CAS:
+ *              spin finds the ring before the CAS redundant (README.md)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -122,6 +152,11 @@
  *                               design before commit dede292)
  *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
  *                               CAS may clear an arm it did not ring
+ * and of the put side's descriptor (PUTPOLLER):
+ *   BROKEN_PUT_NO_WATCH_ALL     the holder's watch only (the C code before
+ *                               commit fc607dd)
+ *   BROKEN_ATTACH_NO_RING       a process that attaches counts itself in
+ *                               joins but does not ring
  */
 
 #ifndef P1MSGS
@@ -146,13 +181,42 @@
 #define SPIN_LIMIT 0
 #endif
 
+#if defined(POLLER) && defined(PUTPOLLER)
+#error "POLLER and PUTPOLLER: one listener at a time"
+#endif
+#if defined(POLLER) || defined(PUTPOLLER)
+#define LISTENER
+#endif
+#ifdef PUTPOLLER
+#ifndef PREFILL
+#define PREFILL 2		/* messages queued before anyone runs */
+#endif
+#ifndef C1GETS
+#define C1GETS 1		/* consumer 1 makes at most this many gets */
+#endif
+#if P2MSGS > 0
+#error "PUTPOLLER: producer 1 is the only producer (P2MSGS=0)"
+#endif
+#if defined(LATE) && NCONS < 2
+#error "LATE: consumer 2 is the late attacher (NCONS=2)"
+#endif
+/* Where the listener of the put side refreshes its watch on everyone
+ * (shmbox__watch_all): by default between its arm and its look, so that
+ * the look comes after the watches are set; BROKEN_PUT_WATCH_AFTER_LOOK
+ * after the look and nothing after it, as shmbox__fd_watch does at commit
+ * fc607dd (README.md, finding 4); PUT_REFRESH_RING after the look, and a
+ * refresh that ran rings S itself, so the listener looks once more. */
+#else
+#define PREFILL 0
+#endif
+
 #define NSLOTS 2
 #if P2MSGS > 0
 #define NPROD 2
 #else
 #define NPROD 1
 #endif
-#define NMSG (P1MSGS + P2MSGS)	/* at most 4 */
+#define NMSG (P1MSGS + P2MSGS + PREFILL)	/* at most 4 */
 #define NPROC (NPROD + NCONS)
 #define C1 3			/* the consumer that stays */
 #define C2 4			/* the consumer that may leave or die */
@@ -189,9 +253,10 @@ byte gw, pw;		/* .getters_waiting, .putters_waiting */
 byte gsem, psem;	/* SHMBOX__SEM_GETTERS, SHMBOX__SEM_PUTTERS */
 bit token[5];      	/* SHMBOX__SEM_TOKENS + i: 1 while i lives */
 
-#ifdef POLLER
+#ifdef LISTENER
 /* ---------------- the descriptor (src/fd.c) ---------------- */
-bit armed;	/* segment: the listener's bit in the ring's armed_get */
+bit armed;	/* segment: the listener's bit in the ring's armed_get
+		   (POLLER) or armed_put (PUTPOLLER) */
 /* Kernel: datagrams queued on the listener's socket S.  Poll sees only
  * "some" or "none" and a drain takes them all, so one is as good as any
  * number: a send to a socket that holds one already is the C code's
@@ -211,6 +276,21 @@ bit stale[5];
 #define ARMED_AGAIN STALE_ALL()
 #endif
 #define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
+#endif
+#ifdef PUTPOLLER
+/* The put side's watch on everyone (src/fdwatch.c, shmbox__watch_all).
+ * Segment: the header's count of attaches, and each process's pid in the
+ * proc table (haspid: stored).  The listener's own (one process, so
+ * global here): wall[i], its pidfd of process i (opened while i lived:
+ * readable once i is gone); wj, the count when it last refreshed; wmade,
+ * whether it ever did; lj and ts, what the refresh loaded (joins, and the
+ * tokens of semctl(GETALL) as a bit mask). */
+byte joins;
+bit haspid[5];
+bit wall[5];
+byte wj, lj, ts;
+bit wmade;
+#define FIRED ((wall[C1] && !token[C1]) || (wall[C2] && !token[C2]))
 #endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
@@ -330,6 +410,17 @@ bit epoch;		/* flips at each tick */
 #define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
 #define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
 #define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
+/* PUTPOLLER: the put side's watch on everyone (src/fdwatch.c,
+ * shmbox__watch_all), and a process that attaches late (src/segment.c,
+ * attach_token) */
+#define G_BATON 32	/* shmbox__release: the baton, after the ring */
+#define A_TAKE 70	/* attach_token: shmbox__token_take, semop(+1, SEM_UNDO) */
+#define A_PID 71	/* attach_token: store our pid in the proc table */
+#define A_JOIN 72	/* attach_token: fetch_add(joins) */
+#define A_JOINS 73	/* watch_all: load joins */
+#define A_POLLALL 74	/* watch_all: poll(all, 0): a watched one gone? */
+#define A_TOKENS 75	/* watch_all: shmbox__sem_values, semctl(GETALL) */
+#define A_OPEN 76	/* watch_all: per token, load the pid, pidfd_open */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -359,8 +450,12 @@ bit epoch;		/* flips at each tick */
  * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
  * that is, to the listener's path (listening): drain and arm, then one
  * more get_claim (fdstep = 1); if that one is blocked too, the watch. */
+#ifdef LISTENER
 #ifdef POLLER
 #define POLLING (me == C1)
+#else
+#define POLLING (me == 1)	/* PUTPOLLER: producer 1 */
+#endif
 #define RETRIED (POLLING && fdstep)
 #ifdef BROKEN_ARM_AFTER_CHECK
 #define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
@@ -399,11 +494,53 @@ bit epoch;		/* flips at each tick */
 #ifdef POLLER
 #define WAKE_RING(S, R) rret = R; WAKE(S, R_LOAD)
 #define AFTER_PUBLISH (ret == R_LOAD && rret == P_NEXT)
-#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
 #else
 #define WAKE_RING(S, R) WAKE(S, R)
 #define AFTER_PUBLISH (ret == P_NEXT)
 #endif
+/* The same for the put side's listener (PUTPOLLER): a revoke of a READING
+ * claim, a dead put's DEAD freed by a get (shmbox__fd_ring_after). */
+#ifdef PUTPOLLER
+#define WAKE_RING_PUT(S, R) rret = R; WAKE(S, R_LOAD)
+#else
+#define WAKE_RING_PUT(S, R) WAKE(S, R)
+#endif
+#ifdef LISTENER
+#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
+#endif
+
+/* PUTPOLLER: the listener's look once more after arming (listening:
+ * put_claim); and where its refresh of the watch on everyone goes. */
+#define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
+#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL) && \
+    (defined(BROKEN_PUT_WATCH_AFTER_LOOK) || defined(PUT_REFRESH_RING))
+#define REFRESH_AFTER_LOOK
+#define WATCH_DONE A_JOINS	/* shmbox__fd_watch: then watch_all */
+#else
+#define WATCH_DONE L_POLL	/* return EAGAIN */
+#endif
+/* After the refresh, or its skip: look (the default), or return EAGAIN
+ * (after the look); PUT_REFRESH_RING: a refresh rings S itself first. */
+#ifdef REFRESH_AFTER_LOOK
+#define ALL_KEPT pc = L_POLL
+#ifdef PUT_REFRESH_RING
+#define ALL_NEW SEND(); pc = L_POLL
+#else
+#define ALL_NEW pc = L_POLL
+#endif
+#else
+#define ALL_KEPT LOOK()
+#define ALL_NEW LOOK()
+#endif
+
+/* PUTPOLLER, ghost: a put with timeout 0 would succeed now.  Only the
+ * poller puts, so when it polls tail is exact; its slot is FREE, or held
+ * in the last lap by a claim that the put frees (revoke_if_dead), or DEAD */
+#define TW word[SLOT(tail)]
+#define CAN_PUT ((LAP(TW) == PLAP(tail) && ST(TW) == FREE) || \
+		 (LAP(TW) + 1 == PLAP(tail) && \
+		  (ST(TW) == DEAD || ((ST(TW) == WRITING || ST(TW) == READING) && \
+				      !token[OWN(TW)]))))
 
 proctype agent(byte me; bit isput)
 {
@@ -416,14 +553,16 @@ proctype agent(byte me; bit isput)
 	byte wsel, ret;		/* shmbox__wake's arguments and return */
 	bit post;		/* BROKEN_WAKE_BEFORE_PUBLISH only */
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
-#ifdef POLLER
+#ifdef LISTENER
 	byte rret;		/* where to go on after a ring */
 	byte rtries;		/* shmbox__fd_ring: CASes that failed */
 	bit fdstep;		/* in listening: armed in this call */
 #endif
 
-#ifdef POLLER
+#if defined(POLLER)
 	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
+#elif defined(LATE)
+	pc = (isput -> P_NEXT : (me == C2 -> A_TAKE : G_NEXT));
 #else
 	pc = (isput -> P_NEXT : G_NEXT);
 #endif
@@ -434,8 +573,15 @@ proctype agent(byte me; bit isput)
 		pc == P_NEXT &&
 		((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS));
 		id = (me - 1) * P1MSGS + k + 1; k++; spins = 0;
+#ifdef PUTPOLLER
+		fdstep = 0;
+#endif
 		pos = tail; assert(pos < MAXPOS); pc = P_WORD
 	   }
+#ifdef PUTPOLLER
+	/* the poller may poll between two puts that succeeded */
+	:: pc == P_NEXT && POLLING && k < P1MSGS -> pc = L_POLL
+#endif
 	:: pc == P_NEXT &&
 	   !((me == 1 && k < P1MSGS) || (me == 2 && k < P2MSGS)) ->
 		pc = X_END; break
@@ -490,6 +636,9 @@ proctype agent(byte me; bit isput)
 		:: pc == P_ADVANCE -> pc = P_TAIL /* continue */
 #ifdef BROKEN_PUBLISH_BEFORE_COPY
 		:: else -> pc = P_CHECK /* broken: publish first */
+#elif defined(PUTPOLLER)
+		/* return CLAIMED; listening: armed in this call? */
+		:: else -> pc = (fdstep -> L_SELF : P_COPY0)
 #else
 		:: else -> pc = P_COPY0 /* return CLAIMED; shmbox__ring_put copies */
 #endif
@@ -557,6 +706,9 @@ proctype agent(byte me; bit isput)
 		:: word[SLOT(cpos)] == cw ->
 			word[SLOT(cpos)] = W(LAP(cw), 0, FULL);
 			published[id] = 1; slotid[SLOT(cpos)] = id;
+#ifdef PUTPOLLER
+			id = 0; /* none pending: the poller's poll knows */
+#endif
 #if defined(BROKEN_PUBLISH_BEFORE_COPY)
 			pc = P_COPY0
 #elif defined(BROKEN_WAKE_BEFORE_PUBLISH)
@@ -577,8 +729,13 @@ proctype agent(byte me; bit isput)
 
 	/* ================= get ================= */
 	:: d_step { /* shmbox_get: next message; get_claim: load head */
+#ifdef PUTPOLLER
+		pc == G_NEXT && !ALLDONE && k < (me == C1 -> C1GETS : C2GETS);
+		k++; spins = 0;
+#else
 		pc == G_NEXT && !ALLDONE && (me == C1 || k < C2GETS);
 		k = k + (me == C2); spins = 0;
+#endif
 #ifdef POLLER
 		fdstep = 0;
 #endif
@@ -591,6 +748,9 @@ proctype agent(byte me; bit isput)
 #endif
 #if NCONS >= 2
 	:: pc == G_NEXT && me == C2 -> pc = X_END; break /* enough for me */
+#endif
+#ifdef PUTPOLLER
+	:: pc == G_NEXT && me == C1 -> pc = X_END; break /* enough for me */
 #endif
 	:: d_step { /* get_claim: load head */
 		pc == G_HEAD;
@@ -662,7 +822,8 @@ proctype agent(byte me; bit isput)
 		if
 		:: word[SLOT(pos)] == w ->
 			word[SLOT(pos)] = W(PLAP(pos) + 1, 0, FREE);
-			WAKE(PUTTERS, G_HEAD) /* wake putters; continue */
+			/* wake putters (and ring them); continue */
+			WAKE_RING_PUT(PUTTERS, G_HEAD)
 		:: else -> pc = G_HEAD /* continue */
 		fi;
 		pos = 0; w = 0
@@ -674,7 +835,15 @@ proctype agent(byte me; bit isput)
 		pos = 0; w = 0; pc = G_HEAD /* continue */
 	   }
 	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get */
-	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get */
+	:: d_step { /* ring_get */
+		pc == G_COPY1; r1 = d1[SLOT(cpos)];
+#if defined(PUTPOLLER) && !defined(NO_RELEASE_RING_BEFORE)
+		/* shmbox__release: fd_ring_if_armed, while we hold the slot */
+		rret = G_RELEASE; pc = R_LOAD
+#else
+		pc = G_RELEASE
+#endif
+	   }
 	:: d_step { /* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
@@ -686,7 +855,12 @@ proctype agent(byte me; bit isput)
 			dup = recvd[r0];
 			assert(!dup);
 			recvd[r0] = 1;
+#ifdef PUTPOLLER
+			/* shmbox__release: wake putters, ring them, the baton */
+			rret = G_BATON; WAKE(PUTTERS, R_LOAD)
+#else
 			WAKE(PUTTERS, G_NEXT) /* shmbox__release: wake putters, then the baton */
+#endif
 		:: else ->
 			/* shmbox__ring_get: the claim was taken from us, so we
 			 * drop the copy and take the next message: the one we
@@ -696,6 +870,15 @@ proctype agent(byte me; bit isput)
 		fi;
 		r0 = 0; r1 = 0; rl = 0; cpos = 0; cw = 0
 	   }
+#ifdef PUTPOLLER
+	:: d_step { /* shmbox__release: the baton, wake a getter */
+		pc == G_BATON;
+		if
+		:: BATON_GET -> WAKE(GETTERS, G_NEXT)
+		:: else -> pc = G_NEXT
+		fi
+	   }
+#endif
 
 	/* ============ waiting: wait_turn ============ */
 	:: d_step { /* revoke_if_dead: token_alive(owner), semctl(GETVAL) */
@@ -713,7 +896,7 @@ proctype agent(byte me; bit isput)
 			WAKE_RING(GETTERS, RETRY) /* revoke: wake getters, ring */
 		:: word[SLOT(cpos)] == cw && ST(cw) == READING ->
 			word[SLOT(cpos)] = W(LAP(cw) + 1, 0, FREE);
-			WAKE(PUTTERS, RETRY) /* revoke: wake putters */
+			WAKE_RING_PUT(PUTTERS, RETRY) /* revoke: wake putters, ring */
 		:: else -> pc = RETRY /* revoke: the word changed, look again */
 		fi;
 		cpos = 0; cw = 0 /* wait_turn returns 0: look again */
@@ -804,7 +987,7 @@ proctype agent(byte me; bit isput)
 		:: else -> pc = ret; ret = 0; wsel = 0
 		fi
 	   }
-#ifdef POLLER
+#ifdef LISTENER
 	/* ============ the changer's ring (src/fd.c) ============ */
 	/* shmbox__fd_ring_if_armed loads armed, and shmbox__fd_ring loads it
 	 * again: one load here, the second (the first only decides whether
@@ -853,11 +1036,26 @@ proctype agent(byte me; bit isput)
 	   }
 
 	/* ============ the poller: poll(2), src/fd.c ============ */
+#ifdef POLLER
 	:: d_step { /* poll: S has a datagram, or W's process has exited */
 		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
 		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
 	   }
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
+#else
+	:: d_step { /* poll: S has a datagram, W's process has exited, or
+		     * one that a pidfd in `all` watches has */
+		pc == L_POLL && (sock || (watch != 0 && !token[watch]) || FIRED);
+		fdstep = 0; spins = 0;
+		if /* shmbox_put, timeout 0 */
+		:: id == 0 -> id = k + 1; k++ /* the next message */
+		:: else -> skip /* the one that found no room */
+		fi;
+		pc = P_TAIL
+	   }
+	/* ghost: no getter left, and a put cannot succeed: none ever will */
+	:: pc == L_POLL && nended == NCONS && !CAN_PUT -> pc = X_END; break
+#endif
 	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
 		pc == L_DRAIN;
 #ifndef BROKEN_NO_DRAIN
@@ -872,10 +1070,13 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
 		pc == L_ARM;
 		armed = 1; ARMED_AGAIN;
-#ifdef BROKEN_ARM_AFTER_CHECK
+#if defined(BROKEN_ARM_AFTER_CHECK)
 		pc = L_WATCH
+#elif defined(PUTPOLLER) && !defined(REFRESH_AFTER_LOOK) && \
+      !defined(BROKEN_PUT_NO_WATCH_ALL)
+		cpos = 0; cw = 0; pc = A_JOINS /* watch everyone, then look */
 #else
-		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* listening: get_claim once more */
+		LOOK() /* listening: get_claim (put_claim) once more */
 #endif
 	   }
 	:: d_step { /* shmbox__fd_watch, watch(): load the holder's
@@ -886,14 +1087,14 @@ proctype agent(byte me; bit isput)
 		if
 		:: ST(cw) == WRITING || ST(cw) == READING ->
 #if defined(BROKEN_NO_WATCH)
-			watch = 0; cpos = 0; cw = 0; pc = L_POLL
+			watch = 0; cpos = 0; cw = 0; pc = WATCH_DONE
 #else
 			if
 			:: watch == OWN(cw) -> skip /* the same holder: kept */
 			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
 			fi;
 #ifdef BROKEN_WATCH_NO_CHECK
-			cpos = 0; cw = 0; pc = L_POLL
+			cpos = 0; cw = 0; pc = WATCH_DONE
 #else
 			pc = L_CHECK
 #endif
@@ -902,7 +1103,7 @@ proctype agent(byte me; bit isput)
 #ifndef BROKEN_KEEP_WATCH
 			watch = 0;
 #endif
-			cpos = 0; cw = 0; pc = L_POLL
+			cpos = 0; cw = 0; pc = WATCH_DONE
 		fi
 	   }
 	:: d_step { /* watch(): token_alive(holder): gone already? ring S itself */
@@ -911,14 +1112,73 @@ proctype agent(byte me; bit isput)
 		:: !token[OWN(cw)] -> SEND()
 		:: else -> skip
 		fi;
-		cpos = 0; cw = 0; pc = L_POLL /* return EAGAIN */
+		cpos = 0; cw = 0; pc = WATCH_DONE /* return EAGAIN */
 	   }
 	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
 		     * for a message still queued: ring S ourselves */
 		pc == L_SELF;
 		SEND();
-		pc = G_COPY0
+		pc = (isput -> P_COPY0 : G_COPY0)
 	   }
+#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL)
+	/* ======== the put side's watch on everyone: shmbox__watch_all ======== */
+	:: d_step { /* watch_all: load joins, seq_cst */
+		pc == A_JOINS;
+		lj = joins; pc = A_POLLALL
+	   }
+	:: d_step { /* watch_all: poll(all, 0); nobody came, nobody watched
+		     * is gone: the watches stay */
+		pc == A_POLLALL;
+		if
+		:: wmade && lj == wj && !FIRED -> lj = 0; ALL_KEPT
+		:: else -> pc = A_TOKENS
+		fi
+	   }
+	:: d_step { /* shmbox__sem_values: semctl(GETALL), every token */
+		pc == A_TOKENS;
+		ts = token[C1] * 8 + token[C2] * 16; pc = A_OPEN
+	   }
+	:: d_step { /* watch_token, per token alive: load the pid from the
+		     * proc table; no pid (its token free, or the pid not
+		     * stored yet): no watch; the same process as before: the
+		     * pidfd kept; else pidfd_open.  A process gone already
+		     * gives a pidfd that may never be readable (its pid reaped
+		     * and reused): the model gives it none; NO_PID_REUSE: one
+		     * that fires (a zombie's pidfd is readable; for a pid
+		     * reaped, pidfd_open fails and a timer fires later) */
+		pc == A_OPEN;
+#ifdef NO_PID_REUSE
+		wall[C1] = ((ts & 8) != 0 && haspid[C1]);
+		wall[C2] = ((ts & 16) != 0 && haspid[C2]);
+#else
+		wall[C1] = ((ts & 8) != 0 && haspid[C1] && (wall[C1] || token[C1]));
+		wall[C2] = ((ts & 16) != 0 && haspid[C2] && (wall[C2] || token[C2]));
+#endif
+		wj = lj; wmade = 1; lj = 0; ts = 0;
+		ALL_NEW
+	   }
+#endif
+#ifdef LATE
+	/* ======== consumer 2 attaches late: attach_token (src/segment.c) ======== */
+	:: d_step { /* shmbox__token_take: semop(+1, SEM_UNDO) */
+		pc == A_TAKE;
+		token[me] = 1; pc = A_PID
+	   }
+	:: d_step { /* attach_token: store our pid in the proc table */
+		pc == A_PID;
+		haspid[me] = 1; pc = A_JOIN
+	   }
+	:: d_step { /* attach_token: fetch_add(joins), seq_cst; then ring the
+		     * put side's listeners: fd_ring_if_armed */
+		pc == A_JOIN;
+		joins++;
+#ifdef BROKEN_ATTACH_NO_RING
+		pc = G_NEXT
+#else
+		rret = G_NEXT; pc = R_LOAD
+#endif
+	   }
+#endif
 #endif
 	od
 	} unless {
@@ -931,7 +1191,13 @@ proctype agent(byte me; bit isput)
 			 * message with it (revoke) */
 			if
 			:: !isput && (pc == G_ADVANCE_MINE || pc == G_COPY0 ||
-				      pc == G_COPY1 || pc == G_RELEASE) ->
+				      pc == G_COPY1 || pc == G_RELEASE
+#ifdef PUTPOLLER
+				      /* release's ring before its CAS */
+				      || (rret == G_RELEASE &&
+					  (pc == R_LOAD || pc == R_SEND || pc == R_CAS))
+#endif
+				      ) ->
 				lostdead[slotid[SLOT(cpos)]] = 1
 			:: else -> skip
 			fi;
@@ -1015,7 +1281,13 @@ end_wait:
 		do
 		:: i <= NMSG ->
 			missing = missing ||
-				  (published[i] && !recvd[i] && !lostdead[i]);
+				  (published[i] && !recvd[i] && !lostdead[i]
+#ifdef PUTPOLLER
+				   /* the getters may stop with messages queued */
+				   && !(slotid[0] == i && ST(word[0]) == FULL)
+				   && !(slotid[1] == i && ST(word[1]) == FULL)
+#endif
+				  );
 			i++
 		:: else -> break
 		od;
@@ -1033,9 +1305,30 @@ init
 		token[2] = (NPROD >= 2);
 		token[C1] = 1;
 		token[C2] = (NCONS >= 2);
-#ifdef POLLER
+#ifdef LISTENER
 		sock = 1; /* shmbox_fd: a new descriptor starts readable */
 		STALE_ALL();
+#endif
+#ifdef PUTPOLLER
+		haspid[1] = 1;
+		haspid[C1] = 1;
+#ifdef LATE
+		token[C2] = 0; /* attaches later */
+#else
+		haspid[C2] = (NCONS >= 2);
+#endif
+		/* messages P1MSGS+1 .. P1MSGS+PREFILL queued, one per slot
+		 * from position 0 (put by a process gone since) */
+#define QUEUED(s) word[s] = W(0, 0, FULL); d0[s] = P1MSGS + 1 + s; \
+		d1[s] = d0[s]; slen[s] = d0[s]; slotid[s] = d0[s]; \
+		published[d0[s]] = 1
+#if PREFILL >= 1
+		QUEUED(0);
+#endif
+#if PREFILL >= 2
+		QUEUED(1);
+#endif
+		tail = PREFILL
 #endif
 	};
 	atomic {
