@@ -144,8 +144,9 @@ poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any 
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
 put-late-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever, a getter attached late
 put-late-2@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: as put-late-live with 2 puts: livelock check
-put-late-no-before@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-live, release rings only after its CAS
-put-late-2-no-before@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-2, release rings only after its CAS
+put-late-room@pass@$PPL2 -DPREFILL=1 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), getters that sleep too: livelock check
+put-late-nobefore@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-live, release rings only after its CAS
+put-late2-nobefore@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-2, release rings only after its CAS
 put-late-death@pass@$PPL -DDEATHS=12 -DTIMEOUTS=2@put descriptor: as put-late-live, slices end at any time: safety
 put-refresh-ring@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DPUT_REFRESH_RING@put descriptor: the other fix of finding 4: refresh after the look, then look again
 EOF
