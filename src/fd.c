@@ -33,7 +33,7 @@ struct shmbox__listener {
 	uint64_t nonce; /* names the socket */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
-	struct shmbox__watch watch; /* the holder in the way, or everyone: fdwatch.h */
+	struct shmbox__watch watch; /* every attached process: fdwatch.h */
 };
 
 #define NAME_PREFIX "shmbox.fd."
@@ -202,14 +202,8 @@ bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
 void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker)
 {
 	struct shmbox__listener *l = listener_of(b, r, get);
-	int again;
 
-	if (l == NULL)
-		return;
-	again = shmbox__watch_holder(b, &l->watch, blocker);
-	if (kind_of(r, get) == FD_PUT)
-		again |= shmbox__watch_all(b, &l->watch); /* why: fdwatch.c */
-	if (again)
+	if (l != NULL && shmbox__watch(b, &l->watch, blocker))
 		ring_self(l);
 }
 
