@@ -203,6 +203,8 @@ bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
 		errno = EIDRM;
 		return false;
 	}
+	if (shmbox__watch_refresh(b, &l->watch)) /* before the look: fdwatch.c */
+		ring_self(l);
 	return true;
 }
 
@@ -210,8 +212,8 @@ void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, 
 {
 	struct shmbox__listener *l = listener_of(b, r, get);
 
-	if (l != NULL && shmbox__watch(b, &l->watch, blocker))
-		ring_self(l);
+	if (l != NULL && shmbox__watch_holder_dead(b, blocker))
+		ring_self(l); /* a call now frees its slot */
 }
 
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)

@@ -38,11 +38,12 @@ static inline void shmbox__fd_ring_after(struct shmbox *b, const struct shmbox__
 
 /* A call with timeout 0 on ring side (get: true for the getters' side)
  * found nothing (errno EAGAIN).  If the handle has a descriptor for that
- * side, drain it and arm it: true, look once more.  False, with errno
- * unchanged, or EIDRM if the mailbox was destroyed meanwhile. */
+ * side, drain it, arm it and bring its watches up to date: true, look once
+ * more.  False, with errno unchanged, or EIDRM if the mailbox was
+ * destroyed meanwhile. */
 bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get);
-/* That look found nothing either, because of slot word blocker: bring the
- * watches up to date (fdwatch.h). */
+/* That look found nothing either, because of slot word blocker: if its
+ * holder is dead already, ring ourselves. */
 void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker);
 /* That look found work: ring ourselves, since the drain may have taken
  * the ring of more. */

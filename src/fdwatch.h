@@ -23,11 +23,13 @@ struct shmbox__watch {
 };
 
 void shmbox__watch_init(struct shmbox__watch *w, int ep);
-/* After arming and looking once more: watch whoever attached since the
- * last time, and drop the dead.  blocker is the slot word in the way.
- * 1: look again now (its holder is dead already, or some process could
- * not be watched at all). */
-int shmbox__watch(struct shmbox *b, struct shmbox__watch *w, uint64_t blocker);
+/* After arming and before looking once more: watch whoever attached since
+ * the last time, and drop the dead.  1: look again now (some process
+ * could not be watched at all). */
+int shmbox__watch_refresh(struct shmbox *b, struct shmbox__watch *w);
+/* After that look found nothing because of slot word blocker: is the
+ * claim in the way a process's that died before we watched it? */
+bool shmbox__watch_holder_dead(struct shmbox *b, uint64_t blocker);
 /* owner false: in a child of fork(), whose epoll instance is its parent's
  * too; only close our copies. */
 void shmbox__watch_close(struct shmbox__watch *w, bool owner);
