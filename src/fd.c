@@ -33,7 +33,7 @@ struct shmbox__listener {
 	uint64_t nonce; /* names the socket */
 	struct sockaddr_un addr;
 	socklen_t addr_len;
-	struct shmbox__watch watch; /* the holder in the way, or everyone: fdwatch.h */
+	struct shmbox__watch watch; /* every attached process: fdwatch.h */
 };
 
 #define NAME_PREFIX "shmbox.fd."
@@ -107,11 +107,13 @@ static void ring_entry(const struct shmbox__header *h, int sock, int k, unsigned
 
 /* Ring first, then clear what we rang, with a CAS on the word we read: a
  * ringer killed in between leaves its listeners armed (rung again by the
- * next change) rather than deaf, and a listener that armed again meanwhile
- * changed the word, so it is rung once more rather than cleared unrung. */
+ * next change) rather than deaf.  If the CAS fails, someone armed since
+ * we read: after our change, so its look after arming sees it, and it
+ * needs no ring from us; the bits stay set, and the next change rings
+ * whoever they are once more (a ring too many, drained with the first). */
 void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get)
 {
-	int k = kind_of(r, get), sock = -1;
+	int k = kind_of(r, get), sock;
 	_Atomic uint64_t *armed;
 	uint64_t w;
 
@@ -119,16 +121,12 @@ void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get)
 		return; /* nobody may listen there; the bits are a corrupt segment's */
 	armed = mask_of(b->hdr, k);
 	w = atomic_load_explicit(armed, memory_order_seq_cst);
-	for (int tries = 0; SHMBOX__ARMED_BITS(w) != 0 && tries < 4; tries++) {
-		if (sock == -1 && (sock = sender(b)) == -1)
-			return; /* out of descriptors: they stay armed for the next change */
-		for (uint32_t m = SHMBOX__ARMED_BITS(w); m != 0; m &= m - 1)
-			ring_entry(b->hdr, sock, k, (unsigned)__builtin_ctz(m));
-		if (atomic_compare_exchange_strong_explicit(armed, &w, w & ~UINT64_C(0xffffffff),
-							    memory_order_seq_cst,
-							    memory_order_seq_cst))
-			return;
-	}
+	if (SHMBOX__ARMED_BITS(w) == 0 || (sock = sender(b)) == -1)
+		return; /* out of descriptors: they stay armed for the next change */
+	for (uint32_t m = SHMBOX__ARMED_BITS(w); m != 0; m &= m - 1)
+		ring_entry(b->hdr, sock, k, (unsigned)__builtin_ctz(m));
+	atomic_compare_exchange_strong_explicit(armed, &w, w & ~UINT64_C(0xffffffff),
+						memory_order_seq_cst, memory_order_relaxed);
 }
 
 void shmbox__fd_ring_all(const struct shmbox__header *h, int sock)
@@ -155,11 +153,20 @@ static void ring_self(struct shmbox__listener *l)
 		     (const struct sockaddr *)&l->addr, l->addr_len);
 }
 
+/* Read every ring: many in one system call, which is most of the cost of
+ * a wake-up on a virtual machine (bench/README.md). */
 static void drain(struct shmbox__listener *l)
 {
-	char buf[16];
+	enum { AT_ONCE = 16 };
+	char buf[AT_ONCE];
+	struct iovec iov[AT_ONCE];
+	struct mmsghdr m[AT_ONCE];
 
-	while (recv(l->sock, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+	for (int i = 0; i < AT_ONCE; i++) {
+		iov[i] = (struct iovec){.iov_base = &buf[i], .iov_len = 1};
+		m[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
+	while (recvmmsg(l->sock, m, AT_ONCE, MSG_DONTWAIT, NULL) == AT_ONCE)
 		;
 }
 
@@ -196,21 +203,17 @@ bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get)
 		errno = EIDRM;
 		return false;
 	}
+	if (shmbox__watch_refresh(b, &l->watch)) /* before the look: fdwatch.c */
+		ring_self(l);
 	return true;
 }
 
 void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker)
 {
 	struct shmbox__listener *l = listener_of(b, r, get);
-	int again;
 
-	if (l == NULL)
-		return;
-	again = shmbox__watch_holder(b, &l->watch, blocker);
-	if (kind_of(r, get) == FD_PUT)
-		again |= shmbox__watch_all(b, &l->watch); /* why: fdwatch.c */
-	if (again)
-		ring_self(l);
+	if (l != NULL && shmbox__watch_holder_dead(b, blocker))
+		ring_self(l); /* a call now frees its slot */
 }
 
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get)

@@ -14,15 +14,12 @@
  * of r.  Out of line: it runs only when someone listens. */
 void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get);
 
-/* Called twice for each change that can make a call on that side succeed:
- * just before the CAS that makes it, while we hold the slot, and just
- * after.  The first makes a listener that looked before our claim look
- * again while we hold it: it then watches us, so it hears of our death
- * between the change and the second ring (doc/descriptor.md).  The load
- * is sequentially consistent, as are our claim's and the change's CASes:
- * the listener's arm and look are in the same single total order (as for
- * shmbox__wake_after_sc).  With no listener: one load of a line that the
- * sleeper counters share, and a branch. */
+/* After each change that can make a call on that side succeed (publish,
+ * release), made by a sequentially consistent CAS: this load is in the
+ * single total order with the listener's arm and look, as for
+ * shmbox__wake_after_sc.  With no listener: one load of a line that the
+ * sleeper counters share, and a branch.  A process killed between its
+ * change and this ring is heard of by the listener's watch (fdwatch.c). */
 static inline void shmbox__fd_ring_if_armed(struct shmbox *b, const struct shmbox__ring *r,
 					    bool get)
 {
@@ -41,14 +38,13 @@ static inline void shmbox__fd_ring_after(struct shmbox *b, const struct shmbox__
 
 /* A call with timeout 0 on ring side (get: true for the getters' side)
  * found nothing (errno EAGAIN).  If the handle has a descriptor for that
- * side, drain it and arm it: true, look once more.  False, with errno
- * unchanged, or EIDRM if the mailbox was destroyed meanwhile. */
+ * side, drain it, arm it and bring its watches up to date: true, look once
+ * more.  False, with errno unchanged, or EIDRM if the mailbox was
+ * destroyed meanwhile. */
 bool shmbox__fd_arm(struct shmbox *b, const struct shmbox__ring *r, bool get);
-/* That look found nothing either, because of slot word blocker: if a
- * claim in flight is in the way, watch its holder, whose death would not
- * change the slot. */
-void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get,
-		      uint64_t blocker);
+/* That look found nothing either, because of slot word blocker: if its
+ * holder is dead already, ring ourselves. */
+void shmbox__fd_watch(struct shmbox *b, const struct shmbox__ring *r, bool get, uint64_t blocker);
 /* That look found work: ring ourselves, since the drain may have taken
  * the ring of more. */
 void shmbox__fd_keep_ready(struct shmbox *b, const struct shmbox__ring *r, bool get);

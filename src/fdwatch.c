@@ -1,18 +1,27 @@
 /*
- * A descriptor's watches (fdwatch.h).
+ * A descriptor's watches (fdwatch.h): every attached process, by pidfd.
  *
- * The holder.  A call that found the slot in its way claimed (WRITING,
- * READING) waits for the holder to finish, which rings; if the holder
- * dies instead, its pidfd does.
+ * Which deaths matter.  A process killed between its change and its ring
+ * (a put between publishing and ringing; a get between claiming a slot and
+ * releasing it, which frees the slot for a put by recovery) rings no one,
+ * and may have begun after the listener last looked, so the listener
+ * cannot know it.  Nor a writer that holds the head slot and dies with
+ * messages behind it.  So a listener hears of every death: those attached
+ * when it looked are watched by pidfd, and those that attach later count
+ * themselves in the header's joins and ring the armed listeners
+ * (segment.c), which then look again and watch them too.
  *
- * Everyone, for a put waiting for room.  A get that claims a slot and dies
- * before it releases it frees that slot for a put (by recovery), yet rings
- * no one: it may die between its claim and any ring it could send first.
- * A put that found the ring full has no holder to watch in that get, who
- * claims after it looked.  So it watches every attached process: those
- * attached when it looked by pidfd, and those that attach later ring it
- * themselves (segment.c) once counted in the header's joins, so that it
- * looks again and watches them too.
+ * The order that makes this complete.  The listener arms, brings its
+ * watches up to date (reads joins, then every token), and only then looks
+ * at the ring once more: a process alive at that reading is watched
+ * before the look, so its death after the look rings the pidfd, and a
+ * claim it made before dying is seen by the look (its holder dead: look
+ * again at once).  An attacher takes its token, counts itself in joins,
+ * then loads the armed bits, all sequentially consistent: either the
+ * listener's read of joins sees the count, and then the token, taken
+ * before it, or the attacher's load sees the arm and rings.  (Watching
+ * after the look left a window: a get that claimed after the look and
+ * died before the watch was heard by no one; found by test/model.)
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,7 +36,7 @@
 
 void shmbox__watch_init(struct shmbox__watch *w, int ep)
 {
-	*w = (struct shmbox__watch){.ep = ep, .one = -1, .all = -1, .later = -1};
+	*w = (struct shmbox__watch){.ep = ep, .all = -1, .later = -1};
 	pthread_mutex_init(&w->lock, NULL);
 }
 
@@ -54,55 +63,6 @@ static int timer(void)
 		fd = -1;
 	}
 	return fd;
-}
-
-static void drop_one(struct shmbox__watch *w)
-{
-	if (w->one == -1)
-		return;
-	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->one, NULL);
-	close(w->one);
-	w->one = -1;
-}
-
-static bool in_flight(uint64_t w)
-{
-	unsigned st = shmbox__word_state(w);
-
-	return st == SHMBOX__WRITING || st == SHMBOX__READING;
-}
-
-/* The token is looked at after the watch is set: a holder that died before
- * is seen there, one that dies after rings the watch. */
-int shmbox__watch_holder(struct shmbox *b, struct shmbox__watch *w, uint64_t blocker)
-{
-	unsigned owner = shmbox__word_owner(blocker);
-	int again = 0;
-	pid_t pid;
-
-	pthread_mutex_lock(&w->lock);
-	if (!in_flight(blocker) || owner >= b->max_procs) {
-		drop_one(w);
-		pthread_mutex_unlock(&w->lock);
-		return 0;
-	}
-	pid = atomic_load_explicit(&b->procs[owner].pid, memory_order_acquire);
-	if (w->one == -1 || w->one_timer || w->one_owner != owner || w->one_pid != pid) {
-		drop_one(w);
-		w->one = pidfd(pid);
-		w->one_timer = w->one == -1;
-		if (w->one == -1)
-			w->one = timer();
-		if (w->one != -1 && add(w->ep, w->one) == -1) {
-			close(w->one);
-			w->one = -1;
-		}
-		w->one_owner = owner;
-		w->one_pid = pid;
-		again = w->one == -1; /* cannot watch: look again now rather than never */
-	}
-	pthread_mutex_unlock(&w->lock);
-	return again || shmbox__token_alive(b, owner) == 0;
 }
 
 static bool readable(int fd)
@@ -161,16 +121,40 @@ static int watch_token(struct shmbox__watch *w, unsigned i, pid_t pid)
 	return w->fds[i] == -1;
 }
 
-int shmbox__watch_all(struct shmbox *b, struct shmbox__watch *w)
+static bool in_flight(uint64_t w)
+{
+	unsigned st = shmbox__word_state(w);
+
+	return st == SHMBOX__WRITING || st == SHMBOX__READING;
+}
+
+/* The claim in the way belongs to a process that died before we watched:
+ * a call now would free it. */
+bool shmbox__watch_holder_dead(struct shmbox *b, uint64_t blocker)
+{
+	return in_flight(blocker) && shmbox__token_alive(b, shmbox__word_owner(blocker)) == 0;
+}
+
+static void drop_later(struct shmbox__watch *w)
+{
+	if (w->later == -1)
+		return;
+	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->later, NULL);
+	close(w->later);
+	w->later = -1;
+}
+
+int shmbox__watch_refresh(struct shmbox *b, struct shmbox__watch *w)
 {
 	uint32_t joins = atomic_load_explicit(&b->hdr->joins, memory_order_seq_cst);
 	unsigned short *tokens;
 	int again = 0, unwatched = 0;
 
 	pthread_mutex_lock(&w->lock);
-	/* Nobody came, nobody watched died (its pidfd would be readable), and
-	 * no look after a while is due. */
-	if (w->all != -1 && joins == w->joins && !readable(w->all) && w->later == -1)
+	/* Nobody came, nobody watched died (its pidfd would be readable, and
+	 * keep us readable: the descriptor must go quiet), and no look after a
+	 * while is due. */
+	if (w->all != -1 && joins == w->joins && w->later == -1 && !readable(w->all))
 		goto out;
 	if (w->all == -1 && all_make(b, w) == -1) {
 		all_drop(w);
@@ -191,14 +175,10 @@ int shmbox__watch_all(struct shmbox *b, struct shmbox__watch *w)
 	}
 	free(tokens);
 	w->joins = joins;
-	/* Some could not be watched: gone since (their tokens say so at the
-	 * next look) or out of sight; look again after a while, as a sleeper
+	/* Some could not be watched: gone since (the next look frees what
+	 * they held) or out of sight; look again after a while, as a sleeper
 	 * would. */
-	if (w->later != -1) {
-		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, w->later, NULL);
-		close(w->later);
-		w->later = -1;
-	}
+	drop_later(w);
 	if (unwatched > 0 && ((w->later = timer()) == -1 || add(w->ep, w->later) == -1))
 		again = 1;
 out:
@@ -206,17 +186,13 @@ out:
 	return again;
 }
 
-
 void shmbox__watch_close(struct shmbox__watch *w, bool owner)
 {
 	/* In a child of fork(), epoll_ctl would change the parent's instance:
 	 * closing our copies is all there is to do. */
-	if (owner) {
-		drop_one(w);
-	} else if (w->one != -1) {
-		close(w->one);
-	}
-	if (w->later != -1)
+	if (owner)
+		drop_later(w);
+	else if (w->later != -1)
 		close(w->later);
 	all_drop(w);
 	pthread_mutex_destroy(&w->lock);

@@ -186,7 +186,7 @@ struct shmbox__header {
 	struct shmbox__ring_hdr ring[SHMBOX__NRINGS]; /* messages, requests */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t replies_freed;
 	_Atomic uint32_t callers_waiting;
-	_Atomic uint32_t joins; /* attaches so far: a put's descriptor watches them all (fd.c) */
+	_Atomic uint32_t joins; /* attaches so far: descriptors watch them all (fdwatch.c) */
 	_Alignas(SHMBOX__CACHELINE) struct shmbox__listen_entry
 		listeners[SHMBOX__FD_KINDS][SHMBOX__KIND_LISTENERS];
 	_Alignas(SHMBOX__CACHELINE) char end[];

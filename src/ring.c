@@ -34,9 +34,8 @@
 
 enum { CLAIMED = 0, BLOCKED = 1 };
 
-/* Claims, publish and release: sequentially consistent, so the wakes and
- * rings around them need no fence (sem.h, shmbox__wake_after_sc; fd.h).
- * On x86 any locked instruction is a full fence: this costs nothing. */
+/* Publish and release: sequentially consistent, so the wakes and rings
+ * after them need no fence (sem.h, shmbox__wake_after_sc; fd.h). */
 static bool cas_sc(_Atomic uint64_t *p, uint64_t old, uint64_t new)
 {
 	return atomic_compare_exchange_strong_explicit(p, &old, new, memory_order_seq_cst,
@@ -88,7 +87,7 @@ CLAIM put_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *
 		switch (lap_diff(w, lap)) {
 		case LAP_SAME:
 			if (st == SHMBOX__FREE) {
-				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
+				if (!shmbox__cas(&s->word, w, mine)) {
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -146,7 +145,7 @@ CLAIM get_claim(struct shmbox *b, struct shmbox__ring *r, struct shmbox__claim *
 					errno = EMSGSIZE; /* it stays queued */
 					return -1;
 				}
-				if (!cas_sc(&s->word, w, mine)) { /* sc: see fd.h */
+				if (!shmbox__cas(&s->word, w, mine)) {
 					shmbox__spin_lost(b, r);
 					continue;
 				}
@@ -351,7 +350,6 @@ bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len
 	atomic_store_explicit(&s->seq, c->pos, memory_order_relaxed);
 	atomic_store_explicit(&s->reply, reply, memory_order_relaxed);
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-	shmbox__fd_ring_if_armed(b, r, true); /* before and after: fd.h */
 	if (!cas_sc(&s->word, c->word, shmbox__word(shmbox__word_lap(c->word), 0, SHMBOX__FULL)))
 		return false;
 	touch(b, &r->h->last_put);
@@ -380,7 +378,6 @@ bool shmbox__release(struct shmbox *b, const struct shmbox__claim *c)
 {
 	struct shmbox__ring *r = c->ring;
 
-	shmbox__fd_ring_if_armed(b, r, false); /* before and after: fd.h */
 	if (!cas_sc(&c->slot->word, c->word,
 		    shmbox__word(shmbox__word_lap(c->word) + 1, 0, SHMBOX__FREE)))
 		return false;

@@ -80,10 +80,13 @@ static int attach_token(struct shmbox *b)
 	atomic_store_explicit(&p->since, (int64_t)time(NULL), memory_order_relaxed);
 	shmbox__note_cpu(b);
 	atomic_store_explicit(&p->pid, b->pid, memory_order_release);
-	/* A put's descriptor waiting for room watches every attached process
-	 * (fd.c): count ourselves in, and ring it to look at us. */
+	/* Descriptors watch every attached process (fdwatch.c): count
+	 * ourselves in, and ring the armed ones to look at us. */
 	atomic_fetch_add_explicit(&b->hdr->joins, 1, memory_order_seq_cst);
-	shmbox__fd_ring_if_armed(b, &b->ring[SHMBOX__MESSAGES], false);
+	for (int k = 0; k < SHMBOX__NRINGS; k++) {
+		shmbox__fd_ring_if_armed(b, &b->ring[k], true);
+		shmbox__fd_ring_if_armed(b, &b->ring[k], false);
+	}
 	return 0;
 }
 
