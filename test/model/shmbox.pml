@@ -22,49 +22,41 @@
  * messages shows as cells that differ.  Zero copy (src/zerocopy.c) is the
  * same protocol cut in two.
  *
- * The pollable descriptor (POLLER; doc/descriptor.md, src/fd.c).  Consumer
- * 1 is then not a blocking getter but a caller of poll(2) on the descriptor
- * of shmbox_fd(SHMBOX_FD_GET): it polls, then gets with timeout 0, again
- * and again until a get fails with EAGAIN (it may also poll between two
- * gets that succeed, as a caller that handles one message per wake-up
- * does), then polls again.  The descriptor is modelled as `sock`, the
- * datagrams queued on its socket S, and `watch`, the process its pidfd W
- * watches; poll returns when S holds a datagram or the watched process
- * has died.
- * A get with timeout 0 is the get above with a deadline that has passed
+ * The pollable descriptor (POLLER, PUTPOLLER; doc/descriptor.md, src/fd.c,
+ * src/fdwatch.c).  With POLLER, consumer 1 is not a blocking getter but a
+ * caller of poll(2) on the descriptor of shmbox_fd(SHMBOX_FD_GET): it
+ * polls, then gets with timeout 0, again and again until a get fails with
+ * EAGAIN (it may also poll between two gets that succeed, as a caller that
+ * handles one message per wake-up does), then polls again.  With
+ * PUTPOLLER, producer 1 does the same with shmbox_fd(SHMBOX_FD_PUT) and
+ * puts; the ring then starts full (PREFILL messages), and the consumers,
+ * blocking getters, may die at any step.  The descriptor is modelled as
+ * `sock`, the datagrams queued on its socket S, and `wall`, the processes
+ * whose pidfds it holds (W); poll returns when S holds a datagram or one
+ * of those has died.
+ * A call with timeout 0 is the call above with a deadline that has passed
  * already: no spin and no sleep, but revoke_if_dead still frees a dead
  * holder's claim.  Where it would fail with EAGAIN, the listener's path
  * (`listening` in src/ring.c) drains S and arms (shmbox__fd_arm; `armed`
- * is the listener's bit in the ring's armed_get), and looks once more,
- * with get_claim alone; if that look succeeds it rings S itself
- * (shmbox__fd_keep_ready), else it watches the holder of the claim in the
- * way and then looks at that holder's token, ringing S if it is gone
- * (shmbox__fd_watch).  A changer rings the listeners that are armed
- * (shmbox__fd_ring): it loads armed, sends a datagram if the bit is set,
- * then clears the bit with a CAS on the word it loaded, which fails if the
- * listener armed again meanwhile (the word counts arms).  A publish rings
- * twice, just before its CAS while it still holds the slot, and after its
- * wakes; a revoke of a dead put's WRITING (getters then skip the slot)
- * rings after its wake.  That the descriptor goes quiet is
- * checked by a search for cycles (check-model.sh's `np` runs): the model
- * has no progress labels, so any run that goes on for ever is an error.
- *
- * The put side's descriptor (PUTPOLLER, instead of POLLER): producer 1
- * polls the descriptor of shmbox_fd(SHMBOX_FD_PUT) and puts with timeout 0;
- * the ring starts full (PREFILL messages); the consumers are blocking
- * getters, either may die, at any step.  The listener's path is the same
- * (`armed` is now its bit of armed_put), and so is the ring, rung by a
- * release (before its CAS and after its wake of putters), a revoke of a
- * dead get's READING, and a process that attaches.  A put that finds no
- * room has no holder to watch when the slot in its way is FULL, yet a get
- * that claims that message and dies before it releases it makes room
- * without ringing anyone; so the listener also watches every attached
- * process (shmbox__watch_all, src/fdwatch.c): `wall`, the pidfds it
- * opened when it last looked at the tokens, which it does again when the
- * header's count of attaches (`joins`) changed or one of those pidfds is
- * readable.  A process that attaches counts itself in `joins`, then rings
- * the put side (attach_token, src/segment.c): with LATE, consumer 2 does so
- * before its gets.
+ * is the listener's bit in the ring's armed_get or armed_put), brings its
+ * watches up to date (shmbox__watch_refresh: when the header's count of
+ * attaches, `joins`, moved or a watched process died, it reads every token
+ * and holds a pidfd of each other process alive), and looks once more,
+ * with get_claim or put_claim alone; if that look succeeds it rings S
+ * itself (shmbox__fd_keep_ready), else, if the claim in the way belongs to
+ * a process dead already, it rings S itself (shmbox__fd_watch).  A changer
+ * rings the listeners that are armed (shmbox__fd_ring): it loads armed,
+ * sends a datagram if the bit is set, then clears the bit with a CAS on
+ * the word it loaded, which fails, and leaves the bit set, if the listener
+ * armed again meanwhile (the word counts arms).  A publish, and a revoke of
+ * a dead put's WRITING (getters then skip the slot), ring the get side
+ * after their wakes; a release, a revoke of a dead get's READING, and a
+ * get freeing a dead put's DEAD, the put side.  A process that attaches
+ * counts itself in joins, then rings (attach_token, src/segment.c): with
+ * LATE, producer 2 (POLLER) or consumer 2 (PUTPOLLER) attaches after the
+ * start.  That the descriptor goes quiet is checked by a search for cycles
+ * (check-model.sh's `np` runs): the model has no progress labels, so any
+ * run that goes on for ever is an error.
  *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
@@ -106,17 +98,11 @@
  *              P2MSGS must be 0; PREFILL (default 2) messages are queued at
  *              the start; C1GETS (default 1) and C2GETS bound the gets of
  *              the consumers, each of which may also stop between two
- *   LATE       (PUTPOLLER) consumer 2 attaches after the start
- *   BROKEN_PUT_WATCH_AFTER_LOOK  (PUTPOLLER) the refresh of the watch on
- *              everyone after the look, nothing after it: the C code at
- *              commit fc607dd, which spin rejects (README.md, finding 4)
- *   NO_PID_REUSE  (PUTPOLLER) a pidfd that the refresh opens for a
+ *   LATE       (POLLER, PUTPOLLER) producer 2 (POLLER) or consumer 2
+ *              (PUTPOLLER) attaches after the start
+ *   NO_PID_REUSE  (POLLER, PUTPOLLER) a pidfd that the refresh opens for a
  *              process gone since its look at the tokens fires (else it
  *              never does: the pid may be another process's by then)
- *   PUT_REFRESH_RING  (PUTPOLLER) the refresh after the look, and a
- *              refresh that ran rings S itself: a look after it
- *   NO_RELEASE_RING_BEFORE  (PUTPOLLER) release rings only after its CAS:
- *              spin finds the ring before the CAS redundant (README.md)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -135,28 +121,24 @@
  *                               (shows that the livelock check can fail)
  *   BROKEN_NO_BATON             one wake per publish or release, no baton:
  *                               the code before commit d8502ba
- * and of the descriptor (POLLER):
+ * and of the descriptor (POLLER, PUTPOLLER):
  *   BROKEN_ARM_AFTER_CHECK      the listener looks once more, then arms
  *   BROKEN_NO_SELF_RING         no ring of S after the look that found work
- *   BROKEN_NO_WATCH             no watch on the holder in the way
- *   BROKEN_WATCH_NO_CHECK       a watch, but no look at the holder's token
- *                               after it was set
  *   BROKEN_NO_DRAIN             S is never drained: the descriptor
  *                               never goes quiet (a non-progress cycle)
- *   BROKEN_KEEP_WATCH           the watch is kept when nothing is in
- *                               flight: a dead holder's pidfd stays
- *                               readable (a non-progress cycle)
- *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
- *                               sends (the design before commit dede292)
- *   BROKEN_NO_RING_BEFORE       publish rings only after its CAS (the
- *                               design before commit dede292)
  *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
  *                               CAS may clear an arm it did not ring
- * and of the put side's descriptor (PUTPOLLER):
- *   BROKEN_PUT_NO_WATCH_ALL     the holder's watch only (the C code before
- *                               commit fc607dd)
+ *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
+ *                               sends (the design before commit dede292)
+ *   BROKEN_NO_WATCH             no pidfds: no process watched
+ *   BROKEN_WATCH_AFTER_LOOK     the watches brought up to date after the
+ *                               look, nothing after it (commit fc607dd)
+ *   BROKEN_NO_HOLDER_CHECK      no look at the token of the holder of the
+ *                               claim in the way after the look
+ *   BROKEN_KEEP_WATCH           a dead process's pidfd is kept: readable
+ *                               for ever (a non-progress cycle)
  *   BROKEN_ATTACH_NO_RING       a process that attaches counts itself in
- *                               joins but does not ring
+ *                               joins but does not ring (with LATE)
  */
 
 #ifndef P1MSGS
@@ -200,14 +182,15 @@
 #if defined(LATE) && NCONS < 2
 #error "LATE: consumer 2 is the late attacher (NCONS=2)"
 #endif
-/* Where the listener of the put side refreshes its watch on everyone
- * (shmbox__watch_all): by default between its arm and its look, so that
- * the look comes after the watches are set; BROKEN_PUT_WATCH_AFTER_LOOK
- * after the look and nothing after it, as shmbox__fd_watch does at commit
- * fc607dd (README.md, finding 4); PUT_REFRESH_RING after the look, and a
- * refresh that ran rings S itself, so the listener looks once more. */
+#define LATECOMER C2
 #else
 #define PREFILL 0
+#if defined(LATE) && defined(POLLER)
+#if P2MSGS == 0
+#error "LATE: producer 2 is the late attacher (P2MSGS > 0)"
+#endif
+#define LATECOMER 2
+#endif
 #endif
 
 #define NSLOTS 2
@@ -262,8 +245,6 @@ bit armed;	/* segment: the listener's bit in the ring's armed_get
  * number: a send to a socket that holds one already is the C code's
  * EAGAIN ("rung already") and changes nothing. */
 bit sock;
-byte watch;	/* the process whose pidfd W watches, 0: none (or one
-		   opened too late: see the watch step) */
 #define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
 /* The armed word is the listener's bit and a count of arms, so that a
  * ringer's CAS on the word it loaded fails if the listener armed again, or
@@ -276,21 +257,29 @@ bit stale[5];
 #define ARMED_AGAIN STALE_ALL()
 #endif
 #define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
-#endif
-#ifdef PUTPOLLER
-/* The put side's watch on everyone (src/fdwatch.c, shmbox__watch_all).
- * Segment: the header's count of attaches, and each process's pid in the
- * proc table (haspid: stored).  The listener's own (one process, so
- * global here): wall[i], its pidfd of process i (opened while i lived:
- * readable once i is gone); wj, the count when it last refreshed; wmade,
- * whether it ever did; lj and ts, what the refresh loaded (joins, and the
- * tokens of semctl(GETALL) as a bit mask). */
+/* W, the watches (src/fdwatch.c, shmbox__watch_refresh).  Segment: the
+ * header's count of attaches, and each process's pid in the proc table
+ * (haspid: stored).  The listener's own (one process, so global here):
+ * wall[i], its pidfd of process i (opened while i lived: readable once i
+ * is gone); wj, the count when it last brought them up to date; wmade,
+ * whether it ever did; lj and ts, what that loaded (joins, and the tokens
+ * of semctl(GETALL) as a bit mask). */
 byte joins;
 bit haspid[5];
 bit wall[5];
 byte wj, lj, ts;
 bit wmade;
-#define FIRED ((wall[C1] && !token[C1]) || (wall[C2] && !token[C2]))
+#define GONE(i) (wall[i] && !token[i])
+#define FIRED (GONE(1) || GONE(2) || GONE(3) || GONE(4))
+/* watch_token for token i, by the listener (me); see the step A_OPEN */
+#define ALIVE_THEN(i) (i != me && (ts & (1 << i)) != 0 && haspid[i])
+#if defined(NO_PID_REUSE)
+#define OPEN(i) wall[i] = ALIVE_THEN(i)
+#elif defined(BROKEN_KEEP_WATCH)
+#define OPEN(i) wall[i] = (wall[i] || (ALIVE_THEN(i) && token[i]))
+#else
+#define OPEN(i) wall[i] = (ALIVE_THEN(i) && (wall[i] || token[i]))
+#endif
 #endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
@@ -397,30 +386,28 @@ bit epoch;		/* flips at each tick */
 #define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
 #define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
-/* the poller (POLLER): poll(2); listening (src/ring.c), shmbox__fd_arm,
- * shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the changer's ring,
- * shmbox__fd_ring_after(_sc) and shmbox__fd_ring */
+/* the poller (POLLER, PUTPOLLER): poll(2); listening (src/ring.c),
+ * shmbox__fd_arm, shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the
+ * changer's ring, shmbox__fd_ring_if_armed, shmbox__fd_ring_after and
+ * shmbox__fd_ring; W, shmbox__watch_refresh (src/fdwatch.c); a process
+ * that attaches late, attach_token (src/segment.c) */
 #define L_POLL 60	/* poll: wait until S or W is readable */
 #define L_DRAIN 61	/* fd_arm: drain S */
 #define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
-#define L_WATCH 63	/* fd_watch: watch the holder */
 #define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
 #define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
 #define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
 #define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
 #define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
-/* PUTPOLLER: the put side's watch on everyone (src/fdwatch.c,
- * shmbox__watch_all), and a process that attaches late (src/segment.c,
- * attach_token) */
-#define G_BATON 32	/* shmbox__release: the baton, after the ring */
+#define G_BATON 32	/* shmbox__release: the baton (PUTPOLLER: after the ring) */
 #define A_TAKE 70	/* attach_token: shmbox__token_take, semop(+1, SEM_UNDO) */
 #define A_PID 71	/* attach_token: store our pid in the proc table */
 #define A_JOIN 72	/* attach_token: fetch_add(joins) */
-#define A_JOINS 73	/* watch_all: load joins */
-#define A_POLLALL 74	/* watch_all: poll(all, 0): a watched one gone? */
-#define A_TOKENS 75	/* watch_all: shmbox__sem_values, semctl(GETALL) */
-#define A_OPEN 76	/* watch_all: per token, load the pid, pidfd_open */
+#define A_JOINS 73	/* watch_refresh: load joins */
+#define A_POLLALL 74	/* watch_refresh: poll(all, 0): a watched one gone? */
+#define A_TOKENS 75	/* watch_refresh: shmbox__sem_values, semctl(GETALL) */
+#define A_OPEN 76	/* watch_refresh: per token, load the pid, pidfd_open */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -448,8 +435,9 @@ bit epoch;		/* flips at each tick */
 
 /* Where wait_turn goes when revoke_if_dead has found nothing to do: to
  * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
- * that is, to the listener's path (listening): drain and arm, then one
- * more get_claim (fdstep = 1); if that one is blocked too, the watch. */
+ * that is, to the listener's path (listening): drain, arm, bring W up to
+ * date, then one more get_claim or put_claim (fdstep = 1); if that one is
+ * blocked too, the look at the holder's token. */
 #ifdef LISTENER
 #ifdef POLLER
 #define POLLING (me == C1)
@@ -457,30 +445,68 @@ bit epoch;		/* flips at each tick */
 #define POLLING (me == 1)	/* PUTPOLLER: producer 1 */
 #endif
 #define RETRIED (POLLING && fdstep)
-#ifdef BROKEN_ARM_AFTER_CHECK
-#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
-#else
-#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_WATCH)
-#endif
+#define NOT_NOW L_DRAIN
 #define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
 #else
 #define POLLING false
 #define RETRIED false
-#define NOT_NOW W_ANNOUNCE	/* never used */
 #define SLEEP_OR_EAGAIN W_ANNOUNCE
+#endif
+#define INFLIGHT(x) (ST(x) == WRITING || ST(x) == READING)
+
+/* The listener's path, step by step: where each part goes on.  Drain,
+ * arm, W (A_JOINS ...), look (LOOK); blocked again: the holder's token
+ * (L_CHECK), if a claim is in flight, then EAGAIN (L_POLL).  The broken
+ * variants change the order. */
+#define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
+#define HOLDER_OR(next)							\
+	if								\
+	:: INFLIGHT(cw) -> pc = L_CHECK					\
+	:: else -> cpos = 0; cw = 0; pc = next				\
+	fi
+#if defined(BROKEN_ARM_AFTER_CHECK)
+#define DRAIN_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define ARM_DONE() HOLDER_OR(L_POLL)
+#define BLOCKED_AGAIN() pc = L_ARM
+#define CHECK_DONE L_POLL
+#define REFRESH_DONE() LOOK()
+#elif defined(BROKEN_WATCH_AFTER_LOOK)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() LOOK()
+#define BLOCKED_AGAIN() HOLDER_OR(A_JOINS)
+#define CHECK_DONE A_JOINS
+#define REFRESH_DONE() pc = L_POLL
+#elif defined(BROKEN_NO_WATCH)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() LOOK()
+#define BLOCKED_AGAIN() HOLDER_OR(L_POLL)
+#define CHECK_DONE L_POLL
+#elif defined(BROKEN_NO_HOLDER_CHECK)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define BLOCKED_AGAIN() cpos = 0; cw = 0; pc = L_POLL
+#define CHECK_DONE L_POLL	/* never used */
+#define REFRESH_DONE() LOOK()
+#else
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define BLOCKED_AGAIN() HOLDER_OR(L_POLL)
+#define CHECK_DONE L_POLL
+#define REFRESH_DONE() LOOK()
 #endif
 
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
  * cw, the word that stopped us, at cpos; wait_turn starts (listening:
- * after the look that follows the arm, the watch does).  Local. */
+ * after the look that follows the arm, the look at the holder's token
+ * does).  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if /* shmbox__spin_again: no spin with timeout 0 */		\
-	:: RETRIED -> pc = NOT_NOW /* listening: blocked again */	\
+	:: RETRIED -> BLOCKED_AGAIN() /* listening: blocked again */	\
 	:: !POLLING && spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
 		if /* revoke_if_dead: in_flight(w)? */			\
-		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
+		:: INFLIGHT(cw) -> pc = W_TOKEN				\
 		:: else -> pc = SLEEP_OR_EAGAIN /* deadline passed? */ \
 		fi							\
 	fi
@@ -498,39 +524,15 @@ bit epoch;		/* flips at each tick */
 #define WAKE_RING(S, R) WAKE(S, R)
 #define AFTER_PUBLISH (ret == P_NEXT)
 #endif
-/* The same for the put side's listener (PUTPOLLER): a revoke of a READING
- * claim, a dead put's DEAD freed by a get (shmbox__fd_ring_after). */
+/* The same for the put side's listener (PUTPOLLER): a release, a revoke of
+ * a READING claim, a dead put's DEAD freed by a get. */
 #ifdef PUTPOLLER
 #define WAKE_RING_PUT(S, R) rret = R; WAKE(S, R_LOAD)
 #else
 #define WAKE_RING_PUT(S, R) WAKE(S, R)
 #endif
 #ifdef LISTENER
-#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
-#endif
-
-/* PUTPOLLER: the listener's look once more after arming (listening:
- * put_claim); and where its refresh of the watch on everyone goes. */
-#define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
-#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL) && \
-    (defined(BROKEN_PUT_WATCH_AFTER_LOOK) || defined(PUT_REFRESH_RING))
-#define REFRESH_AFTER_LOOK
-#define WATCH_DONE A_JOINS	/* shmbox__fd_watch: then watch_all */
-#else
-#define WATCH_DONE L_POLL	/* return EAGAIN */
-#endif
-/* After the refresh, or its skip: look (the default), or return EAGAIN
- * (after the look); PUT_REFRESH_RING: a refresh rings S itself first. */
-#ifdef REFRESH_AFTER_LOOK
-#define ALL_KEPT pc = L_POLL
-#ifdef PUT_REFRESH_RING
-#define ALL_NEW SEND(); pc = L_POLL
-#else
-#define ALL_NEW pc = L_POLL
-#endif
-#else
-#define ALL_KEPT LOOK()
-#define ALL_NEW LOOK()
+#define RING_DONE() pc = rret; rret = 0; stale[me] = 1
 #endif
 
 /* PUTPOLLER, ghost: a put with timeout 0 would succeed now.  Only the
@@ -555,14 +557,13 @@ proctype agent(byte me; bit isput)
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
 #ifdef LISTENER
 	byte rret;		/* where to go on after a ring */
-	byte rtries;		/* shmbox__fd_ring: CASes that failed */
 	bit fdstep;		/* in listening: armed in this call */
 #endif
 
-#if defined(POLLER)
+#if defined(LATE)
+	pc = (me == LATECOMER -> A_TAKE : (isput -> P_NEXT : G_NEXT));
+#elif defined(POLLER)
 	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
-#elif defined(LATE)
-	pc = (isput -> P_NEXT : (me == C2 -> A_TAKE : G_NEXT));
 #else
 	pc = (isput -> P_NEXT : G_NEXT);
 #endif
@@ -683,9 +684,6 @@ proctype agent(byte me; bit isput)
 		slen[SLOT(cpos)] = id;
 #if defined(BROKEN_WAKE_BEFORE_PUBLISH)
 		pc = P_EARLY
-#elif defined(POLLER) && !defined(BROKEN_NO_RING_BEFORE)
-		/* shmbox__fd_ring_if_armed, while we hold the slot */
-		rret = P_PUBLISH; pc = R_LOAD
 #else
 		pc = P_PUBLISH
 #endif
@@ -835,15 +833,7 @@ proctype agent(byte me; bit isput)
 		pos = 0; w = 0; pc = G_HEAD /* continue */
 	   }
 	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get */
-	:: d_step { /* ring_get */
-		pc == G_COPY1; r1 = d1[SLOT(cpos)];
-#if defined(PUTPOLLER) && !defined(NO_RELEASE_RING_BEFORE)
-		/* shmbox__release: fd_ring_if_armed, while we hold the slot */
-		rret = G_RELEASE; pc = R_LOAD
-#else
-		pc = G_RELEASE
-#endif
-	   }
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get */
 	:: d_step { /* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
@@ -1005,7 +995,7 @@ proctype agent(byte me; bit isput)
 		fi
 	   }
 #ifdef BROKEN_RING_XCHG
-	:: d_step { /* broken: m = exchange(armed, 0), then send */
+	:: d_step { /* the design before dede292: m = exchange(armed, 0) */
 		pc == R_XCHG;
 		if
 		:: armed -> armed = 0; STALE_ALL(); stale[me] = 0; pc = R_SEND
@@ -1022,30 +1012,27 @@ proctype agent(byte me; bit isput)
 		pc = R_CAS
 #endif
 	   }
-	:: d_step { /* fd_ring: CAS(armed, w, w without its bits) */
+	:: d_step { /* fd_ring: CAS(armed, w, w without its bits), once: if it
+		     * fails, the listener armed since our load, and the bit
+		     * stays set */
 		pc == R_CAS;
 		if
-		:: !stale[me] -> armed = 0; STALE_ALL(); RING_DONE()
-		:: else -> /* failed: w is the word now; ring again, 4 tries */
-			stale[me] = 0; rtries++;
-			if
-			:: armed && rtries < 4 -> pc = R_SEND
-			:: else -> RING_DONE()
-			fi
-		fi
+		:: !stale[me] -> armed = 0; STALE_ALL()
+		:: else -> skip
+		fi;
+		RING_DONE()
 	   }
 
 	/* ============ the poller: poll(2), src/fd.c ============ */
 #ifdef POLLER
-	:: d_step { /* poll: S has a datagram, or W's process has exited */
-		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
+	:: d_step { /* poll: S has a datagram, or a watched process exited */
+		pc == L_POLL && !ALLDONE && (sock || FIRED);
 		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
 	   }
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
 #else
-	:: d_step { /* poll: S has a datagram, W's process has exited, or
-		     * one that a pidfd in `all` watches has */
-		pc == L_POLL && (sock || (watch != 0 && !token[watch]) || FIRED);
+	:: d_step { /* poll: S has a datagram, or a watched process exited */
+		pc == L_POLL && (sock || FIRED);
 		fdstep = 0; spins = 0;
 		if /* shmbox_put, timeout 0 */
 		:: id == 0 -> id = k + 1; k++ /* the next message */
@@ -1056,63 +1043,27 @@ proctype agent(byte me; bit isput)
 	/* ghost: no getter left, and a put cannot succeed: none ever will */
 	:: pc == L_POLL && nended == NCONS && !CAN_PUT -> pc = X_END; break
 #endif
-	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
+	:: d_step { /* shmbox__fd_arm: drain S (recvmmsg until short) */
 		pc == L_DRAIN;
 #ifndef BROKEN_NO_DRAIN
 		sock = 0;
 #endif
-#ifdef BROKEN_ARM_AFTER_CHECK
-		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* broken: look before arming */
-#else
-		pc = L_ARM
-#endif
+		DRAIN_DONE()
 	   }
 	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
 		pc == L_ARM;
 		armed = 1; ARMED_AGAIN;
-#if defined(BROKEN_ARM_AFTER_CHECK)
-		pc = L_WATCH
-#elif defined(PUTPOLLER) && !defined(REFRESH_AFTER_LOOK) && \
-      !defined(BROKEN_PUT_NO_WATCH_ALL)
-		cpos = 0; cw = 0; pc = A_JOINS /* watch everyone, then look */
-#else
-		LOOK() /* listening: get_claim (put_claim) once more */
-#endif
+		ARM_DONE() /* then W, then the look (listening) */
 	   }
-	:: d_step { /* shmbox__fd_watch, watch(): load the holder's
-		     * pid, pidfd_open.  A holder that died before is a pidfd
-		     * that may never be readable (its pid reaped and reused):
-		     * the model gives it none */
-		pc == L_WATCH;
-		if
-		:: ST(cw) == WRITING || ST(cw) == READING ->
-#if defined(BROKEN_NO_WATCH)
-			watch = 0; cpos = 0; cw = 0; pc = WATCH_DONE
-#else
-			if
-			:: watch == OWN(cw) -> skip /* the same holder: kept */
-			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
-			fi;
-#ifdef BROKEN_WATCH_NO_CHECK
-			cpos = 0; cw = 0; pc = WATCH_DONE
-#else
-			pc = L_CHECK
-#endif
-#endif
-		:: else -> /* no claim in flight: unwatch; return EAGAIN */
-#ifndef BROKEN_KEEP_WATCH
-			watch = 0;
-#endif
-			cpos = 0; cw = 0; pc = WATCH_DONE
-		fi
-	   }
-	:: d_step { /* watch(): token_alive(holder): gone already? ring S itself */
+	:: d_step { /* shmbox__fd_watch, shmbox__watch_holder_dead: the
+		     * holder's token, semctl(GETVAL): gone already? ring S
+		     * itself (a call now frees its slot) */
 		pc == L_CHECK;
 		if
 		:: !token[OWN(cw)] -> SEND()
 		:: else -> skip
 		fi;
-		cpos = 0; cw = 0; pc = WATCH_DONE /* return EAGAIN */
+		cpos = 0; cw = 0; pc = CHECK_DONE /* return EAGAIN */
 	   }
 	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
 		     * for a message still queued: ring S ourselves */
@@ -1120,46 +1071,41 @@ proctype agent(byte me; bit isput)
 		SEND();
 		pc = (isput -> P_COPY0 : G_COPY0)
 	   }
-#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL)
-	/* ======== the put side's watch on everyone: shmbox__watch_all ======== */
-	:: d_step { /* watch_all: load joins, seq_cst */
+#ifndef BROKEN_NO_WATCH
+	/* ======== W: shmbox__watch_refresh (src/fdwatch.c) ======== */
+	:: d_step { /* watch_refresh: load joins, seq_cst */
 		pc == A_JOINS;
 		lj = joins; pc = A_POLLALL
 	   }
-	:: d_step { /* watch_all: poll(all, 0); nobody came, nobody watched
-		     * is gone: the watches stay */
+	:: d_step { /* watch_refresh: poll(all, 0); nobody came, nobody
+		     * watched is gone: the watches stay */
 		pc == A_POLLALL;
 		if
-		:: wmade && lj == wj && !FIRED -> lj = 0; ALL_KEPT
+		:: wmade && lj == wj && !FIRED -> lj = 0; REFRESH_DONE()
 		:: else -> pc = A_TOKENS
 		fi
 	   }
 	:: d_step { /* shmbox__sem_values: semctl(GETALL), every token */
 		pc == A_TOKENS;
-		ts = token[C1] * 8 + token[C2] * 16; pc = A_OPEN
+		ts = token[1] * 2 + token[2] * 4 + token[3] * 8 + token[4] * 16;
+		pc = A_OPEN
 	   }
-	:: d_step { /* watch_token, per token alive: load the pid from the
-		     * proc table; no pid (its token free, or the pid not
-		     * stored yet): no watch; the same process as before: the
-		     * pidfd kept; else pidfd_open.  A process gone already
+	:: d_step { /* watch_token, per token alive but ours: load the pid
+		     * from the proc table; no pid (its token free, or the pid
+		     * not stored yet): no watch; the same process as before:
+		     * the pidfd kept; else pidfd_open.  A process gone already
 		     * gives a pidfd that may never be readable (its pid reaped
 		     * and reused): the model gives it none; NO_PID_REUSE: one
 		     * that fires (a zombie's pidfd is readable; for a pid
 		     * reaped, pidfd_open fails and a timer fires later) */
 		pc == A_OPEN;
-#ifdef NO_PID_REUSE
-		wall[C1] = ((ts & 8) != 0 && haspid[C1]);
-		wall[C2] = ((ts & 16) != 0 && haspid[C2]);
-#else
-		wall[C1] = ((ts & 8) != 0 && haspid[C1] && (wall[C1] || token[C1]));
-		wall[C2] = ((ts & 16) != 0 && haspid[C2] && (wall[C2] || token[C2]));
-#endif
+		OPEN(1); OPEN(2); OPEN(3); OPEN(4);
 		wj = lj; wmade = 1; lj = 0; ts = 0;
-		ALL_NEW
+		REFRESH_DONE()
 	   }
 #endif
 #ifdef LATE
-	/* ======== consumer 2 attaches late: attach_token (src/segment.c) ======== */
+	/* ======== a process that attaches late: attach_token (src/segment.c) ======== */
 	:: d_step { /* shmbox__token_take: semop(+1, SEM_UNDO) */
 		pc == A_TAKE;
 		token[me] = 1; pc = A_PID
@@ -1169,13 +1115,13 @@ proctype agent(byte me; bit isput)
 		haspid[me] = 1; pc = A_JOIN
 	   }
 	:: d_step { /* attach_token: fetch_add(joins), seq_cst; then ring the
-		     * put side's listeners: fd_ring_if_armed */
+		     * armed listeners: fd_ring_if_armed (the model's one) */
 		pc == A_JOIN;
 		joins++;
 #ifdef BROKEN_ATTACH_NO_RING
-		pc = G_NEXT
+		pc = (isput -> P_NEXT : G_NEXT)
 #else
-		rret = G_NEXT; pc = R_LOAD
+		rret = (isput -> P_NEXT : G_NEXT); pc = R_LOAD
 #endif
 	   }
 #endif
@@ -1191,13 +1137,7 @@ proctype agent(byte me; bit isput)
 			 * message with it (revoke) */
 			if
 			:: !isput && (pc == G_ADVANCE_MINE || pc == G_COPY0 ||
-				      pc == G_COPY1 || pc == G_RELEASE
-#ifdef PUTPOLLER
-				      /* release's ring before its CAS */
-				      || (rret == G_RELEASE &&
-					  (pc == R_LOAD || pc == R_SEND || pc == R_CAS))
-#endif
-				      ) ->
+				      pc == G_COPY1 || pc == G_RELEASE) ->
 				lostdead[slotid[SLOT(cpos)]] = 1
 			:: else -> skip
 			fi;
@@ -1308,15 +1248,16 @@ init
 #ifdef LISTENER
 		sock = 1; /* shmbox_fd: a new descriptor starts readable */
 		STALE_ALL();
+		haspid[1] = 1;
+		haspid[2] = (NPROD >= 2);
+		haspid[C1] = 1;
+		haspid[C2] = (NCONS >= 2);
+#ifdef LATE
+		token[LATECOMER] = 0; /* attaches later */
+		haspid[LATECOMER] = 0;
+#endif
 #endif
 #ifdef PUTPOLLER
-		haspid[1] = 1;
-		haspid[C1] = 1;
-#ifdef LATE
-		token[C2] = 0; /* attaches later */
-#else
-		haspid[C2] = (NCONS >= 2);
-#endif
 		/* messages P1MSGS+1 .. P1MSGS+PREFILL queued, one per slot
 		 * from position 0 (put by a process gone since) */
 #define QUEUED(s) word[s] = W(0, 0, FULL); d0[s] = P1MSGS + 1 + s; \
