@@ -76,6 +76,8 @@ PA="-DPOLLER $A"
 PA11="-DPOLLER -DP1MSGS=1 -DP2MSGS=1 -DNCONS=1"
 PLIVE="-DDEATHS=3 -DTIMEOUTS=1"
 PLIVE11="-DDEATHS=2 -DTIMEOUTS=1"
+#   PL: as PA11, producer 2 attaches late (LATE)
+PL="-DPOLLER -DLATE -DP1MSGS=1 -DP2MSGS=1 -DNCONS=1"
 # PUTPOLLER: producer 1 polls the put side's descriptor and puts 1 message
 # into a box full of 2; consumer 1 makes at most 1 get
 #   PP: no consumer 2; PPL: consumer 2 attaches late, makes at most 1 get
@@ -99,13 +101,13 @@ A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1@a producer dies at any step: survivors fi
 poll-quiet@np,pass@$PA11 -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever (it goes quiet), a producer may die
 poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
 poll-live@pass@$PA11 $PLIVE11@descriptor: a producer dies at any step, ringing too: the poller is not stranded (livelock check)
+poll-late-live@pass@$PL $PLIVE11@descriptor: as poll-live, producer 2 attaches late (and rings), and may die at any step, attaching too
 put-late-live@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1@put descriptor: box full, a getter (one attached late too) dies at any step, claim to release: the putter is not stranded (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
 put-nodeath@pass@$PPL $NODEATH@put descriptor: a getter attached late, no deaths, no timeouts: deadlock = lost wake-up
 put-live@pass@$PP -DDEATHS=8 -DTIMEOUTS=1@put descriptor: box full, the one getter dies at any step: the putter is not stranded (livelock check)
 put-2-live@pass@-DPUTPOLLER -DP1MSGS=2 -DP2MSGS=0 -DNCONS=1 -DPREFILL=1 -DC1GETS=2 -DDEATHS=8 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), the getter makes 2 gets and dies at any step
 put-quiet@np,pass@$PP -DDEATHS=8 -DTIMEOUTS=0@put descriptor: no run goes on for ever (it goes quiet), the getter may die
-put-no-ring-before@pass@$PP -DDEATHS=8 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-live, release rings only after its CAS: the ring before it is redundant
 A-nodeath@pass@$A $NODEATH@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
 broken-baton@fail:invalid end state@$C $NODEATH -DBROKEN_NO_BATON@BROKEN: no baton (the C code before d8502ba: a lost wakeup)
 broken-publish@fail:!\((torn|dup)\)@$A $NODEATH -DBROKEN_PUBLISH_BEFORE_COPY@BROKEN: publish before the copy
@@ -116,16 +118,17 @@ counter-drift@fail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS@the s
 broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECOVERY@BROKEN: no recovery at all (liveness check has teeth)
 broken-arm@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_AFTER_CHECK@BROKEN: descriptor: look once more, then arm
 broken-selfring@fail:invalid end state@$PA $NODEATH -DBROKEN_NO_SELF_RING@BROKEN: descriptor: no ring of itself after the look that found work
-broken-nowatch@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH@BROKEN: descriptor: no watch on the holder in the way
-broken-watchcheck@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_WATCH_NO_CHECK@BROKEN: descriptor: no look at the holder's token after the watch
+broken-nowatchall@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH_ALL@BROKEN: descriptor: the holder in the way watched, nobody else (before 5e58c07, less its ring before publish's CAS)
+broken-holdercheck@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_HOLDER_CHECK@BROKEN: descriptor: no look at the token of the holder in the way
+broken-after@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: descriptor: everyone watched after the look (finding 4: before 9480b8f)
+broken-attach-get@fail:!\(livelock\)@$PL $PLIVE11 -DBROKEN_ATTACH_NO_RING@BROKEN: descriptor: a producer that attaches does not ring
 broken-drain@np,fail:non-progress cycle@$PA $NODEATH -DBROKEN_NO_DRAIN@BROKEN: descriptor: never drained (the quiet check has teeth)
-broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead holder's watch is kept
-broken-ring-before@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_RING_BEFORE@BROKEN: descriptor: publish rings only after its CAS (finding 3, before dede292)
+broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead process's pidfd kept (refresh only when joins moved)
 broken-ring-xchg@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_RING_XCHG@BROKEN: descriptor: a ringer clears the bit, then sends (finding 3, before dede292)
 broken-arm-count@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_NO_COUNT@BROKEN: descriptor: no count of arms: a ringer clears an arm it did not ring
-broken-put-all@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_NO_WATCH_ALL@BROKEN: put descriptor: the holder watched, not everyone (before fc607dd)
-broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd)
-broken-put-after2@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_PUT_WATCH_AFTER_LOOK -DNO_PID_REUSE@BROKEN: as broken-put-after, with no pid reused: still stranded
+broken-put-all@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_NO_WATCH_ALL@BROKEN: put descriptor: the holder watched, not everyone (before fc607dd)
+broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd to 9480b8f)
+broken-put-after2@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK -DNO_PID_REUSE@BROKEN: as broken-put-after, with no pid reused: still stranded
 broken-attach-ring@fail:!\(livelock\)@$PPL -DC1GETS=0 -DDEATHS=4 -DTIMEOUTS=1 -DBROKEN_ATTACH_NO_RING@BROKEN: put descriptor: a process that attaches does not ring
 EOF
 if [ -n "$SHMBOX_MODEL_FULL" ]; then
@@ -142,13 +145,16 @@ poll-B@pass@-DPOLLER $B $NODEATH@descriptor: 1 producer (3 msgs), a poller and a
 poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2@descriptor: as poll-nodeath, a producer dies at any step: safety
 poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any step: livelock check
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
+poll-A-late-live@pass@-DPOLLER -DLATE $A $PLIVE@descriptor: as poll-A-live, producer 2 attaches late
+poll-late-quiet@np,pass@-DPOLLER -DLATE $A -DDEATHS=3 -DTIMEOUTS=0@descriptor: no run goes on for ever, 2+1 messages, producer 2 attaches late, a producer may die
+poll-C@pass@-DPOLLER $C $NODEATH@descriptor: 2 producers (1+1), the poller and a blocking consumer, no deaths
+poll-C-live@pass@-DPOLLER $C -DDEATHS=6 -DTIMEOUTS=1@descriptor: as poll-C, producer 2 or consumer 2 dies at any step: livelock check
+poll-refresh-ring@pass@$PL $PLIVE11 -DREFRESH_RING@descriptor: the other fix of finding 4: refresh after the look, then look again
 put-late-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever, a getter attached late
 put-late-2@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: as put-late-live with 2 puts: livelock check
 put-late-room@pass@$PPL2 -DPREFILL=1 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), getters that sleep too: livelock check
-put-late-nobefore@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-live, release rings only after its CAS
-put-late2-nobefore@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1 -DNO_RELEASE_RING_BEFORE@put descriptor: as put-late-2, release rings only after its CAS
 put-late-death@pass@$PPL -DDEATHS=12 -DTIMEOUTS=2@put descriptor: as put-late-live, slices end at any time: safety
-put-refresh-ring@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DPUT_REFRESH_RING@put descriptor: the other fix of finding 4: refresh after the look, then look again
+put-refresh-ring@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DREFRESH_RING@put descriptor: the other fix of finding 4: refresh after the look, then look again
 EOF
 fi
 

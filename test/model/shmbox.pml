@@ -22,49 +22,41 @@
  * messages shows as cells that differ.  Zero copy (src/zerocopy.c) is the
  * same protocol cut in two.
  *
- * The pollable descriptor (POLLER; doc/descriptor.md, src/fd.c).  Consumer
- * 1 is then not a blocking getter but a caller of poll(2) on the descriptor
- * of shmbox_fd(SHMBOX_FD_GET): it polls, then gets with timeout 0, again
- * and again until a get fails with EAGAIN (it may also poll between two
- * gets that succeed, as a caller that handles one message per wake-up
- * does), then polls again.  The descriptor is modelled as `sock`, the
- * datagrams queued on its socket S, and `watch`, the process its pidfd W
- * watches; poll returns when S holds a datagram or the watched process
- * has died.
- * A get with timeout 0 is the get above with a deadline that has passed
+ * The pollable descriptor (POLLER, PUTPOLLER; doc/descriptor.md, src/fd.c,
+ * src/fdwatch.c).  With POLLER, consumer 1 is not a blocking getter but a
+ * caller of poll(2) on the descriptor of shmbox_fd(SHMBOX_FD_GET): it
+ * polls, then gets with timeout 0, again and again until a get fails with
+ * EAGAIN (it may also poll between two gets that succeed, as a caller that
+ * handles one message per wake-up does), then polls again.  With
+ * PUTPOLLER, producer 1 does the same with shmbox_fd(SHMBOX_FD_PUT) and
+ * puts; the ring then starts full (PREFILL messages), and the consumers,
+ * blocking getters, may die at any step.  The descriptor is modelled as
+ * `sock`, the datagrams queued on its socket S, and `wall`, the processes
+ * whose pidfds it holds (W); poll returns when S holds a datagram or one
+ * of those has died.
+ * A call with timeout 0 is the call above with a deadline that has passed
  * already: no spin and no sleep, but revoke_if_dead still frees a dead
  * holder's claim.  Where it would fail with EAGAIN, the listener's path
  * (`listening` in src/ring.c) drains S and arms (shmbox__fd_arm; `armed`
- * is the listener's bit in the ring's armed_get), and looks once more,
- * with get_claim alone; if that look succeeds it rings S itself
- * (shmbox__fd_keep_ready), else it watches the holder of the claim in the
- * way and then looks at that holder's token, ringing S if it is gone
- * (shmbox__fd_watch).  A changer rings the listeners that are armed
- * (shmbox__fd_ring): it loads armed, sends a datagram if the bit is set,
- * then clears the bit with a CAS on the word it loaded, which fails if the
- * listener armed again meanwhile (the word counts arms).  A publish rings
- * twice, just before its CAS while it still holds the slot, and after its
- * wakes; a revoke of a dead put's WRITING (getters then skip the slot)
- * rings after its wake.  That the descriptor goes quiet is
- * checked by a search for cycles (check-model.sh's `np` runs): the model
- * has no progress labels, so any run that goes on for ever is an error.
- *
- * The put side's descriptor (PUTPOLLER, instead of POLLER): producer 1
- * polls the descriptor of shmbox_fd(SHMBOX_FD_PUT) and puts with timeout 0;
- * the ring starts full (PREFILL messages); the consumers are blocking
- * getters, either may die, at any step.  The listener's path is the same
- * (`armed` is now its bit of armed_put), and so is the ring, rung by a
- * release (before its CAS and after its wake of putters), a revoke of a
- * dead get's READING, and a process that attaches.  A put that finds no
- * room has no holder to watch when the slot in its way is FULL, yet a get
- * that claims that message and dies before it releases it makes room
- * without ringing anyone; so the listener also watches every attached
- * process (shmbox__watch_all, src/fdwatch.c): `wall`, the pidfds it
- * opened when it last looked at the tokens, which it does again when the
- * header's count of attaches (`joins`) changed or one of those pidfds is
- * readable.  A process that attaches counts itself in `joins`, then rings
- * the put side (attach_token, src/segment.c): with LATE, consumer 2 does so
- * before its gets.
+ * is the listener's bit in the ring's armed_get or armed_put), brings its
+ * watches up to date (shmbox__watch_refresh: when the header's count of
+ * attaches, `joins`, moved or a watched process died, it reads every token
+ * and holds a pidfd of each other process alive), and looks once more,
+ * with get_claim or put_claim alone; if that look succeeds it rings S
+ * itself (shmbox__fd_keep_ready), else, if the claim in the way belongs to
+ * a process dead already, it rings S itself (shmbox__fd_watch).  A changer
+ * rings the listeners that are armed (shmbox__fd_ring): it loads armed,
+ * sends a datagram if the bit is set, then clears the bit with one CAS on
+ * the word it loaded, which fails, and leaves the bit set, if the listener
+ * armed again meanwhile (the word counts arms).  A publish, and a revoke of
+ * a dead put's WRITING (getters then skip the slot), ring the get side
+ * after their wakes; a release, a revoke of a dead get's READING, and a
+ * get freeing a dead put's DEAD, the put side.  A process that attaches
+ * counts itself in joins, then rings (attach_token, src/segment.c): with
+ * LATE, producer 2 (POLLER) or consumer 2 (PUTPOLLER) attaches after the
+ * start.  That the descriptor goes quiet is checked by a search for cycles
+ * (check-model.sh's `np` runs): the model has no progress labels, so any
+ * run that goes on for ever is an error.
  *
  * Processes.  Producer 1 puts P1MSGS messages and producer 2 P2MSGS, one
  * after the other (the second put starts when the first has returned).
@@ -106,17 +98,13 @@
  *              P2MSGS must be 0; PREFILL (default 2) messages are queued at
  *              the start; C1GETS (default 1) and C2GETS bound the gets of
  *              the consumers, each of which may also stop between two
- *   LATE       (PUTPOLLER) consumer 2 attaches after the start
- *   BROKEN_PUT_WATCH_AFTER_LOOK  (PUTPOLLER) the refresh of the watch on
- *              everyone after the look, nothing after it: the C code at
- *              commit fc607dd, which spin rejects (README.md, finding 4)
- *   NO_PID_REUSE  (PUTPOLLER) a pidfd that the refresh opens for a
- *              process gone since its look at the tokens fires (else it
- *              never does: the pid may be another process's by then)
- *   PUT_REFRESH_RING  (PUTPOLLER) the refresh after the look, and a
- *              refresh that ran rings S itself: a look after it
- *   NO_RELEASE_RING_BEFORE  (PUTPOLLER) release rings only after its CAS:
- *              spin finds the ring before the CAS redundant (README.md)
+ *   LATE       a process attaches after the start: producer 2 (POLLER) or
+ *              consumer 2 (PUTPOLLER)
+ *   NO_PID_REUSE  a pidfd that the refresh opens for a process gone since
+ *              its look at the tokens fires (else it never does: the pid
+ *              may be another process's by then)
+ *   REFRESH_RING  the other fix of finding 4 (README.md): the refresh
+ *              after the look, and a refresh that ran rings S itself
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -135,28 +123,29 @@
  *                               (shows that the livelock check can fail)
  *   BROKEN_NO_BATON             one wake per publish or release, no baton:
  *                               the code before commit d8502ba
- * and of the descriptor (POLLER):
+ * and of the descriptor (POLLER, PUTPOLLER):
  *   BROKEN_ARM_AFTER_CHECK      the listener looks once more, then arms
  *   BROKEN_NO_SELF_RING         no ring of S after the look that found work
- *   BROKEN_NO_WATCH             no watch on the holder in the way
- *   BROKEN_WATCH_NO_CHECK       a watch, but no look at the holder's token
- *                               after it was set
- *   BROKEN_NO_DRAIN             S is never drained: the descriptor
- *                               never goes quiet (a non-progress cycle)
- *   BROKEN_KEEP_WATCH           the watch is kept when nothing is in
- *                               flight: a dead holder's pidfd stays
- *                               readable (a non-progress cycle)
- *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
- *                               sends (the design before commit dede292)
- *   BROKEN_NO_RING_BEFORE       publish rings only after its CAS (the
- *                               design before commit dede292)
- *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
- *                               CAS may clear an arm it did not ring
- * and of the put side's descriptor (PUTPOLLER):
- *   BROKEN_PUT_NO_WATCH_ALL     the holder's watch only (the C code before
- *                               commit fc607dd)
+ *   BROKEN_NO_WATCH_ALL         the holder of the claim in the way watched,
+ *                               nobody else (the C code before commit
+ *                               5e58c07, less its ring before publish's
+ *                               CAS; on the put side, before fc607dd)
+ *   BROKEN_WATCH_AFTER_LOOK     the watches refreshed after the look, and
+ *                               nothing after it (the C code from 5e58c07
+ *                               until 9480b8f; finding 4)
+ *   BROKEN_NO_HOLDER_CHECK      no look at the token of the holder in the
+ *                               way after the look
  *   BROKEN_ATTACH_NO_RING       a process that attaches counts itself in
  *                               joins but does not ring
+ *   BROKEN_NO_DRAIN             S is never drained: the descriptor
+ *                               never goes quiet (a non-progress cycle)
+ *   BROKEN_KEEP_WATCH           a refresh only when joins moved: the pidfd
+ *                               of a dead process stays readable (a
+ *                               non-progress cycle)
+ *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
+ *                               sends (the design before commit dede292)
+ *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
+ *                               CAS may clear an arm it did not ring
  */
 
 #ifndef P1MSGS
@@ -187,6 +176,28 @@
 #if defined(POLLER) || defined(PUTPOLLER)
 #define LISTENER
 #endif
+#ifdef POLLER
+#define LSN 3			/* the listener: consumer 1 (C1) */
+#define LATEONE 2		/* LATE: producer 2 attaches late */
+#else
+#define LSN 1			/* the listener: producer 1 */
+#define LATEONE 4		/* LATE: consumer 2 (C2) attaches late */
+#endif
+#if defined(LATE) && defined(POLLER) && P2MSGS == 0
+#error "LATE with POLLER: producer 2 is the late attacher (P2MSGS > 0)"
+#endif
+#if defined(LATE) && defined(PUTPOLLER) && NCONS < 2
+#error "LATE with PUTPOLLER: consumer 2 is the late attacher (NCONS=2)"
+#endif
+/* Where the listener refreshes its watches (shmbox__watch_refresh): as
+ * shmbox__fd_arm does, between its arm and its look, so that the look
+ * comes after the watches are set; BROKEN_WATCH_AFTER_LOOK after the look
+ * and nothing after it (the C code before commit 9480b8f, README.md,
+ * finding 4); REFRESH_RING after the look, and a refresh that ran rings S
+ * itself, so that the listener looks once more. */
+#if defined(BROKEN_WATCH_AFTER_LOOK) || defined(REFRESH_RING)
+#define REFRESH_AFTER_LOOK
+#endif
 #ifdef PUTPOLLER
 #ifndef PREFILL
 #define PREFILL 2		/* messages queued before anyone runs */
@@ -197,15 +208,6 @@
 #if P2MSGS > 0
 #error "PUTPOLLER: producer 1 is the only producer (P2MSGS=0)"
 #endif
-#if defined(LATE) && NCONS < 2
-#error "LATE: consumer 2 is the late attacher (NCONS=2)"
-#endif
-/* Where the listener of the put side refreshes its watch on everyone
- * (shmbox__watch_all): by default between its arm and its look, so that
- * the look comes after the watches are set; BROKEN_PUT_WATCH_AFTER_LOOK
- * after the look and nothing after it, as shmbox__fd_watch does at commit
- * fc607dd (README.md, finding 4); PUT_REFRESH_RING after the look, and a
- * refresh that ran rings S itself, so the listener looks once more. */
 #else
 #define PREFILL 0
 #endif
@@ -262,8 +264,13 @@ bit armed;	/* segment: the listener's bit in the ring's armed_get
  * number: a send to a socket that holds one already is the C code's
  * EAGAIN ("rung already") and changes nothing. */
 bit sock;
+#ifdef BROKEN_NO_WATCH_ALL
 byte watch;	/* the process whose pidfd W watches, 0: none (or one
 		   opened too late: see the watch step) */
+#define WATCHED (watch != 0 && !token[watch])
+#else
+#define WATCHED FIRED
+#endif
 #define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
 /* The armed word is the listener's bit and a count of arms, so that a
  * ringer's CAS on the word it loaded fails if the listener armed again, or
@@ -277,9 +284,8 @@ bit stale[5];
 #endif
 #define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
 #endif
-#ifdef PUTPOLLER
-/* The put side's watch on everyone (src/fdwatch.c, shmbox__watch_all).
- * Segment: the header's count of attaches, and each process's pid in the
+#ifdef LISTENER
+/* The watch on everyone (src/fdwatch.c, shmbox__watch_refresh).  Segment: the header's count of attaches, and each process's pid in the
  * proc table (haspid: stored).  The listener's own (one process, so
  * global here): wall[i], its pidfd of process i (opened while i lived:
  * readable once i is gone); wj, the count when it last refreshed; wmade,
@@ -290,7 +296,8 @@ bit haspid[5];
 bit wall[5];
 byte wj, lj, ts;
 bit wmade;
-#define FIRED ((wall[C1] && !token[C1]) || (wall[C2] && !token[C2]))
+#define WFIRED(i) (wall[i] && !token[i])
+#define FIRED (WFIRED(1) || WFIRED(2) || WFIRED(C1) || WFIRED(C2))
 #endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
@@ -397,30 +404,30 @@ bit epoch;		/* flips at each tick */
 #define K_WAKE 46	/* shmbox__wake: fence; take a sleeper off */
 #define K_POST 47	/* shmbox__wake_one: semop(+1) */
 #define X_END 50	/* the process returns from its last call */
-/* the poller (POLLER): poll(2); listening (src/ring.c), shmbox__fd_arm,
- * shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the changer's ring,
- * shmbox__fd_ring_after(_sc) and shmbox__fd_ring */
-#define L_POLL 60	/* poll: wait until S or W is readable */
+/* the poller (POLLER, PUTPOLLER): poll(2); listening (src/ring.c),
+ * shmbox__fd_arm, shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the
+ * changer's ring, shmbox__fd_ring_if_armed, shmbox__fd_ring_after and
+ * shmbox__fd_ring */
+#define L_POLL 60	/* poll: wait until S or W (a pidfd) is readable */
 #define L_DRAIN 61	/* fd_arm: drain S */
 #define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
-#define L_WATCH 63	/* fd_watch: watch the holder */
-#define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
+#define L_WATCH 63	/* BROKEN_NO_WATCH_ALL: watch the holder */
+#define L_CHECK 64	/* fd_watch, holder_dead: the holder's token, GETVAL */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
 #define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
 #define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
 #define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
 #define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
-/* PUTPOLLER: the put side's watch on everyone (src/fdwatch.c,
- * shmbox__watch_all), and a process that attaches late (src/segment.c,
- * attach_token) */
-#define G_BATON 32	/* shmbox__release: the baton, after the ring */
+/* the watch on everyone (src/fdwatch.c, shmbox__watch_refresh), and a
+ * process that attaches late (src/segment.c, attach_token) */
+#define G_BATON 32	/* PUTPOLLER: shmbox__release: the baton, after the ring */
 #define A_TAKE 70	/* attach_token: shmbox__token_take, semop(+1, SEM_UNDO) */
 #define A_PID 71	/* attach_token: store our pid in the proc table */
 #define A_JOIN 72	/* attach_token: fetch_add(joins) */
-#define A_JOINS 73	/* watch_all: load joins */
-#define A_POLLALL 74	/* watch_all: poll(all, 0): a watched one gone? */
-#define A_TOKENS 75	/* watch_all: shmbox__sem_values, semctl(GETALL) */
-#define A_OPEN 76	/* watch_all: per token, load the pid, pidfd_open */
+#define A_JOINS 73	/* watch_refresh: load joins */
+#define A_POLLALL 74	/* watch_refresh: poll(all, 0): a watched one gone? */
+#define A_TOKENS 75	/* watch_refresh: shmbox__sem_values, semctl(GETALL) */
+#define A_OPEN 76	/* watch_refresh: per token, load the pid, pidfd_open */
 
 /* A consumer asleep with nothing left to get stops (ghost): otherwise its
  * endless idle wait would keep the clock ticking and read as a livelock. */
@@ -448,8 +455,10 @@ bit epoch;		/* flips at each tick */
 
 /* Where wait_turn goes when revoke_if_dead has found nothing to do: to
  * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
- * that is, to the listener's path (listening): drain and arm, then one
- * more get_claim (fdstep = 1); if that one is blocked too, the watch. */
+ * that is, to the listener's path (listening): drain and arm, bring the
+ * watches up to date, then one more get_claim or put_claim (fdstep = 1);
+ * if that one is blocked too, the look at the token of the holder in the
+ * way (L_CHECK). */
 #ifdef LISTENER
 #ifdef POLLER
 #define POLLING (me == C1)
@@ -457,11 +466,16 @@ bit epoch;		/* flips at each tick */
 #define POLLING (me == 1)	/* PUTPOLLER: producer 1 */
 #endif
 #define RETRIED (POLLING && fdstep)
-#ifdef BROKEN_ARM_AFTER_CHECK
-#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_ARM)
+#if defined(BROKEN_ARM_AFTER_CHECK)
+#define AFTER_LOOK L_ARM
+#elif defined(BROKEN_NO_WATCH_ALL)
+#define AFTER_LOOK L_WATCH
+#elif defined(REFRESH_AFTER_LOOK)
+#define AFTER_LOOK A_JOINS
 #else
-#define NOT_NOW (fdstep == 0 -> L_DRAIN : L_WATCH)
+#define AFTER_LOOK L_CHECK
 #endif
+#define NOT_NOW (fdstep == 0 -> L_DRAIN : AFTER_LOOK)
 #define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
 #else
 #define POLLING false
@@ -472,7 +486,7 @@ bit epoch;		/* flips at each tick */
 
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
  * cw, the word that stopped us, at cpos; wait_turn starts (listening:
- * after the look that follows the arm, the watch does).  Local. */
+ * after the look that follows the arm, the holder's check does).  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if /* shmbox__spin_again: no spin with timeout 0 */		\
@@ -506,31 +520,20 @@ bit epoch;		/* flips at each tick */
 #define WAKE_RING_PUT(S, R) WAKE(S, R)
 #endif
 #ifdef LISTENER
-#define RING_DONE() pc = rret; rret = 0; rtries = 0; stale[me] = 1
+#define RING_DONE() pc = rret; rret = 0; stale[me] = 1
 #endif
 
-/* PUTPOLLER: the listener's look once more after arming (listening:
- * put_claim); and where its refresh of the watch on everyone goes. */
+/* The listener's look once more after arming (listening: get_claim or
+ * put_claim). */
 #define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
-#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL) && \
-    (defined(BROKEN_PUT_WATCH_AFTER_LOOK) || defined(PUT_REFRESH_RING))
-#define REFRESH_AFTER_LOOK
-#define WATCH_DONE A_JOINS	/* shmbox__fd_watch: then watch_all */
+/* After the refresh of the watches, or its skip: the look, if it is still
+ * to come (fdstep 0); else the holder's token.  REFRESH_RING: a refresh
+ * that ran rings S itself. */
+#define ALL_KEPT if :: fdstep -> pc = L_CHECK :: else -> LOOK() fi
+#ifdef REFRESH_RING
+#define ALL_NEW SEND(); ALL_KEPT
 #else
-#define WATCH_DONE L_POLL	/* return EAGAIN */
-#endif
-/* After the refresh, or its skip: look (the default), or return EAGAIN
- * (after the look); PUT_REFRESH_RING: a refresh rings S itself first. */
-#ifdef REFRESH_AFTER_LOOK
-#define ALL_KEPT pc = L_POLL
-#ifdef PUT_REFRESH_RING
-#define ALL_NEW SEND(); pc = L_POLL
-#else
-#define ALL_NEW pc = L_POLL
-#endif
-#else
-#define ALL_KEPT LOOK()
-#define ALL_NEW LOOK()
+#define ALL_NEW ALL_KEPT
 #endif
 
 /* PUTPOLLER, ghost: a put with timeout 0 would succeed now.  Only the
@@ -555,14 +558,18 @@ proctype agent(byte me; bit isput)
 	bit slept;		/* TIMEOUTS == 1: the epoch we went to sleep in */
 #ifdef LISTENER
 	byte rret;		/* where to go on after a ring */
-	byte rtries;		/* shmbox__fd_ring: CASes that failed */
 	bit fdstep;		/* in listening: armed in this call */
 #endif
 
-#if defined(POLLER)
-	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
-#elif defined(LATE)
-	pc = (isput -> P_NEXT : (me == C2 -> A_TAKE : G_NEXT));
+#ifdef POLLER
+#define FIRSTPC (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT))
+#else
+#define FIRSTPC (isput -> P_NEXT : G_NEXT)
+#endif
+#if defined(LATE)
+	pc = (me == LATEONE -> A_TAKE : FIRSTPC);
+#elif defined(LISTENER)
+	pc = FIRSTPC;
 #else
 	pc = (isput -> P_NEXT : G_NEXT);
 #endif
@@ -683,9 +690,6 @@ proctype agent(byte me; bit isput)
 		slen[SLOT(cpos)] = id;
 #if defined(BROKEN_WAKE_BEFORE_PUBLISH)
 		pc = P_EARLY
-#elif defined(POLLER) && !defined(BROKEN_NO_RING_BEFORE)
-		/* shmbox__fd_ring_if_armed, while we hold the slot */
-		rret = P_PUBLISH; pc = R_LOAD
 #else
 		pc = P_PUBLISH
 #endif
@@ -837,12 +841,7 @@ proctype agent(byte me; bit isput)
 	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get */
 	:: d_step { /* ring_get */
 		pc == G_COPY1; r1 = d1[SLOT(cpos)];
-#if defined(PUTPOLLER) && !defined(NO_RELEASE_RING_BEFORE)
-		/* shmbox__release: fd_ring_if_armed, while we hold the slot */
-		rret = G_RELEASE; pc = R_LOAD
-#else
 		pc = G_RELEASE
-#endif
 	   }
 	:: d_step { /* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
@@ -1026,26 +1025,23 @@ proctype agent(byte me; bit isput)
 		pc == R_CAS;
 		if
 		:: !stale[me] -> armed = 0; STALE_ALL(); RING_DONE()
-		:: else -> /* failed: w is the word now; ring again, 4 tries */
-			stale[me] = 0; rtries++;
-			if
-			:: armed && rtries < 4 -> pc = R_SEND
-			:: else -> RING_DONE()
-			fi
+		:: else -> /* failed: armed since our load, so after our
+			    * change: that look sees it; the bits stay set */
+			RING_DONE()
 		fi
 	   }
 
 	/* ============ the poller: poll(2), src/fd.c ============ */
 #ifdef POLLER
 	:: d_step { /* poll: S has a datagram, or W's process has exited */
-		pc == L_POLL && !ALLDONE && (sock || (watch != 0 && !token[watch]));
+		pc == L_POLL && !ALLDONE && (sock || WATCHED);
 		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
 	   }
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
 #else
 	:: d_step { /* poll: S has a datagram, W's process has exited, or
 		     * one that a pidfd in `all` watches has */
-		pc == L_POLL && (sock || (watch != 0 && !token[watch]) || FIRED);
+		pc == L_POLL && (sock || WATCHED);
 		fdstep = 0; spins = 0;
 		if /* shmbox_put, timeout 0 */
 		:: id == 0 -> id = k + 1; k++ /* the next message */
@@ -1070,49 +1066,49 @@ proctype agent(byte me; bit isput)
 	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
 		pc == L_ARM;
 		armed = 1; ARMED_AGAIN;
-#if defined(BROKEN_ARM_AFTER_CHECK)
+#if defined(BROKEN_NO_WATCH_ALL)
+#ifdef BROKEN_ARM_AFTER_CHECK
 		pc = L_WATCH
-#elif defined(PUTPOLLER) && !defined(REFRESH_AFTER_LOOK) && \
-      !defined(BROKEN_PUT_NO_WATCH_ALL)
-		cpos = 0; cw = 0; pc = A_JOINS /* watch everyone, then look */
 #else
 		LOOK() /* listening: get_claim (put_claim) once more */
 #endif
+#elif defined(BROKEN_ARM_AFTER_CHECK)
+		pc = A_JOINS /* broken: looked already; watch everyone */
+#elif defined(REFRESH_AFTER_LOOK)
+		LOOK() /* listening: get_claim (put_claim) once more */
+#else
+		cpos = 0; cw = 0; pc = A_JOINS /* watch everyone, then look */
+#endif
 	   }
-	:: d_step { /* shmbox__fd_watch, watch(): load the holder's
-		     * pid, pidfd_open.  A holder that died before is a pidfd
-		     * that may never be readable (its pid reaped and reused):
-		     * the model gives it none */
+#ifdef BROKEN_NO_WATCH_ALL
+	:: d_step { /* broken (the design before): watch the holder in the
+		     * way alone: load its pid, pidfd_open.  A holder that died
+		     * before is a pidfd that may never be readable (its pid
+		     * reaped and reused): the model gives it none */
 		pc == L_WATCH;
 		if
 		:: ST(cw) == WRITING || ST(cw) == READING ->
-#if defined(BROKEN_NO_WATCH)
-			watch = 0; cpos = 0; cw = 0; pc = WATCH_DONE
-#else
 			if
 			:: watch == OWN(cw) -> skip /* the same holder: kept */
 			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
 			fi;
-#ifdef BROKEN_WATCH_NO_CHECK
-			cpos = 0; cw = 0; pc = WATCH_DONE
-#else
 			pc = L_CHECK
-#endif
-#endif
 		:: else -> /* no claim in flight: unwatch; return EAGAIN */
-#ifndef BROKEN_KEEP_WATCH
-			watch = 0;
-#endif
-			cpos = 0; cw = 0; pc = WATCH_DONE
+			watch = 0; cpos = 0; cw = 0; pc = L_POLL
 		fi
 	   }
-	:: d_step { /* watch(): token_alive(holder): gone already? ring S itself */
+#endif
+	:: d_step { /* shmbox__fd_watch, holder_dead: the claim in the way
+		     * (WRITING, READING) belongs to a process gone already
+		     * (token_alive): ring S itself, a call now frees it */
 		pc == L_CHECK;
 		if
-		:: !token[OWN(cw)] -> SEND()
+#ifndef BROKEN_NO_HOLDER_CHECK
+		:: (ST(cw) == WRITING || ST(cw) == READING) && !token[OWN(cw)] -> SEND()
+#endif
 		:: else -> skip
 		fi;
-		cpos = 0; cw = 0; pc = WATCH_DONE /* return EAGAIN */
+		cpos = 0; cw = 0; pc = L_POLL /* return EAGAIN */
 	   }
 	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
 		     * for a message still queued: ring S ourselves */
@@ -1120,46 +1116,52 @@ proctype agent(byte me; bit isput)
 		SEND();
 		pc = (isput -> P_COPY0 : G_COPY0)
 	   }
-#if defined(PUTPOLLER) && !defined(BROKEN_PUT_NO_WATCH_ALL)
-	/* ======== the put side's watch on everyone: shmbox__watch_all ======== */
-	:: d_step { /* watch_all: load joins, seq_cst */
+#ifndef BROKEN_NO_WATCH_ALL
+	/* == the watch on everyone: shmbox__watch_refresh (src/fdwatch.c) == */
+	:: d_step { /* shmbox__watch_refresh: load joins, seq_cst */
 		pc == A_JOINS;
 		lj = joins; pc = A_POLLALL
 	   }
-	:: d_step { /* watch_all: poll(all, 0); nobody came, nobody watched
-		     * is gone: the watches stay */
+	:: d_step { /* watch_refresh: nobody came (joins as when last
+		     * refreshed) and poll(all, 0): nobody watched is gone:
+		     * the watches stay */
 		pc == A_POLLALL;
 		if
+#ifdef BROKEN_KEEP_WATCH
+		:: wmade && lj == wj -> lj = 0; ALL_KEPT /* broken: fired ones kept */
+#else
 		:: wmade && lj == wj && !FIRED -> lj = 0; ALL_KEPT
+#endif
 		:: else -> pc = A_TOKENS
 		fi
 	   }
 	:: d_step { /* shmbox__sem_values: semctl(GETALL), every token */
 		pc == A_TOKENS;
-		ts = token[C1] * 8 + token[C2] * 16; pc = A_OPEN
+		ts = token[1] + token[2] * 2 + token[C1] * 4 + token[C2] * 8;
+		pc = A_OPEN
 	   }
-	:: d_step { /* watch_token, per token alive: load the pid from the
-		     * proc table; no pid (its token free, or the pid not
-		     * stored yet): no watch; the same process as before: the
-		     * pidfd kept; else pidfd_open.  A process gone already
+	:: d_step { /* watch_token, per token alive but our own: load the pid
+		     * from the proc table; no pid (its token free, or the pid
+		     * not stored yet): no watch; the same process as before:
+		     * the pidfd kept; else pidfd_open.  A process gone already
 		     * gives a pidfd that may never be readable (its pid reaped
 		     * and reused): the model gives it none; NO_PID_REUSE: one
 		     * that fires (a zombie's pidfd is readable; for a pid
 		     * reaped, pidfd_open fails and a timer fires later) */
 		pc == A_OPEN;
 #ifdef NO_PID_REUSE
-		wall[C1] = ((ts & 8) != 0 && haspid[C1]);
-		wall[C2] = ((ts & 16) != 0 && haspid[C2]);
+#define OPEN(i, b) wall[i] = ((i) != LSN && (ts & (b)) != 0 && haspid[i])
 #else
-		wall[C1] = ((ts & 8) != 0 && haspid[C1] && (wall[C1] || token[C1]));
-		wall[C2] = ((ts & 16) != 0 && haspid[C2] && (wall[C2] || token[C2]));
+#define OPEN(i, b) wall[i] = ((i) != LSN && (ts & (b)) != 0 && haspid[i] && \
+			      (wall[i] || token[i]))
 #endif
+		OPEN(1, 1); OPEN(2, 2); OPEN(C1, 4); OPEN(C2, 8);
 		wj = lj; wmade = 1; lj = 0; ts = 0;
 		ALL_NEW
 	   }
 #endif
 #ifdef LATE
-	/* ======== consumer 2 attaches late: attach_token (src/segment.c) ======== */
+	/* ====== a process attaches late: attach_token (src/segment.c) ====== */
 	:: d_step { /* shmbox__token_take: semop(+1, SEM_UNDO) */
 		pc == A_TAKE;
 		token[me] = 1; pc = A_PID
@@ -1169,13 +1171,13 @@ proctype agent(byte me; bit isput)
 		haspid[me] = 1; pc = A_JOIN
 	   }
 	:: d_step { /* attach_token: fetch_add(joins), seq_cst; then ring the
-		     * put side's listeners: fd_ring_if_armed */
+		     * armed listeners: fd_ring_if_armed */
 		pc == A_JOIN;
 		joins++;
 #ifdef BROKEN_ATTACH_NO_RING
-		pc = G_NEXT
+		pc = (isput -> P_NEXT : G_NEXT)
 #else
-		rret = G_NEXT; pc = R_LOAD
+		rret = (isput -> P_NEXT : G_NEXT); pc = R_LOAD
 #endif
 	   }
 #endif
@@ -1191,13 +1193,7 @@ proctype agent(byte me; bit isput)
 			 * message with it (revoke) */
 			if
 			:: !isput && (pc == G_ADVANCE_MINE || pc == G_COPY0 ||
-				      pc == G_COPY1 || pc == G_RELEASE
-#ifdef PUTPOLLER
-				      /* release's ring before its CAS */
-				      || (rret == G_RELEASE &&
-					  (pc == R_LOAD || pc == R_SEND || pc == R_CAS))
-#endif
-				      ) ->
+				      pc == G_COPY1 || pc == G_RELEASE) ->
 				lostdead[slotid[SLOT(cpos)]] = 1
 			:: else -> skip
 			fi;
@@ -1308,15 +1304,15 @@ init
 #ifdef LISTENER
 		sock = 1; /* shmbox_fd: a new descriptor starts readable */
 		STALE_ALL();
+		haspid[1] = 1;
+		haspid[2] = (NPROD >= 2);
+		haspid[C1] = 1;
+		haspid[C2] = (NCONS >= 2);
+#ifdef LATE
+		token[LATEONE] = 0; haspid[LATEONE] = 0; /* attaches later */
+#endif
 #endif
 #ifdef PUTPOLLER
-		haspid[1] = 1;
-		haspid[C1] = 1;
-#ifdef LATE
-		token[C2] = 0; /* attaches later */
-#else
-		haspid[C2] = (NCONS >= 2);
-#endif
 		/* messages P1MSGS+1 .. P1MSGS+PREFILL queued, one per slot
 		 * from position 0 (put by a process gone since) */
 #define QUEUED(s) word[s] = W(0, 0, FULL); d0[s] = P1MSGS + 1 + s; \
