@@ -102,6 +102,7 @@ poll-quiet@np,pass@$PA11 -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for 
 poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
 poll-live@pass@$PA11 $PLIVE11@descriptor: a producer dies at any step, ringing too: the poller is not stranded (livelock check)
 poll-late-live@pass@$PL $PLIVE11@descriptor: as poll-live, producer 2 attaches late (and rings), and may die at any step, attaching too
+poll-late-quiet@np,pass@$PL -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever, producer 2 attaches late and may die
 put-late-live@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1@put descriptor: box full, a getter (one attached late too) dies at any step, claim to release: the putter is not stranded (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
 put-nodeath@pass@$PPL $NODEATH@put descriptor: a getter attached late, no deaths, no timeouts: deadlock = lost wake-up
@@ -146,9 +147,7 @@ poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2@descriptor: as poll-nodeath, a pro
 poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any step: livelock check
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
 poll-A-late-live@pass@-DPOLLER -DLATE $A $PLIVE@descriptor: as poll-A-live, producer 2 attaches late
-poll-late-quiet@np,pass@-DPOLLER -DLATE $A -DDEATHS=3 -DTIMEOUTS=0@descriptor: no run goes on for ever, 2+1 messages, producer 2 attaches late, a producer may die
 poll-C@pass@-DPOLLER $C $NODEATH@descriptor: 2 producers (1+1), the poller and a blocking consumer, no deaths
-poll-C-live@pass@-DPOLLER $C -DDEATHS=6 -DTIMEOUTS=1@descriptor: as poll-C, producer 2 or consumer 2 dies at any step: livelock check
 poll-refresh-ring@pass@$PL $PLIVE11 -DREFRESH_RING@descriptor: the other fix of finding 4: refresh after the look, then look again
 put-late-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever, a getter attached late
 put-late-2@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: as put-late-live with 2 puts: livelock check
