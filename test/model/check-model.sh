@@ -101,14 +101,13 @@ A-live@pass@$A -DDEATHS=3 -DTIMEOUTS=1@a producer dies at any step: survivors fi
 poll-quiet@np,pass@$PA11 -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever (it goes quiet), a producer may die
 poll-nodeath@pass@$PA $NODEATH@descriptor: 2 producers, a poller, no deaths, no timeouts: deadlock = lost wake-up
 poll-live@pass@$PA11 $PLIVE11@descriptor: a producer dies at any step, ringing too: the poller is not stranded (livelock check)
-poll-late-live@pass@$PL $PLIVE11@descriptor: as poll-live, producer 2 attaches late (and rings), and may die at any step, attaching too
-poll-late-quiet@np,pass@$PL -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever, producer 2 attaches late and may die
+poll-late-live@pass@$PL $PLIVE11@descriptor: as poll-live, producer 2 attaches late (and rings)
+put-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever (it goes quiet), a getter (one attached late too) may die
 put-late-live@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1@put descriptor: box full, a getter (one attached late too) dies at any step, claim to release: the putter is not stranded (livelock check)
 B-nodeath@pass@$B $NODEATH@1 producer, 2 consumers, no deaths, no timeouts
 put-nodeath@pass@$PPL $NODEATH@put descriptor: a getter attached late, no deaths, no timeouts: deadlock = lost wake-up
 put-live@pass@$PP -DDEATHS=8 -DTIMEOUTS=1@put descriptor: box full, the one getter dies at any step: the putter is not stranded (livelock check)
 put-2-live@pass@-DPUTPOLLER -DP1MSGS=2 -DP2MSGS=0 -DNCONS=1 -DPREFILL=1 -DC1GETS=2 -DDEATHS=8 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), the getter makes 2 gets and dies at any step
-put-quiet@np,pass@$PP -DDEATHS=8 -DTIMEOUTS=0@put descriptor: no run goes on for ever (it goes quiet), the getter may die
 A-nodeath@pass@$A $NODEATH@2 producers, 1 consumer, no deaths, no timeouts: deadlock = lost wakeup
 broken-baton@fail:invalid end state@$C $NODEATH -DBROKEN_NO_BATON@BROKEN: no baton (the C code before d8502ba: a lost wakeup)
 broken-publish@fail:!\((torn|dup)\)@$A $NODEATH -DBROKEN_PUBLISH_BEFORE_COPY@BROKEN: publish before the copy
@@ -119,16 +118,14 @@ counter-drift@fail:!\(phantom\)@$A -DDEATHS=0 -DTIMEOUTS=2 -DCHECK_WAITERS@the s
 broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECOVERY@BROKEN: no recovery at all (liveness check has teeth)
 broken-arm@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_AFTER_CHECK@BROKEN: descriptor: look once more, then arm
 broken-selfring@fail:invalid end state@$PA $NODEATH -DBROKEN_NO_SELF_RING@BROKEN: descriptor: no ring of itself after the look that found work
-broken-nowatchall@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH_ALL@BROKEN: descriptor: the holder in the way watched, nobody else (before 5e58c07, less its ring before publish's CAS)
+broken-nowatch@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH@BROKEN: descriptor: no process watched (no pidfds)
 broken-holdercheck@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_HOLDER_CHECK@BROKEN: descriptor: no look at the token of the holder in the way
-broken-after@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: descriptor: everyone watched after the look (finding 4: before 9480b8f)
-broken-attach-get@fail:!\(livelock\)@$PL $PLIVE11 -DBROKEN_ATTACH_NO_RING@BROKEN: descriptor: a producer that attaches does not ring
 broken-drain@np,fail:non-progress cycle@$PA $NODEATH -DBROKEN_NO_DRAIN@BROKEN: descriptor: never drained (the quiet check has teeth)
-broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead process's pidfd kept (refresh only when joins moved)
+broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead process's pidfd is kept
 broken-ring-xchg@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_RING_XCHG@BROKEN: descriptor: a ringer clears the bit, then sends (finding 3, before dede292)
 broken-arm-count@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_NO_COUNT@BROKEN: descriptor: no count of arms: a ringer clears an arm it did not ring
-broken-put-all@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_NO_WATCH_ALL@BROKEN: put descriptor: the holder watched, not everyone (before fc607dd)
-broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd to 9480b8f)
+broken-put-nowatch@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_NO_WATCH@BROKEN: put descriptor: no process watched
+broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd)
 broken-put-after2@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK -DNO_PID_REUSE@BROKEN: as broken-put-after, with no pid reused: still stranded
 broken-attach-ring@fail:!\(livelock\)@$PPL -DC1GETS=0 -DDEATHS=4 -DTIMEOUTS=1 -DBROKEN_ATTACH_NO_RING@BROKEN: put descriptor: a process that attaches does not ring
 EOF
@@ -147,13 +144,12 @@ poll-A-death@pass@$PA -DDEATHS=3 -DTIMEOUTS=2@descriptor: as poll-nodeath, a pro
 poll-A-live@pass@$PA $PLIVE@descriptor: as poll-nodeath, a producer dies at any step: livelock check
 poll-quiet-A@np,pass@$PA $NODEATH@descriptor: no run goes on for ever, 2+1 messages
 poll-A-late-live@pass@-DPOLLER -DLATE $A $PLIVE@descriptor: as poll-A-live, producer 2 attaches late
-poll-C@pass@-DPOLLER $C $NODEATH@descriptor: 2 producers (1+1), the poller and a blocking consumer, no deaths
-poll-refresh-ring@pass@$PL $PLIVE11 -DREFRESH_RING@descriptor: the other fix of finding 4: refresh after the look, then look again
-put-late-quiet@np,pass@$PPL -DDEATHS=12 -DTIMEOUTS=0@put descriptor: no run goes on for ever, a getter attached late
+poll-late-quiet@np,pass@$PL -DDEATHS=2 -DTIMEOUTS=0@descriptor: no run goes on for ever, producer 2 attaches late and may die
+poll-late-attach@fail:!\(livelock\)@$PL $PLIVE11 -DBROKEN_ATTACH_NO_RING@BROKEN: descriptor: a producer that attaches does not ring
 put-late-2@pass@$PPL2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: as put-late-live with 2 puts: livelock check
+put-late-22@pass@-DPUTPOLLER -DLATE -DP1MSGS=2 -DP2MSGS=0 -DNCONS=2 -DC1GETS=2 -DC2GETS=2 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: 2 puts, 2 getters of 2 gets each (one attached late), one dies: livelock check
 put-late-room@pass@$PPL2 -DPREFILL=1 -DDEATHS=12 -DTIMEOUTS=1@put descriptor: 1 queued, 2 puts (room for the first), getters that sleep too: livelock check
 put-late-death@pass@$PPL -DDEATHS=12 -DTIMEOUTS=2@put descriptor: as put-late-live, slices end at any time: safety
-put-refresh-ring@pass@$PPL -DDEATHS=12 -DTIMEOUTS=1 -DREFRESH_RING@put descriptor: the other fix of finding 4: refresh after the look, then look again
 EOF
 fi
 

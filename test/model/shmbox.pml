@@ -46,7 +46,7 @@
  * itself (shmbox__fd_keep_ready), else, if the claim in the way belongs to
  * a process dead already, it rings S itself (shmbox__fd_watch).  A changer
  * rings the listeners that are armed (shmbox__fd_ring): it loads armed,
- * sends a datagram if the bit is set, then clears the bit with one CAS on
+ * sends a datagram if the bit is set, then clears the bit with a CAS on
  * the word it loaded, which fails, and leaves the bit set, if the listener
  * armed again meanwhile (the word counts arms).  A publish, and a revoke of
  * a dead put's WRITING (getters then skip the slot), ring the get side
@@ -98,13 +98,11 @@
  *              P2MSGS must be 0; PREFILL (default 2) messages are queued at
  *              the start; C1GETS (default 1) and C2GETS bound the gets of
  *              the consumers, each of which may also stop between two
- *   LATE       a process attaches after the start: producer 2 (POLLER) or
- *              consumer 2 (PUTPOLLER)
- *   NO_PID_REUSE  a pidfd that the refresh opens for a process gone since
- *              its look at the tokens fires (else it never does: the pid
- *              may be another process's by then)
- *   REFRESH_RING  the other fix of finding 4 (README.md): the refresh
- *              after the look, and a refresh that ran rings S itself
+ *   LATE       (POLLER, PUTPOLLER) producer 2 (POLLER) or consumer 2
+ *              (PUTPOLLER) attaches after the start
+ *   NO_PID_REUSE  (POLLER, PUTPOLLER) a pidfd that the refresh opens for a
+ *              process gone since its look at the tokens fires (else it
+ *              never does: the pid may be another process's by then)
  *   CHECK_WAITERS  assert that getters_waiting / putters_waiting never
  *              count more processes than are in the sleep protocol; spin
  *              finds that they can: the drift that the comment on
@@ -126,26 +124,21 @@
  * and of the descriptor (POLLER, PUTPOLLER):
  *   BROKEN_ARM_AFTER_CHECK      the listener looks once more, then arms
  *   BROKEN_NO_SELF_RING         no ring of S after the look that found work
- *   BROKEN_NO_WATCH_ALL         the holder of the claim in the way watched,
- *                               nobody else (the C code before commit
- *                               5e58c07, less its ring before publish's
- *                               CAS; on the put side, before fc607dd)
- *   BROKEN_WATCH_AFTER_LOOK     the watches refreshed after the look, and
- *                               nothing after it (the C code from 5e58c07
- *                               until 9480b8f; finding 4)
- *   BROKEN_NO_HOLDER_CHECK      no look at the token of the holder in the
- *                               way after the look
- *   BROKEN_ATTACH_NO_RING       a process that attaches counts itself in
- *                               joins but does not ring
  *   BROKEN_NO_DRAIN             S is never drained: the descriptor
  *                               never goes quiet (a non-progress cycle)
- *   BROKEN_KEEP_WATCH           a refresh only when joins moved: the pidfd
- *                               of a dead process stays readable (a
- *                               non-progress cycle)
- *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
- *                               sends (the design before commit dede292)
  *   BROKEN_ARM_NO_COUNT         the armed word counts no arms: a ringer's
  *                               CAS may clear an arm it did not ring
+ *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
+ *                               sends (the design before commit dede292)
+ *   BROKEN_NO_WATCH             no pidfds: no process watched
+ *   BROKEN_WATCH_AFTER_LOOK     the watches brought up to date after the
+ *                               look, nothing after it (commit fc607dd)
+ *   BROKEN_NO_HOLDER_CHECK      no look at the token of the holder of the
+ *                               claim in the way after the look
+ *   BROKEN_KEEP_WATCH           a dead process's pidfd is kept: readable
+ *                               for ever (a non-progress cycle)
+ *   BROKEN_ATTACH_NO_RING       a process that attaches counts itself in
+ *                               joins but does not ring (with LATE)
  */
 
 #ifndef P1MSGS
@@ -176,28 +169,6 @@
 #if defined(POLLER) || defined(PUTPOLLER)
 #define LISTENER
 #endif
-#ifdef POLLER
-#define LSN 3			/* the listener: consumer 1 (C1) */
-#define LATEONE 2		/* LATE: producer 2 attaches late */
-#else
-#define LSN 1			/* the listener: producer 1 */
-#define LATEONE 4		/* LATE: consumer 2 (C2) attaches late */
-#endif
-#if defined(LATE) && defined(POLLER) && P2MSGS == 0
-#error "LATE with POLLER: producer 2 is the late attacher (P2MSGS > 0)"
-#endif
-#if defined(LATE) && defined(PUTPOLLER) && NCONS < 2
-#error "LATE with PUTPOLLER: consumer 2 is the late attacher (NCONS=2)"
-#endif
-/* Where the listener refreshes its watches (shmbox__watch_refresh): as
- * shmbox__fd_arm does, between its arm and its look, so that the look
- * comes after the watches are set; BROKEN_WATCH_AFTER_LOOK after the look
- * and nothing after it (the C code before commit 9480b8f, README.md,
- * finding 4); REFRESH_RING after the look, and a refresh that ran rings S
- * itself, so that the listener looks once more. */
-#if defined(BROKEN_WATCH_AFTER_LOOK) || defined(REFRESH_RING)
-#define REFRESH_AFTER_LOOK
-#endif
 #ifdef PUTPOLLER
 #ifndef PREFILL
 #define PREFILL 2		/* messages queued before anyone runs */
@@ -208,8 +179,18 @@
 #if P2MSGS > 0
 #error "PUTPOLLER: producer 1 is the only producer (P2MSGS=0)"
 #endif
+#if defined(LATE) && NCONS < 2
+#error "LATE: consumer 2 is the late attacher (NCONS=2)"
+#endif
+#define LATECOMER C2
 #else
 #define PREFILL 0
+#if defined(LATE) && defined(POLLER)
+#if P2MSGS == 0
+#error "LATE: producer 2 is the late attacher (P2MSGS > 0)"
+#endif
+#define LATECOMER 2
+#endif
 #endif
 
 #define NSLOTS 2
@@ -264,13 +245,6 @@ bit armed;	/* segment: the listener's bit in the ring's armed_get
  * number: a send to a socket that holds one already is the C code's
  * EAGAIN ("rung already") and changes nothing. */
 bit sock;
-#ifdef BROKEN_NO_WATCH_ALL
-byte watch;	/* the process whose pidfd W watches, 0: none (or one
-		   opened too late: see the watch step) */
-#define WATCHED (watch != 0 && !token[watch])
-#else
-#define WATCHED FIRED
-#endif
 #define SEND() sock = 1	/* sendto(S, MSG_DONTWAIT) */
 /* The armed word is the listener's bit and a count of arms, so that a
  * ringer's CAS on the word it loaded fails if the listener armed again, or
@@ -283,21 +257,29 @@ bit stale[5];
 #define ARMED_AGAIN STALE_ALL()
 #endif
 #define STALE_ALL() stale[1] = 1; stale[2] = 1; stale[3] = 1; stale[4] = 1
-#endif
-#ifdef LISTENER
-/* The watch on everyone (src/fdwatch.c, shmbox__watch_refresh).  Segment: the header's count of attaches, and each process's pid in the
- * proc table (haspid: stored).  The listener's own (one process, so
- * global here): wall[i], its pidfd of process i (opened while i lived:
- * readable once i is gone); wj, the count when it last refreshed; wmade,
- * whether it ever did; lj and ts, what the refresh loaded (joins, and the
- * tokens of semctl(GETALL) as a bit mask). */
+/* W, the watches (src/fdwatch.c, shmbox__watch_refresh).  Segment: the
+ * header's count of attaches, and each process's pid in the proc table
+ * (haspid: stored).  The listener's own (one process, so global here):
+ * wall[i], its pidfd of process i (opened while i lived: readable once i
+ * is gone); wj, the count when it last brought them up to date; wmade,
+ * whether it ever did; lj and ts, what that loaded (joins, and the tokens
+ * of semctl(GETALL) as a bit mask). */
 byte joins;
 bit haspid[5];
 bit wall[5];
 byte wj, lj, ts;
 bit wmade;
-#define WFIRED(i) (wall[i] && !token[i])
-#define FIRED (WFIRED(1) || WFIRED(2) || WFIRED(C1) || WFIRED(C2))
+#define GONE(i) (wall[i] && !token[i])
+#define FIRED (GONE(1) || GONE(2) || GONE(3) || GONE(4))
+/* watch_token for token i, by the listener (me); see the step A_OPEN */
+#define ALIVE_THEN(i) (i != me && (ts & (1 << i)) != 0 && haspid[i])
+#if defined(NO_PID_REUSE)
+#define OPEN(i) wall[i] = ALIVE_THEN(i)
+#elif defined(BROKEN_KEEP_WATCH)
+#define OPEN(i) wall[i] = (wall[i] || (ALIVE_THEN(i) && token[i]))
+#else
+#define OPEN(i) wall[i] = (ALIVE_THEN(i) && (wall[i] || token[i]))
+#endif
 #endif
 
 /* ---------------- ghost state: for the properties only ---------------- */
@@ -407,20 +389,18 @@ bit epoch;		/* flips at each tick */
 /* the poller (POLLER, PUTPOLLER): poll(2); listening (src/ring.c),
  * shmbox__fd_arm, shmbox__fd_watch, shmbox__fd_keep_ready (src/fd.c); the
  * changer's ring, shmbox__fd_ring_if_armed, shmbox__fd_ring_after and
- * shmbox__fd_ring */
-#define L_POLL 60	/* poll: wait until S or W (a pidfd) is readable */
+ * shmbox__fd_ring; W, shmbox__watch_refresh (src/fdwatch.c); a process
+ * that attaches late, attach_token (src/segment.c) */
+#define L_POLL 60	/* poll: wait until S or W is readable */
 #define L_DRAIN 61	/* fd_arm: drain S */
 #define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
-#define L_WATCH 63	/* BROKEN_NO_WATCH_ALL: watch the holder */
-#define L_CHECK 64	/* fd_watch, holder_dead: the holder's token, GETVAL */
+#define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
 #define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
 #define R_SEND 67	/* ring_entry: sendto(S, MSG_DONTWAIT) */
 #define R_CAS 68	/* fd_ring: CAS armed: clear the bits rung */
 #define R_XCHG 69	/* BROKEN_RING_XCHG: m = exchange(armed, 0) */
-/* the watch on everyone (src/fdwatch.c, shmbox__watch_refresh), and a
- * process that attaches late (src/segment.c, attach_token) */
-#define G_BATON 32	/* PUTPOLLER: shmbox__release: the baton, after the ring */
+#define G_BATON 32	/* shmbox__release: the baton (PUTPOLLER: after the ring) */
 #define A_TAKE 70	/* attach_token: shmbox__token_take, semop(+1, SEM_UNDO) */
 #define A_PID 71	/* attach_token: store our pid in the proc table */
 #define A_JOIN 72	/* attach_token: fetch_add(joins) */
@@ -455,10 +435,9 @@ bit epoch;		/* flips at each tick */
 
 /* Where wait_turn goes when revoke_if_dead has found nothing to do: to
  * sleep; for the poller, whose deadline (timeout 0) has passed, to EAGAIN,
- * that is, to the listener's path (listening): drain and arm, bring the
- * watches up to date, then one more get_claim or put_claim (fdstep = 1);
- * if that one is blocked too, the look at the token of the holder in the
- * way (L_CHECK). */
+ * that is, to the listener's path (listening): drain, arm, bring W up to
+ * date, then one more get_claim or put_claim (fdstep = 1); if that one is
+ * blocked too, the look at the holder's token. */
 #ifdef LISTENER
 #ifdef POLLER
 #define POLLING (me == C1)
@@ -466,35 +445,68 @@ bit epoch;		/* flips at each tick */
 #define POLLING (me == 1)	/* PUTPOLLER: producer 1 */
 #endif
 #define RETRIED (POLLING && fdstep)
-#if defined(BROKEN_ARM_AFTER_CHECK)
-#define AFTER_LOOK L_ARM
-#elif defined(BROKEN_NO_WATCH_ALL)
-#define AFTER_LOOK L_WATCH
-#elif defined(REFRESH_AFTER_LOOK)
-#define AFTER_LOOK A_JOINS
-#else
-#define AFTER_LOOK L_CHECK
-#endif
-#define NOT_NOW (fdstep == 0 -> L_DRAIN : AFTER_LOOK)
+#define NOT_NOW L_DRAIN
 #define SLEEP_OR_EAGAIN (POLLING -> NOT_NOW : W_ANNOUNCE)
 #else
 #define POLLING false
 #define RETRIED false
-#define NOT_NOW W_ANNOUNCE	/* never used */
 #define SLEEP_OR_EAGAIN W_ANNOUNCE
+#endif
+#define INFLIGHT(x) (ST(x) == WRITING || ST(x) == READING)
+
+/* The listener's path, step by step: where each part goes on.  Drain,
+ * arm, W (A_JOINS ...), look (LOOK); blocked again: the holder's token
+ * (L_CHECK), if a claim is in flight, then EAGAIN (L_POLL).  The broken
+ * variants change the order. */
+#define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
+#define HOLDER_OR(next)							\
+	if								\
+	:: INFLIGHT(cw) -> pc = L_CHECK					\
+	:: else -> cpos = 0; cw = 0; pc = next				\
+	fi
+#if defined(BROKEN_ARM_AFTER_CHECK)
+#define DRAIN_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define ARM_DONE() HOLDER_OR(L_POLL)
+#define BLOCKED_AGAIN() pc = L_ARM
+#define CHECK_DONE L_POLL
+#define REFRESH_DONE() LOOK()
+#elif defined(BROKEN_WATCH_AFTER_LOOK)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() LOOK()
+#define BLOCKED_AGAIN() HOLDER_OR(A_JOINS)
+#define CHECK_DONE A_JOINS
+#define REFRESH_DONE() pc = L_POLL
+#elif defined(BROKEN_NO_WATCH)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() LOOK()
+#define BLOCKED_AGAIN() HOLDER_OR(L_POLL)
+#define CHECK_DONE L_POLL
+#elif defined(BROKEN_NO_HOLDER_CHECK)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define BLOCKED_AGAIN() cpos = 0; cw = 0; pc = L_POLL
+#define CHECK_DONE L_POLL	/* never used */
+#define REFRESH_DONE() LOOK()
+#else
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() cpos = 0; cw = 0; pc = A_JOINS
+#define BLOCKED_AGAIN() HOLDER_OR(L_POLL)
+#define CHECK_DONE L_POLL
+#define REFRESH_DONE() LOOK()
 #endif
 
 /* shmbox__put_wait / shmbox__get_wait: the claim returned BLOCKED with
  * cw, the word that stopped us, at cpos; wait_turn starts (listening:
- * after the look that follows the arm, the holder's check does).  Local. */
+ * after the look that follows the arm, the look at the holder's token
+ * does).  Local. */
 #define BLOCK()								\
 	cpos = pos; cw = w;						\
 	if /* shmbox__spin_again: no spin with timeout 0 */		\
-	:: RETRIED -> pc = NOT_NOW /* listening: blocked again */	\
+	:: RETRIED -> BLOCKED_AGAIN() /* listening: blocked again */	\
 	:: !POLLING && spins < SPIN_LIMIT -> spins++; pc = RETRY /* spin */ \
 	:: else ->							\
 		if /* revoke_if_dead: in_flight(w)? */			\
-		:: ST(cw) == WRITING || ST(cw) == READING -> pc = W_TOKEN \
+		:: INFLIGHT(cw) -> pc = W_TOKEN				\
 		:: else -> pc = SLEEP_OR_EAGAIN /* deadline passed? */ \
 		fi							\
 	fi
@@ -512,8 +524,8 @@ bit epoch;		/* flips at each tick */
 #define WAKE_RING(S, R) WAKE(S, R)
 #define AFTER_PUBLISH (ret == P_NEXT)
 #endif
-/* The same for the put side's listener (PUTPOLLER): a revoke of a READING
- * claim, a dead put's DEAD freed by a get (shmbox__fd_ring_after). */
+/* The same for the put side's listener (PUTPOLLER): a release, a revoke of
+ * a READING claim, a dead put's DEAD freed by a get. */
 #ifdef PUTPOLLER
 #define WAKE_RING_PUT(S, R) rret = R; WAKE(S, R_LOAD)
 #else
@@ -521,19 +533,6 @@ bit epoch;		/* flips at each tick */
 #endif
 #ifdef LISTENER
 #define RING_DONE() pc = rret; rret = 0; stale[me] = 1
-#endif
-
-/* The listener's look once more after arming (listening: get_claim or
- * put_claim). */
-#define LOOK() fdstep = 1; cpos = 0; cw = 0; pc = RETRY
-/* After the refresh of the watches, or its skip: the look, if it is still
- * to come (fdstep 0); else the holder's token.  REFRESH_RING: a refresh
- * that ran rings S itself. */
-#define ALL_KEPT if :: fdstep -> pc = L_CHECK :: else -> LOOK() fi
-#ifdef REFRESH_RING
-#define ALL_NEW SEND(); ALL_KEPT
-#else
-#define ALL_NEW ALL_KEPT
 #endif
 
 /* PUTPOLLER, ghost: a put with timeout 0 would succeed now.  Only the
@@ -561,15 +560,10 @@ proctype agent(byte me; bit isput)
 	bit fdstep;		/* in listening: armed in this call */
 #endif
 
-#ifdef POLLER
-#define FIRSTPC (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT))
-#else
-#define FIRSTPC (isput -> P_NEXT : G_NEXT)
-#endif
 #if defined(LATE)
-	pc = (me == LATEONE -> A_TAKE : FIRSTPC);
-#elif defined(LISTENER)
-	pc = FIRSTPC;
+	pc = (me == LATECOMER -> A_TAKE : (isput -> P_NEXT : G_NEXT));
+#elif defined(POLLER)
+	pc = (isput -> P_NEXT : (POLLING -> L_POLL : G_NEXT));
 #else
 	pc = (isput -> P_NEXT : G_NEXT);
 #endif
@@ -839,10 +833,7 @@ proctype agent(byte me; bit isput)
 		pos = 0; w = 0; pc = G_HEAD /* continue */
 	   }
 	:: d_step { pc == G_COPY0; r0 = d0[SLOT(cpos)]; pc = G_COPY1 } /* ring_get */
-	:: d_step { /* ring_get */
-		pc == G_COPY1; r1 = d1[SLOT(cpos)];
-		pc = G_RELEASE
-	   }
+	:: d_step { pc == G_COPY1; r1 = d1[SLOT(cpos)]; pc = G_RELEASE } /* ring_get */
 	:: d_step { /* shmbox__release: CAS READING(L, me) -> FREE(L+1) */
 		pc == G_RELEASE;
 		if
@@ -1004,7 +995,7 @@ proctype agent(byte me; bit isput)
 		fi
 	   }
 #ifdef BROKEN_RING_XCHG
-	:: d_step { /* broken: m = exchange(armed, 0), then send */
+	:: d_step { /* the design before dede292: m = exchange(armed, 0) */
 		pc == R_XCHG;
 		if
 		:: armed -> armed = 0; STALE_ALL(); stale[me] = 0; pc = R_SEND
@@ -1021,27 +1012,27 @@ proctype agent(byte me; bit isput)
 		pc = R_CAS
 #endif
 	   }
-	:: d_step { /* fd_ring: CAS(armed, w, w without its bits) */
+	:: d_step { /* fd_ring: CAS(armed, w, w without its bits), once: if it
+		     * fails, the listener armed since our load, and the bit
+		     * stays set */
 		pc == R_CAS;
 		if
-		:: !stale[me] -> armed = 0; STALE_ALL(); RING_DONE()
-		:: else -> /* failed: armed since our load, so after our
-			    * change: that look sees it; the bits stay set */
-			RING_DONE()
-		fi
+		:: !stale[me] -> armed = 0; STALE_ALL()
+		:: else -> skip
+		fi;
+		RING_DONE()
 	   }
 
 	/* ============ the poller: poll(2), src/fd.c ============ */
 #ifdef POLLER
-	:: d_step { /* poll: S has a datagram, or W's process has exited */
-		pc == L_POLL && !ALLDONE && (sock || WATCHED);
+	:: d_step { /* poll: S has a datagram, or a watched process exited */
+		pc == L_POLL && !ALLDONE && (sock || FIRED);
 		fdstep = 0; spins = 0; pc = G_HEAD /* shmbox_get, timeout 0 */
 	   }
 	:: pc == L_POLL && ALLDONE -> pc = X_END; break /* ghost: all taken */
 #else
-	:: d_step { /* poll: S has a datagram, W's process has exited, or
-		     * one that a pidfd in `all` watches has */
-		pc == L_POLL && (sock || WATCHED);
+	:: d_step { /* poll: S has a datagram, or a watched process exited */
+		pc == L_POLL && (sock || FIRED);
 		fdstep = 0; spins = 0;
 		if /* shmbox_put, timeout 0 */
 		:: id == 0 -> id = k + 1; k++ /* the next message */
@@ -1052,63 +1043,27 @@ proctype agent(byte me; bit isput)
 	/* ghost: no getter left, and a put cannot succeed: none ever will */
 	:: pc == L_POLL && nended == NCONS && !CAN_PUT -> pc = X_END; break
 #endif
-	:: d_step { /* shmbox__fd_arm: drain S (recv until EAGAIN) */
+	:: d_step { /* shmbox__fd_arm: drain S (recvmmsg until short) */
 		pc == L_DRAIN;
 #ifndef BROKEN_NO_DRAIN
 		sock = 0;
 #endif
-#ifdef BROKEN_ARM_AFTER_CHECK
-		fdstep = 1; cpos = 0; cw = 0; pc = G_HEAD /* broken: look before arming */
-#else
-		pc = L_ARM
-#endif
+		DRAIN_DONE()
 	   }
 	:: d_step { /* shmbox__fd_arm: arm: CAS in the bit and one more arm; fence */
 		pc == L_ARM;
 		armed = 1; ARMED_AGAIN;
-#if defined(BROKEN_NO_WATCH_ALL)
-#ifdef BROKEN_ARM_AFTER_CHECK
-		pc = L_WATCH
-#else
-		LOOK() /* listening: get_claim (put_claim) once more */
-#endif
-#elif defined(BROKEN_ARM_AFTER_CHECK)
-		pc = A_JOINS /* broken: looked already; watch everyone */
-#elif defined(REFRESH_AFTER_LOOK)
-		LOOK() /* listening: get_claim (put_claim) once more */
-#else
-		cpos = 0; cw = 0; pc = A_JOINS /* watch everyone, then look */
-#endif
+		ARM_DONE() /* then W, then the look (listening) */
 	   }
-#ifdef BROKEN_NO_WATCH_ALL
-	:: d_step { /* broken (the design before): watch the holder in the
-		     * way alone: load its pid, pidfd_open.  A holder that died
-		     * before is a pidfd that may never be readable (its pid
-		     * reaped and reused): the model gives it none */
-		pc == L_WATCH;
-		if
-		:: ST(cw) == WRITING || ST(cw) == READING ->
-			if
-			:: watch == OWN(cw) -> skip /* the same holder: kept */
-			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
-			fi;
-			pc = L_CHECK
-		:: else -> /* no claim in flight: unwatch; return EAGAIN */
-			watch = 0; cpos = 0; cw = 0; pc = L_POLL
-		fi
-	   }
-#endif
-	:: d_step { /* shmbox__fd_watch, holder_dead: the claim in the way
-		     * (WRITING, READING) belongs to a process gone already
-		     * (token_alive): ring S itself, a call now frees it */
+	:: d_step { /* shmbox__fd_watch, shmbox__watch_holder_dead: the
+		     * holder's token, semctl(GETVAL): gone already? ring S
+		     * itself (a call now frees its slot) */
 		pc == L_CHECK;
 		if
-#ifndef BROKEN_NO_HOLDER_CHECK
-		:: (ST(cw) == WRITING || ST(cw) == READING) && !token[OWN(cw)] -> SEND()
-#endif
+		:: !token[OWN(cw)] -> SEND()
 		:: else -> skip
 		fi;
-		cpos = 0; cw = 0; pc = L_POLL /* return EAGAIN */
+		cpos = 0; cw = 0; pc = CHECK_DONE /* return EAGAIN */
 	   }
 	:: d_step { /* shmbox__fd_keep_ready: the drain may have eaten a ring
 		     * for a message still queued: ring S ourselves */
@@ -1116,31 +1071,26 @@ proctype agent(byte me; bit isput)
 		SEND();
 		pc = (isput -> P_COPY0 : G_COPY0)
 	   }
-#ifndef BROKEN_NO_WATCH_ALL
-	/* == the watch on everyone: shmbox__watch_refresh (src/fdwatch.c) == */
-	:: d_step { /* shmbox__watch_refresh: load joins, seq_cst */
+#ifndef BROKEN_NO_WATCH
+	/* ======== W: shmbox__watch_refresh (src/fdwatch.c) ======== */
+	:: d_step { /* watch_refresh: load joins, seq_cst */
 		pc == A_JOINS;
 		lj = joins; pc = A_POLLALL
 	   }
-	:: d_step { /* watch_refresh: nobody came (joins as when last
-		     * refreshed) and poll(all, 0): nobody watched is gone:
-		     * the watches stay */
+	:: d_step { /* watch_refresh: poll(all, 0); nobody came, nobody
+		     * watched is gone: the watches stay */
 		pc == A_POLLALL;
 		if
-#ifdef BROKEN_KEEP_WATCH
-		:: wmade && lj == wj -> lj = 0; ALL_KEPT /* broken: fired ones kept */
-#else
-		:: wmade && lj == wj && !FIRED -> lj = 0; ALL_KEPT
-#endif
+		:: wmade && lj == wj && !FIRED -> lj = 0; REFRESH_DONE()
 		:: else -> pc = A_TOKENS
 		fi
 	   }
 	:: d_step { /* shmbox__sem_values: semctl(GETALL), every token */
 		pc == A_TOKENS;
-		ts = token[1] + token[2] * 2 + token[C1] * 4 + token[C2] * 8;
+		ts = token[1] * 2 + token[2] * 4 + token[3] * 8 + token[4] * 16;
 		pc = A_OPEN
 	   }
-	:: d_step { /* watch_token, per token alive but our own: load the pid
+	:: d_step { /* watch_token, per token alive but ours: load the pid
 		     * from the proc table; no pid (its token free, or the pid
 		     * not stored yet): no watch; the same process as before:
 		     * the pidfd kept; else pidfd_open.  A process gone already
@@ -1149,19 +1099,13 @@ proctype agent(byte me; bit isput)
 		     * that fires (a zombie's pidfd is readable; for a pid
 		     * reaped, pidfd_open fails and a timer fires later) */
 		pc == A_OPEN;
-#ifdef NO_PID_REUSE
-#define OPEN(i, b) wall[i] = ((i) != LSN && (ts & (b)) != 0 && haspid[i])
-#else
-#define OPEN(i, b) wall[i] = ((i) != LSN && (ts & (b)) != 0 && haspid[i] && \
-			      (wall[i] || token[i]))
-#endif
-		OPEN(1, 1); OPEN(2, 2); OPEN(C1, 4); OPEN(C2, 8);
+		OPEN(1); OPEN(2); OPEN(3); OPEN(4);
 		wj = lj; wmade = 1; lj = 0; ts = 0;
-		ALL_NEW
+		REFRESH_DONE()
 	   }
 #endif
 #ifdef LATE
-	/* ====== a process attaches late: attach_token (src/segment.c) ====== */
+	/* ======== a process that attaches late: attach_token (src/segment.c) ======== */
 	:: d_step { /* shmbox__token_take: semop(+1, SEM_UNDO) */
 		pc == A_TAKE;
 		token[me] = 1; pc = A_PID
@@ -1171,7 +1115,7 @@ proctype agent(byte me; bit isput)
 		haspid[me] = 1; pc = A_JOIN
 	   }
 	:: d_step { /* attach_token: fetch_add(joins), seq_cst; then ring the
-		     * armed listeners: fd_ring_if_armed */
+		     * armed listeners: fd_ring_if_armed (the model's one) */
 		pc == A_JOIN;
 		joins++;
 #ifdef BROKEN_ATTACH_NO_RING
@@ -1309,7 +1253,8 @@ init
 		haspid[C1] = 1;
 		haspid[C2] = (NCONS >= 2);
 #ifdef LATE
-		token[LATEONE] = 0; haspid[LATEONE] = 0; /* attaches later */
+		token[LATECOMER] = 0; /* attaches later */
+		haspid[LATECOMER] = 0;
 #endif
 #endif
 #ifdef PUTPOLLER
