@@ -119,12 +119,15 @@ broken-norecovery@fail:!\(livelock\)@$A -DDEATHS=3 -DTIMEOUTS=1 -DBROKEN_NO_RECO
 broken-arm@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_AFTER_CHECK@BROKEN: descriptor: look once more, then arm
 broken-selfring@fail:invalid end state@$PA $NODEATH -DBROKEN_NO_SELF_RING@BROKEN: descriptor: no ring of itself after the look that found work
 broken-nowatch@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH@BROKEN: descriptor: no process watched (no pidfds)
+broken-nowatchall@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_WATCH_ALL@BROKEN: descriptor: the holder in the way watched alone (before 5e58c07, without its ring before publish's CAS)
+broken-after@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: descriptor: everyone watched after the look (finding 4: before 9480b8f)
 broken-holdercheck@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_NO_HOLDER_CHECK@BROKEN: descriptor: no look at the token of the holder in the way
 broken-drain@np,fail:non-progress cycle@$PA $NODEATH -DBROKEN_NO_DRAIN@BROKEN: descriptor: never drained (the quiet check has teeth)
 broken-keepwatch@np,fail:non-progress cycle@$PA11 -DDEATHS=2 -DTIMEOUTS=0 -DBROKEN_KEEP_WATCH@BROKEN: descriptor: a dead process's pidfd is kept
 broken-ring-xchg@fail:!\(livelock\)@$PA11 $PLIVE11 -DBROKEN_RING_XCHG@BROKEN: descriptor: a ringer clears the bit, then sends (finding 3, before dede292)
 broken-arm-count@fail:invalid end state@$PA $NODEATH -DBROKEN_ARM_NO_COUNT@BROKEN: descriptor: no count of arms: a ringer clears an arm it did not ring
 broken-put-nowatch@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_NO_WATCH@BROKEN: put descriptor: no process watched
+broken-put-all@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_NO_WATCH_ALL@BROKEN: put descriptor: the holder watched alone (before fc607dd)
 broken-put-after@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK@BROKEN: put descriptor: everyone watched after the look (finding 4: fc607dd)
 broken-put-after2@fail:!\(livelock\)@$PP -DDEATHS=8 -DTIMEOUTS=1 -DBROKEN_WATCH_AFTER_LOOK -DNO_PID_REUSE@BROKEN: as broken-put-after, with no pid reused: still stranded
 broken-attach-ring@fail:!\(livelock\)@$PPL -DC1GETS=0 -DDEATHS=4 -DTIMEOUTS=1 -DBROKEN_ATTACH_NO_RING@BROKEN: put descriptor: a process that attaches does not ring

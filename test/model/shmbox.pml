@@ -131,6 +131,10 @@
  *   BROKEN_RING_XCHG            a ringer clears the bit by exchange, then
  *                               sends (the design before commit dede292)
  *   BROKEN_NO_WATCH             no pidfds: no process watched
+ *   BROKEN_NO_WATCH_ALL         the holder of the claim in the way watched
+ *                               alone (the design before commit 5e58c07,
+ *                               without its ring before publish's CAS; on
+ *                               the put side, before fc607dd)
  *   BROKEN_WATCH_AFTER_LOOK     the watches brought up to date after the
  *                               look, nothing after it (commit fc607dd)
  *   BROKEN_NO_HOLDER_CHECK      no look at the token of the holder of the
@@ -270,7 +274,14 @@ bit wall[5];
 byte wj, lj, ts;
 bit wmade;
 #define GONE(i) (wall[i] && !token[i])
+#ifdef BROKEN_NO_WATCH_ALL
+/* broken: W is one pidfd, of the holder of the claim in the way; 0: none
+ * (or one opened too late: see the step L_WATCH) */
+byte watch;
+#define FIRED (watch != 0 && !token[watch])
+#else
 #define FIRED (GONE(1) || GONE(2) || GONE(3) || GONE(4))
+#endif
 /* watch_token for token i, by the listener (me); see the step A_OPEN */
 #define ALIVE_THEN(i) (i != me && (ts & (1 << i)) != 0 && haspid[i])
 #if defined(NO_PID_REUSE)
@@ -394,6 +405,7 @@ bit epoch;		/* flips at each tick */
 #define L_POLL 60	/* poll: wait until S or W is readable */
 #define L_DRAIN 61	/* fd_arm: drain S */
 #define L_ARM 62	/* fd_arm: arm: fetch_or(armed), fence */
+#define L_WATCH 63	/* BROKEN_NO_WATCH_ALL: watch the holder alone */
 #define L_CHECK 64	/* fd_watch: the holder's token, semctl(GETVAL) */
 #define L_SELF 65	/* fd_keep_ready: ring S ourselves */
 #define R_LOAD 66	/* fd_ring_if_armed, fd_ring: (fence,) load armed */
@@ -471,11 +483,17 @@ bit epoch;		/* flips at each tick */
 #define CHECK_DONE L_POLL
 #define REFRESH_DONE() LOOK()
 #elif defined(BROKEN_WATCH_AFTER_LOOK)
+/* as shmbox__watch did before 9480b8f: W, then the holder's token */
 #define DRAIN_DONE() pc = L_ARM
 #define ARM_DONE() LOOK()
-#define BLOCKED_AGAIN() HOLDER_OR(A_JOINS)
-#define CHECK_DONE A_JOINS
-#define REFRESH_DONE() pc = L_POLL
+#define BLOCKED_AGAIN() pc = A_JOINS
+#define CHECK_DONE L_POLL
+#define REFRESH_DONE() HOLDER_OR(L_POLL)
+#elif defined(BROKEN_NO_WATCH_ALL)
+#define DRAIN_DONE() pc = L_ARM
+#define ARM_DONE() LOOK()
+#define BLOCKED_AGAIN() pc = L_WATCH
+#define CHECK_DONE L_POLL
 #elif defined(BROKEN_NO_WATCH)
 #define DRAIN_DONE() pc = L_ARM
 #define ARM_DONE() LOOK()
@@ -1071,7 +1089,25 @@ proctype agent(byte me; bit isput)
 		SEND();
 		pc = (isput -> P_COPY0 : G_COPY0)
 	   }
-#ifndef BROKEN_NO_WATCH
+#ifdef BROKEN_NO_WATCH_ALL
+	:: d_step { /* broken (the design before 5e58c07): watch the holder
+		     * of the claim in the way alone: load its pid, pidfd_open;
+		     * a holder that died before gives a pidfd that may never
+		     * be readable (its pid reaped and reused): none */
+		pc == L_WATCH;
+		if
+		:: INFLIGHT(cw) ->
+			if
+			:: watch == OWN(cw) -> skip /* the same holder: kept */
+			:: else -> watch = (token[OWN(cw)] -> OWN(cw) : 0)
+			fi;
+			pc = L_CHECK
+		:: else -> /* no claim in flight: unwatch; return EAGAIN */
+			watch = 0; cpos = 0; cw = 0; pc = L_POLL
+		fi
+	   }
+#endif
+#if !defined(BROKEN_NO_WATCH) && !defined(BROKEN_NO_WATCH_ALL)
 	/* ======== W: shmbox__watch_refresh (src/fdwatch.c) ======== */
 	:: d_step { /* watch_refresh: load joins, seq_cst */
 		pc == A_JOINS;
