@@ -52,17 +52,7 @@ static socklen_t name_for(uint64_t nonce, struct sockaddr_un *a)
 }
 
 /* The mask listener kind k arms, and its kind from a ring side. */
-static _Atomic uint64_t *mask_of(struct shmbox__header *h, int k)
-{
-	switch (k) {
-	case FD_GET:
-		return &h->ring[SHMBOX__MESSAGES].armed_get;
-	case FD_PUT:
-		return &h->ring[SHMBOX__MESSAGES].armed_put;
-	default:
-		return &h->ring[SHMBOX__REQUESTS].armed_get;
-	}
-}
+#define mask_of shmbox__fd_armed
 static int kind_of(const struct shmbox__ring *r, bool get)
 {
 	if (r->messages)
@@ -366,14 +356,13 @@ void shmbox__fd_revoke_owner(struct shmbox *b, unsigned owner)
 
 void shmbox__fd_close(struct shmbox *b, bool owner)
 {
-	static const int whats[NFDS] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
 	int s = atomic_exchange(&b->sender, 0);
 
 	for (int k = 0; k < NFDS; k++) {
 		struct shmbox__listener *l = atomic_exchange(&b->fds[k], NULL);
 
 		if (l != NULL)
-			listener_free(b, l, owner, k, whats[k]);
+			listener_free(b, l, owner, k, shmbox__fd_what(k));
 	}
 	if (s != 0)
 		close(s - 1);

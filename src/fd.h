@@ -10,6 +10,14 @@
 
 #include "handle.h"
 
+/* The armed word of listener kind k (layout.h). */
+static inline _Atomic uint64_t *shmbox__fd_armed(struct shmbox__header *h, int k)
+{
+	struct shmbox__ring_hdr *r = &h->ring[k == 2 ? SHMBOX__REQUESTS : SHMBOX__MESSAGES];
+
+	return k == 1 ? &r->armed_put : &r->armed_get;
+}
+
 /* Ring every listener armed on ring side get (true: the getters' side)
  * of r.  Out of line: it runs only when someone listens. */
 void shmbox__fd_ring(struct shmbox *b, const struct shmbox__ring *r, bool get);

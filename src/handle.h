@@ -54,7 +54,7 @@ struct shmbox {
 	unsigned forks;	 /* shmbox__forks when made: another value, a child's copy */
 	struct shmbox__spin_state spin;
 	/* Descriptors (fd.c), by SHMBOX__FD_GET/PUT/ACCEPT; made on demand. */
-	_Atomic(struct shmbox__listener *) fds[3];
+	_Atomic(struct shmbox__listener *) fds[SHMBOX__FD_KINDS];
 	_Atomic int sender; /* 1 + a socket to ring listeners from; 0: none yet */
 	int shmid;
 	int semid;
@@ -103,6 +103,21 @@ int shmbox__fork_count(unsigned *count); /* 0, or -1 with errno */
 static inline bool shmbox__inherited(const struct shmbox *b)
 {
 	return b->forks != atomic_load_explicit(&shmbox__forks, memory_order_relaxed);
+}
+
+/* The checks shmbox_procs and shmbox_listeners begin with, which fill up
+ * to n entries of out: -1 (errno), 0 (nothing to do), 1 (go on). */
+static inline int shmbox__look_begins(const struct shmbox *b, const void *out, size_t n)
+{
+	if (b == NULL || (out == NULL && n > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (shmbox__destroyed(b)) {
+		errno = EIDRM;
+		return -1;
+	}
+	return n > 0;
 }
 
 /* The checks every call that claims something begins with. */

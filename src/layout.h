@@ -144,6 +144,11 @@ struct shmbox__listen_entry {
 	_Atomic uint64_t word;
 	_Atomic uint64_t nonce; /* 0 until the socket is bound */
 };
+/* Kind k (0, 1, 2) is SHMBOX_FD_GET, _PUT, _ACCEPT: 1 << k. */
+static inline int shmbox__fd_what(int k)
+{
+	return 1 << k;
+}
 
 /* One entry per token: who holds it, for shmbox_procs and `shmbox info`
  * (the token itself, in the semaphore set, is the truth).  cpu is a hint

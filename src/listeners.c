@@ -5,41 +5,24 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fd.h"
 #include "sem.h"
-
-/* The kinds in the order of the table (fd.c), and the armed word of each. */
-static const int whats[SHMBOX__FD_KINDS] = {SHMBOX_FD_GET, SHMBOX_FD_PUT, SHMBOX_FD_ACCEPT};
-
-static _Atomic uint64_t *armed_of(struct shmbox__header *h, int k)
-{
-	if (k == 0)
-		return &h->ring[SHMBOX__MESSAGES].armed_get;
-	if (k == 1)
-		return &h->ring[SHMBOX__MESSAGES].armed_put;
-	return &h->ring[SHMBOX__REQUESTS].armed_get;
-}
 
 ssize_t shmbox_listeners(shmbox_t *b, struct shmbox_listener *out, size_t n)
 {
 	unsigned short *tokens;
 	size_t k = 0;
 
-	if (b == NULL || (out == NULL && n > 0)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmbox__destroyed(b)) {
-		errno = EIDRM;
-		return -1;
-	}
-	if (n == 0)
-		return 0;
+	int go = shmbox__look_begins(b, out, n);
+
+	if (go <= 0)
+		return go;
 	tokens = shmbox__sem_values(b);
 	if (tokens == NULL)
 		return -1;
 	for (int t = 0; t < SHMBOX__FD_KINDS; t++) {
 		uint32_t armed = SHMBOX__ARMED_BITS(
-			atomic_load_explicit(armed_of(b->hdr, t), memory_order_relaxed));
+			atomic_load_explicit(shmbox__fd_armed(b->hdr, t), memory_order_relaxed));
 
 		for (unsigned i = 0; i < SHMBOX__KIND_LISTENERS && k < n; i++) {
 			const struct shmbox__listen_entry *e = &b->hdr->listeners[t][i];
@@ -54,7 +37,7 @@ ssize_t shmbox_listeners(shmbox_t *b, struct shmbox_listener *out, size_t n)
 			if (pid <= 0)
 				continue;
 			out[k].pid = pid;
-			out[k].what = whats[t];
+			out[k].what = shmbox__fd_what(t);
 			out[k].armed = (armed >> i) & 1;
 			k++;
 		}

@@ -144,16 +144,10 @@ ssize_t shmbox_procs(shmbox_t *b, struct shmbox_proc *procs, size_t n)
 	unsigned short *tokens;
 	size_t i, k = 0;
 
-	if (b == NULL || (procs == NULL && n > 0)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (shmbox__destroyed(b)) {
-		errno = EIDRM;
-		return -1;
-	}
-	if (n == 0)
-		return 0;
+	int go = shmbox__look_begins(b, procs, n);
+
+	if (go <= 0)
+		return go;
 	tokens = shmbox__sem_values(b);
 	if (tokens == NULL)
 		return -1;
