@@ -156,6 +156,8 @@ class Mailbox:
         """Remove the mailbox for everyone (its segment and semaphores),
         then close.  Processes waiting in it wake with shmbox.Error
         (EIDRM), and so does every later call through any handle to it."""
+        if self.closed:
+            raise ValueError("I/O operation on a closed mailbox")
         if self._shut(L.destroy):  # others are inside: remove it by its key
             if L.unlink(_fspath(self.path), self.proj_id, 0) == -1:
                 _errors.raise_errno(self.path)
