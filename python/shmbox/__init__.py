@@ -20,3 +20,7 @@ from ._zerocopy import Peek, Reservation
 
 __all__ = ["Mailbox", "Stat", "Ticket", "Error", "Reservation", "Peek",
            "unlink", "strerror"]
+
+for _name in __all__:  # help() and repr() name them as users import them
+    globals()[_name].__module__ = __name__
+del _name
