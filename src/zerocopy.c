@@ -18,7 +18,10 @@ static void zc_fill(shmbox_zc_t *zc, const struct shmbox__claim *c, size_t len)
 	zc->priv[1] = c->word;
 }
 
-static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct shmbox__claim *c)
+/* The claim in zc, if it is one of ours in the state its ending call
+ * takes (WRITING: commit, cancel; READING: release): a peek's claim given
+ * to commit, or a reservation to release, changes nothing. */
+static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, unsigned state, struct shmbox__claim *c)
 {
 	if (shmbox__check_handle(b, 0) == -1)
 		return -1;
@@ -30,6 +33,10 @@ static int zc_claim(shmbox_t *b, shmbox_zc_t *zc, struct shmbox__claim *c)
 	c->slot = shmbox__slot_at(c->ring, zc->priv[0]);
 	c->pos = zc->priv[0];
 	c->word = zc->priv[1];
+	if (shmbox__word_state(c->word) != state || shmbox__word_owner(c->word) != b->me) {
+		errno = ECANCELED;
+		return -1;
+	}
 	return 0;
 }
 
@@ -63,7 +70,7 @@ int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 {
 	struct shmbox__claim c;
 
-	if (zc_claim(b, zc, &c) == -1)
+	if (zc_claim(b, zc, SHMBOX__WRITING, &c) == -1)
 		return -1;
 	if (len > b->slot_size) {
 		errno = EMSGSIZE;
@@ -83,7 +90,7 @@ int shmbox_cancel(shmbox_t *b, shmbox_zc_t *zc)
 {
 	struct shmbox__claim c;
 
-	if (zc_claim(b, zc, &c) == -1)
+	if (zc_claim(b, zc, SHMBOX__WRITING, &c) == -1)
 		return -1;
 	if (!shmbox__cancel(b, &c)) {
 		errno = ECANCELED; /* not our reservation (any more) */
@@ -110,7 +117,7 @@ int shmbox_release(shmbox_t *b, shmbox_zc_t *zc)
 {
 	struct shmbox__claim c;
 
-	if (zc_claim(b, zc, &c) == -1)
+	if (zc_claim(b, zc, SHMBOX__READING, &c) == -1)
 		return -1;
 	if (!shmbox__release(b, &c)) {
 		errno = ECANCELED; /* the claim was taken from us: what was read may be torn */

@@ -424,6 +424,36 @@ START_TEST(a_cancel_by_another_process_makes_get_readable)
 }
 END_TEST
 
+/* A peek's claim given to commit, or a reservation to release, is refused
+ * and changes nothing: the mailbox goes on as if neither call was made. */
+START_TEST(a_claim_ends_only_by_its_own_kind_of_call)
+{
+	shmbox_t *box = tu_create(2, 32, NULL);
+	shmbox_zc_t w, r;
+	struct shmbox_stat st;
+	char buf[32];
+
+	ck_assert_int_eq(shmbox_put(box, "a", 1, 0), 0);
+	ck_assert_int_eq(shmbox_peek(box, &r, 0), 1);
+	tu_expect_fail(shmbox_commit(box, &r, 1), ECANCELED); /* a read, not a write */
+	ck_assert_int_eq(shmbox_reserve(box, &w, 0), 0);
+	tu_expect_fail(shmbox_release(box, &w), ECANCELED); /* a write, not a read */
+	ck_assert_int_eq(shmbox_stat(box, &st), 0);
+	ck_assert_uint_eq(st.reading, 1);
+	ck_assert_uint_eq(st.writing, 1);
+	memcpy(w.data, "b", 1);
+	ck_assert_int_eq(shmbox_commit(box, &w, 1), 0);
+	ck_assert_int_eq(shmbox_release(box, &r), 0);
+	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
+	ck_assert_int_eq(buf[0], 'b');
+	ck_assert_int_eq(shmbox_put(box, "c", 1, 0), 0); /* not wedged */
+	ck_assert_int_eq(shmbox_put(box, "d", 1, 0), 0);
+	ck_assert_int_eq(shmbox_get(box, buf, sizeof(buf), 0), 1);
+	ck_assert_int_eq(buf[0], 'c');
+	ck_assert_int_eq(shmbox_destroy(box), 0);
+}
+END_TEST
+
 Suite *suite_zerocopy(void)
 {
 	Suite *s = suite_create("zerocopy");
@@ -433,6 +463,7 @@ Suite *suite_zerocopy(void)
 	tcase_add_test(tc, forged_claims_change_nothing);
 	tcase_add_test(tc, a_stale_commit_leaves_the_published_message_alone);
 	tcase_add_test(tc, a_holder_killed_blocks_nobody);
+	tcase_add_test(tc, a_claim_ends_only_by_its_own_kind_of_call);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cancel");
 	tcase_set_timeout(tc, 60); /* valgrind */
