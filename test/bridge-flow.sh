@@ -1,0 +1,122 @@
+#!/bin/sh
+# shmbox bridge, plain messages between two hosts (two IPC namespaces, see
+# bridge-lib.sh): thousands arrive in the order they were put; one too
+# large for the remote slot size is refused, logged and counted, never
+# truncated, and the next ones still arrive; the bridges are attached
+# processes in info; SIGUSR1 prints the counts; SIGTERM delivers what is
+# in flight and exits 0; a full remote mailbox with no reader makes the
+# local putters wait, and a reader then gets everything.
+. "$(dirname "$0")/bridge-lib.sh"
+
+new_host
+A=$host
+new_host
+B=$host
+
+# different slot sizes on the two sides
+on "$A" "$shmbox" create -n 16 -s 256 "$box" || fail "create on A"
+on "$B" "$shmbox" create -n 16 -s 64 "$box" || fail "create on B"
+listen "$B" lis
+lpid=$pid
+connect "$A" con "$port" --stats
+cpid=$pid
+await_connected con
+
+# Order: thousands, from one connecting bridge, arrive as they were put.
+seq 1 5000 | spawn "$A" "$shmbox" send "$box" 2>"$dir/send.log" &
+spid=$!
+pids="$pids $spid"
+on "$B" "$shmbox" recv -c 5000 -t 10000 "$box" >"$dir/got" 2>"$dir/recv.log" ||
+	fail "recv on B: $(count_seq "$dir/got" 1 5000)"
+check_seq "$dir/got" 1 5000 "5000 messages through the bridge"
+await_exit "$spid" 5 "send on A"
+[ "$st" -eq 0 ] || fail "send on A: status $st"
+
+# Each bridge is a process attached to its mailbox.
+on "$A" "$shmbox" info --json "$box" | grep -q "\"pid\":$cpid[,}]" ||
+	fail "info on A does not show the connecting bridge (pid $cpid) as attached"
+on "$B" "$shmbox" info --json "$box" | grep -q "\"pid\":$lpid[,}]" ||
+	fail "info on B does not show the listening bridge (pid $lpid) as attached"
+on "$A" "$shmbox" ls | awk 'NR > 1 && $7 >= 1 { ok = 1 } END { exit !ok }' ||
+	fail "ls on A shows no process attached to the mailbox"
+
+# SIGUSR1: one stats line, with what each side carried.
+stats "$cpid" con
+[ "$messages" -eq 5000 ] || fail "connecting bridge's stats: messages $messages, not 5000"
+[ "$refused" -eq 0 ] || fail "connecting bridge's stats: refused $refused, not 0"
+stats "$lpid" lis
+[ "$messages" -eq 5000 ] || fail "listening bridge's stats: messages $messages, not 5000"
+[ "$repeats" -eq 0 ] || fail "listening bridge's stats: repeats $repeats without a link failure"
+
+# Too large for B's slots (64 bytes; A's are 256): every 50th message is 102
+# bytes.  Each is refused, never truncated, and the ones after it arrive.
+awk 'BEGIN { for (i = 1; i <= 300; i++) if (i % 50 == 0) printf "%d%0100d\n", i, 0; else print i }' |
+	on "$A" "$shmbox" send "$box" || fail "send of 300 messages, some large, on A"
+on "$B" "$shmbox" recv -c 294 -t 10000 "$box" >"$dir/got" 2>"$dir/recv.log" ||
+	fail "recv of the 294 that fit"
+seq 1 300 | awk '$1 % 50' | cmp -s - "$dir/got" ||
+	fail "the messages that fit, in order: $(count_seq "$dir/got" 1 300)"
+run on "$B" "$shmbox" recv -t 0 "$box"
+status $EX_TEMPFAIL "nothing after them: no large message arrived cut"
+stats "$cpid" con
+con_refused=$refused
+stats "$lpid" lis
+[ $((con_refused + refused)) -eq 6 ] ||
+	fail "6 messages refused, but the stats say $con_refused (connecting) and $refused (listening)"
+grep -i -e "refus" -e "too large" -e "too big" -e "does not fit" -e "slot size" \
+	"$dir/con.log" "$dir/lis.log" | grep -qv "stats:" ||
+	fail "no log line says a message was refused"
+
+# SIGTERM: what is in flight still arrives, nothing twice; exit 0.  What the
+# connecting bridge had not taken yet stays in A's mailbox.
+seq 1 2000 | on "$A" "$shmbox" send "$box" || fail "send of 2000 on A"
+before=$(grep -c "^shmbox bridge: stats: " "$dir/con.log")
+stop "$cpid" "connecting bridge"
+[ "$(grep -c "^shmbox bridge: stats: " "$dir/con.log")" -eq $((before + 1)) ] ||
+	fail "--stats: no stats line at exit"
+left=$(field "$A" queued)
+on "$B" "$shmbox" recv -c $((2000 - left)) -t 5000 "$box" >"$dir/got" 2>"$dir/recv.log" ||
+	fail "SIGTERM: $left left on A, but B did not get the other $((2000 - left)):" \
+		"$(count_seq "$dir/got" 1 2000)"
+if [ "$left" -gt 0 ]; then
+	on "$A" "$shmbox" recv -c "$left" -t 0 "$box" >>"$dir/got" || fail "recv of A's $left"
+fi
+check_seq "$dir/got" 1 2000 "SIGTERM: B's messages, then those left on A"
+run on "$B" "$shmbox" recv -t 0 "$box"
+status $EX_TEMPFAIL "SIGTERM: nothing more on B"
+stop "$lpid" "listening bridge"
+
+# Back-pressure, on a second pair of mailboxes (project 2) with 4 slots each
+# and a window of 16: with no reader on B, A's putters wait once B's
+# mailbox, the window and A's mailbox are full, and no sooner.
+proj=2
+on "$A" "$shmbox" create -p 2 -n 4 -s 64 "$box" || fail "create -p 2 on A"
+on "$B" "$shmbox" create -p 2 -n 4 -s 64 "$box" || fail "create -p 2 on B"
+listen "$B" lis2
+lpid=$pid
+connect "$A" con2 "$port" --window 16
+cpid=$pid
+await_connected con2
+seq 1 100 | spawn "$A" "$shmbox" send -p 2 -t 1000 "$box" 2>"$dir/send.log" &
+spid=$!
+pids="$pids $spid"
+await_exit "$spid" 30 "send to a full bridge"
+[ "$st" -eq $EX_TEMPFAIL ] || fail "send of 100 with no reader: status $st, expected $EX_TEMPFAIL"
+grep -q "Timed out: the mailbox stayed full" "$dir/send.log" ||
+	fail "send of 100 with no reader: no 'Timed out: the mailbox stayed full'"
+await_field "$B" queued 4 5 "back-pressure: B's mailbox"
+sent=$(field "$A" puts)
+[ "$(field "$A" queued)" -eq 4 ] || fail "back-pressure: A's mailbox is not full"
+[ "$sent" -le $((4 + 16 + 4)) ] ||
+	fail "back-pressure: $sent put before the putter waited, more than 4 + 16 + 4"
+still_alive "$cpid" "connecting bridge"
+still_alive "$lpid" "listening bridge"
+on "$B" "$shmbox" recv -p 2 -c "$sent" -t 5000 "$box" >"$dir/got" 2>"$dir/recv.log" ||
+	fail "back-pressure: B's reader did not get all $sent: $(count_seq "$dir/got" 1 "$sent")"
+check_seq "$dir/got" 1 "$sent" "back-pressure: what was put, once a reader came"
+seq 101 110 | on "$A" "$shmbox" send -p 2 -t 5000 "$box" || fail "send after the drain"
+on "$B" "$shmbox" recv -p 2 -c 10 -t 5000 "$box" >"$dir/got" || fail "recv after the drain"
+check_seq "$dir/got" 101 110 "after the drain"
+stop "$cpid" "connecting bridge (project 2)"
+stop "$lpid" "listening bridge (project 2)"
+exit 0
