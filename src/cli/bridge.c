@@ -142,8 +142,17 @@ int cli_bridge(const struct cli_cmd *cmd, int argc, char **argv)
 	parse(cmd, argc, argv, &br.o);
 	if (zmq_has("curve") == 0 && br.o.keys != NULL)
 		errx(EX_UNAVAILABLE, "bridge: this ZeroMQ was built without CURVE: --keys cannot work");
-	if (br.o.daemon)
+	if (br.o.daemon) {
+		/* errors about the mailbox on the terminal, not in syslog; a
+		 * handle does not survive fork, and the daemon runs in / */
+		char *full = realpath(br.o.path, NULL);
+
+		shmbox_close(cli_open("bridge", br.o.path, 0));
+		if (full == NULL)
+			cli_fail("bridge", br.o.path);
+		br.o.path = full;
 		pf = daemonize(&br.o);
+	}
 	bridge_log_init(br.o.daemon);
 	br.sigfd = signals_fd();
 	br.box = cli_open("bridge", br.o.path, 0);

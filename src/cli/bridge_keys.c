@@ -136,8 +136,8 @@ int cli_keygen(const struct cli_cmd *cmd, int argc, char **argv)
 	write_key(file, secret, 0600);
 	snprintf(file, sizeof(file), "%s/key.pub", dir);
 	write_key(file, pub, 0644);
-	printf("%s: %s\nCopy it into the other host's %s/peers/ (any NAME.pub), and its key.pub "
-	       "into %s/peers/ here.\n",
-	       file, pub, "DIR", dir);
+	printf("%s: %s\nCopy it into the other host's key directory, under peers/ (any "
+	       "NAME.pub),\nand the other host's key.pub into %s/peers/ here.\n",
+	       file, pub, dir);
 	return EX_OK;
 }

@@ -37,6 +37,26 @@ static void malformed(struct bridge *br, const char *what)
 			   (unsigned long long)br->st.malformed);
 }
 
+/* Connections accepted whose handshake has not ended yet, oldest first.
+ * ZeroMQ names the connection (its descriptor) when it accepts and when
+ * it closes it, but not when its handshake ends: a handshake's end settles
+ * the oldest.  With several at once the one named may be another, but as
+ * many are logged as were strangers. */
+#define UNSETTLED_MAX 64
+static int unsettled[UNSETTLED_MAX];
+static size_t nunsettled;
+
+static void settle(int fd, bool any)
+{
+	for (size_t i = 0; i < nunsettled; i++)
+		if (any || unsettled[i] == fd) {
+			memmove(&unsettled[i], &unsettled[i + 1],
+				(nunsettled - i - 1) * sizeof(unsettled[0]));
+			nunsettled--;
+			return;
+		}
+}
+
 static void events(struct listener *l)
 {
 	char addr[256];
@@ -44,10 +64,34 @@ static void events(struct listener *l)
 	int e;
 
 	while ((e = bridge_event(l->mon, &value, addr, sizeof(addr))) != 0) {
-		if (e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
-		    e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+		size_t before = nunsettled;
+
+		switch (e) {
+		case ZMQ_EVENT_ACCEPTED:
+			if (nunsettled == UNSETTLED_MAX)
+				settle(0, true);
+			unsettled[nunsettled++] = (int)value;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			settle(0, true);
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			settle(0, true);
 			malformed(l->br, "a connection that failed its handshake (not a shmbox "
-					 "bridge, or the wrong key)");
+					 "bridge, or one with the wrong key)");
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+			settle(0, true); /* the key check logged it */
+			break;
+		case ZMQ_EVENT_DISCONNECTED:
+			settle((int)value, false);
+			if (nunsettled < before)
+				malformed(l->br, "a connection that closed before its handshake "
+						 "ended (not a shmbox bridge)");
+			break;
+		default: break;
+		}
 	}
 }
 

@@ -87,8 +87,10 @@ static bool answer(void)
 			return zmq_errno() != ETERM;
 		}
 		more = zmq_msg_more(&m);
-		if (n < ZAP_FRAMES)
+		if (n < ZAP_FRAMES) {
+			zmq_msg_init(&f[n]);
 			zmq_msg_move(&f[n++], &m);
+		}
 		zmq_msg_close(&m);
 	}
 	if (n == ZAP_FRAMES && zmq_msg_size(&f[6]) == 32) {
