@@ -37,8 +37,8 @@ for c in unshare nsenter; do
 done
 [ -r /proc/sysvipc/shm ] || skip "no System V IPC"
 if ! "$shmbox" bridge --help >/dev/null 2>&1; then
-	"$shmbox" bridge --help 2>&1 | grep -q "no such command" &&
-		skip "this shmbox has no bridge command (built without libzmq?)"
+	"$shmbox" bridge --help 2>&1 | grep -q -e "built without ZeroMQ" -e "no such command" &&
+		skip "this shmbox has no bridge: built without ZeroMQ (libzmq3-dev)"
 fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/shmbox-bridge.XXXXXX") || exit 1
@@ -64,7 +64,11 @@ cleanup() {
 			ipcrm -S "$k" 2>/dev/null
 		done
 	fi
-	rm -rf "$dir"
+	if [ -n "${SHMBOX_TEST_KEEP:-}" ]; then
+		echo "logs kept in $dir"
+	else
+		rm -rf "$dir"
+	fi
 	if [ -n "$leak" ]; then
 		echo "FAIL: in this shell's own IPC namespace, our key file's keys:$leak"
 		exit 1
@@ -88,6 +92,9 @@ fail() {
 	fi
 	exit 1
 }
+
+# ok WHAT: one line for the test's log, per thing checked
+ok() { echo "ok: $*"; }
 
 # ms: milliseconds, for elapsed times
 ms() { date +%s%3N; }
