@@ -12,6 +12,9 @@
 # Waits are for events (a line in a log, a count, a process's end), each
 # with a deadline; never a sleep that hopes.
 #
+# The helpers keep their own variables with "local" (dash, bash, busybox
+# sh all have it), so that a test's loop counters survive them.
+#
 # Exit status 77 is SKIP to automake and also EX_NOPERM: these tests
 # compare the command's statuses and never pass one through.
 set -u
@@ -50,6 +53,7 @@ hosts= # the holders
 alive() { [ -d "/proc/$1" ] && [ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 cleanup() {
+	local p h k leak
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	for h in $hosts; do kill -9 "$h" 2>/dev/null; done
 	wait 2>/dev/null
@@ -93,15 +97,18 @@ fail() {
 	exit 1
 }
 
-# ok WHAT: one line for the test's log, per thing checked
-ok() { echo "ok: $*"; }
-
 # ms: milliseconds, for elapsed times
 ms() { date +%s%3N; }
+started=$(ms)
+
+# ok WHAT: one line for the test's log, per thing checked, with the time
+# since the test started
+ok() { echo "ok: $* [$(($(ms) - started)) ms]"; }
 
 # A new host: its holder's pid in $host.  The holder outlives no test by
 # long, even if this shell is killed before its trap runs.
 new_host() {
+	local i
 	unshare -i sleep 600 </dev/null >/dev/null 2>"$dir/unshare.err" &
 	host=$!
 	hosts="$hosts $host"
@@ -118,14 +125,14 @@ new_host() {
 
 # on HOST CMD...: run CMD on HOST, in the foreground
 on() {
-	h=$1
+	local h=$1
 	shift
 	nsenter -t "$h" -i "$@"
 }
 # spawn HOST CMD... &: run CMD on HOST in the background, so that $! is
 # CMD's own pid (nsenter and the libtool wrapper exec; the subshell does too)
 spawn() {
-	h=$1
+	local h=$1
 	shift
 	exec nsenter -t "$h" -i "$@"
 }
@@ -141,7 +148,7 @@ err_has() { grep -q -- "$1" "$dir/err" || fail "$2: no '$1' on stderr"; }
 # await FILE PATTERN SECONDS WHAT [PID]: until a line of FILE matches
 # (grep -e), or PID (the process that should write it) is gone
 await() {
-	i=0
+	local i=0 n
 	n=$(($3 * 100))
 	until grep -q -e "$2" "$1" 2>/dev/null; do
 		i=$((i + 1))
@@ -153,9 +160,19 @@ await() {
 		sleep 0.01
 	done
 }
+# await_file FILE SECONDS WHAT: until FILE exists
+await_file() {
+	local i=0 n
+	n=$(($2 * 100))
+	until [ -e "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt "$n" ] || fail "$3: waited $2 s in vain for ${1##*/}"
+		sleep 0.01
+	done
+}
 # await_count FILE PATTERN COUNT SECONDS WHAT: until COUNT lines match
 await_count() {
-	i=0
+	local i=0 n
 	n=$(($4 * 100))
 	until [ "$(grep -c -e "$2" "$1" 2>/dev/null)" -ge "$3" ]; do
 		i=$((i + 1))
@@ -166,7 +183,7 @@ await_count() {
 }
 # await_lines FILE N SECONDS WHAT: until FILE has at least N lines
 await_lines() {
-	i=0
+	local i=0 n
 	n=$(($3 * 100))
 	until [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; do
 		i=$((i + 1))
@@ -177,7 +194,7 @@ await_lines() {
 }
 # await_exit PID SECONDS WHAT: until PID (a child of ours) ends; its status in $st
 await_exit() {
-	i=0
+	local i=0 n
 	n=$(($2 * 100))
 	while alive "$1"; do
 		i=$((i + 1))
@@ -193,7 +210,7 @@ field() {
 	on "$1" "$shmbox" info --json -p "$proj" "$box" | sed -n "s/.*\"$2\":\([0-9]*\)[,}].*/\1/p"
 }
 await_field() {
-	i=0
+	local i=0 n
 	n=$(($4 * 20))
 	until [ "$(field "$1" "$2")" = "$3" ]; do
 		i=$((i + 1))
@@ -211,7 +228,7 @@ still_alive() {
 # ${endpoint:-tcp://127.0.0.1:*}; its log is $dir/NAME.log, its pid in
 # $pid, the port it listens on in $port
 listen() {
-	h=$1 name=$2
+	local h=$1 name=$2
 	shift 2
 	spawn "$h" "$shmbox" bridge --listen "${endpoint:-tcp://127.0.0.1:*}" -p "$proj" "$@" \
 		"$box" 2>"$dir/$name.log" &
@@ -226,7 +243,7 @@ listen() {
 # to 127.0.0.1:PORT; its log is $dir/NAME.log, its pid in $pid.  It is not
 # waited for: await_connected NAME is.
 connect() {
-	h=$1 name=$2 p=$3
+	local h=$1 name=$2 p=$3
 	shift 3
 	spawn "$h" "$shmbox" bridge --connect "tcp://127.0.0.1:$p" -p "$proj" "$@" "$box" \
 		2>"$dir/$name.log" &
@@ -242,6 +259,7 @@ await_connected() {
 # stats PID NAME: ask a bridge for its stats line (SIGUSR1), wait for it,
 # and set $messages $calls $resent $repeats $refused $failed from it
 stats() {
+	local before line f v
 	before=$(grep -c "^shmbox bridge: stats: " "$dir/$2.log")
 	kill -USR1 "$1"
 	await_count "$dir/$2.log" "^shmbox bridge: stats: " $((before + 1)) 5 "$2's stats on SIGUSR1"
