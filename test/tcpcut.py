@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A TCP proxy that can cut the link: for the bridge tests (test/bridge-link.sh).
 
-    tcpcut.py [--down SECONDS] [--cut-after BYTES] [--cuts N] TARGET_PORT
+    tcpcut.py [--down SECONDS] [--freeze SECONDS] [--cut-after BYTES] [--cuts N]
+              TARGET_PORT
 
 Listens on 127.0.0.1 (a free port, printed as "tcpcut: listening on PORT")
 and forwards each connection to 127.0.0.1:TARGET_PORT.  A cut drops every
@@ -10,9 +11,11 @@ and closes its listening socket for --down seconds, so that new connections
 are refused: the remote port is unreachable; then it listens again on the
 same port.  A cut comes on SIGUSR1, or by itself once --cut-after bytes
 have gone towards the target since the link came up (mid-stream, however
-fast the traffic), --cuts times.
-Each event is one line on standard output: "cut N" and "up N" (N counts
-the cuts), "forwarded BYTES" at exit.  SIGTERM ends it.
+fast the traffic), --cuts times.  SIGUSR2 freezes the link instead, for
+--freeze seconds: connections stay open but nothing moves and none is
+accepted, as when packets are dropped on the way; then it all moves again.
+Each event is one line on standard output: "cut N", "up N" (N counts the
+cuts), "frozen", "thawed", "forwarded BYTES" at exit.  SIGTERM ends it.
 """
 import argparse
 import select
@@ -29,9 +32,13 @@ def say(line):
 
 
 class Proxy:
-    def __init__(self, target, down, cut_after, cuts):
+    def __init__(self, target, down, freeze, cut_after, cuts):
         self.target = target
         self.down = down
+        self.freeze = freeze
+        self.frozen = False
+        self.freeze_wanted = False
+        self.thaw_at = None
         self.cut_after = cut_after
         self.cuts_left = cuts
         self.lock = threading.Lock()
@@ -73,9 +80,13 @@ class Proxy:
         """Copy one direction until either side fails or is cut."""
         while True:
             try:
+                while self.frozen:
+                    time.sleep(0.01)
                 chunk = src.recv(65536)
                 if not chunk:
                     break
+                while self.frozen:  # what came as the freeze began waits too
+                    time.sleep(0.01)
                 dst.sendall(chunk)
             except OSError:
                 break
@@ -121,6 +132,15 @@ class Proxy:
                 self.cut_wanted = False
                 if self.listener is not None:
                     self.cut()
+            if self.freeze_wanted:
+                self.freeze_wanted = False
+                self.frozen = True
+                self.thaw_at = time.monotonic() + self.freeze
+                say("frozen")
+            if self.thaw_at is not None and time.monotonic() >= self.thaw_at:
+                self.thaw_at = None
+                self.frozen = False
+                say("thawed")
             if self.up_at is not None and time.monotonic() >= self.up_at:
                 self.up_at = None
                 self.listen()
@@ -128,7 +148,7 @@ class Proxy:
                     self.since_up = 0
                     self.up = True
                 say("up %d" % self.cuts)
-            if self.listener is None:
+            if self.listener is None or self.frozen:
                 time.sleep(0.01)
                 continue
             try:
@@ -143,19 +163,24 @@ class Proxy:
 def main():
     ap = argparse.ArgumentParser(description="a TCP proxy that can cut the link")
     ap.add_argument("--down", type=float, default=1.0, help="seconds a cut lasts")
+    ap.add_argument("--freeze", type=float, default=5.0, help="seconds a freeze lasts")
     ap.add_argument("--cut-after", type=int, default=0, help="cut after BYTES forwarded")
     ap.add_argument("--cuts", type=int, default=1, help="how many cuts --cut-after makes")
     ap.add_argument("target", type=int, help="port on 127.0.0.1 to forward to")
     args = ap.parse_args()
-    proxy = Proxy(args.target, args.down, args.cut_after, args.cuts)
+    proxy = Proxy(args.target, args.down, args.freeze, args.cut_after, args.cuts)
 
     def on_cut(signum, frame):
         proxy.cut_wanted = True
+
+    def on_freeze(signum, frame):
+        proxy.freeze_wanted = True
 
     def on_term(signum, frame):
         proxy.stop = True
 
     signal.signal(signal.SIGUSR1, on_cut)
+    signal.signal(signal.SIGUSR2, on_freeze)
     signal.signal(signal.SIGTERM, on_term)
     proxy.run()
 
