@@ -181,14 +181,18 @@ await_count() {
 		sleep 0.01
 	done
 }
+# lines FILE: how many lines FILE has (0 if it is not there yet)
+lines() {
+	if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
 # await_lines FILE N SECONDS WHAT: until FILE has at least N lines
 await_lines() {
 	local i=0 n
 	n=$(($3 * 100))
-	until [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; do
+	until [ "$(lines "$1")" -ge "$2" ]; do
 		i=$((i + 1))
 		[ $i -lt "$n" ] || fail "$4: waited $3 s in vain for $2 lines in ${1##*/}" \
-			"($(wc -l <"$1") came)"
+			"($(lines "$1") came)"
 		sleep 0.01
 	done
 }
