@@ -160,6 +160,16 @@ await() {
 		sleep 0.01
 	done
 }
+# await_text FILE TEXT SECONDS WHAT: until a line of FILE holds TEXT (grep -F)
+await_text() {
+	local i=0 n
+	n=$(($3 * 100))
+	until grep -qF -e "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt "$n" ] || fail "$4: waited $3 s in vain for '$2' in ${1##*/}"
+		sleep 0.01
+	done
+}
 # await_file FILE SECONDS WHAT: until FILE exists
 await_file() {
 	local i=0 n
@@ -261,7 +271,8 @@ await_connected() {
 }
 
 # stats PID NAME: ask a bridge for its stats line (SIGUSR1), wait for it,
-# and set $messages $calls $resent $repeats $refused $failed from it
+# and set $messages $calls $resent $repeats $refused $failed from it (and
+# $malformed, empty if the line has no such count)
 stats() {
 	local before line f v
 	before=$(grep -c "^shmbox bridge: stats: " "$dir/$2.log")
@@ -273,6 +284,8 @@ stats() {
 		[ -n "$v" ] || fail "$2's stats line has no '$f N': $line"
 		eval "$f=\$v"
 	done
+	# more than the contract's six: what was dropped as malformed, if said
+	malformed=$(printf '%s\n' "$line" | sed -n 's/.*[:,] malformed \([0-9][0-9]*\).*/\1/p')
 }
 
 # stop PID NAME: SIGTERM, and it must end with status 0 within 10 s
