@@ -112,7 +112,7 @@ cpidd=$pid
 echo stranger-c | on "$C" "$shmbox" send "$box" || fail "send on C"
 echo stranger-d | on "$D" "$shmbox" send "$box" || fail "send on D"
 await_text "$dir/lis.log" "$(cat "$dir/c/key.pub")" 10 "the listener, refusing C's key"
-grep -F "$(cat "$dir/c/key.pub")" "$dir/lis.log" | grep -qi "refus" ||
+grep -F -e "$(cat "$dir/c/key.pub")" "$dir/lis.log" | grep -qi "refus" ||
 	fail "the listener's line with C's key does not say it refused it"
 run on "$B" "$shmbox" recv -t 2000 "$box"
 status $EX_TEMPFAIL "recv on B, with only C and D sending: $(cat "$dir/out")"

@@ -53,7 +53,7 @@ hosts= # the holders
 alive() { [ -d "/proc/$1" ] && [ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 cleanup() {
-	local p h k leak
+	local p h k f leak
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	for h in $hosts; do kill -9 "$h" 2>/dev/null; done
 	wait 2>/dev/null
@@ -62,6 +62,10 @@ cleanup() {
 		set -- $(stat -c '%d %i' "$box")
 		for p in 1 2 3; do
 			k=$(printf '0x%08x' $((((p & 255) << 24) | (($1 & 255) << 16) | ($2 & 65535))))
+			for f in "/run/shmbox-bridge-listen-$k.pid" "/run/shmbox-bridge-connect-$k.pid"; do
+				# a pid file of ours (-d) that a dead daemon left
+				[ -e "$f" ] && ! alive "$(cat "$f")" && rm -f "$f"
+			done
 			ipcs -m -s | grep -qi "^$k " || continue
 			leak="$leak $k"
 			ipcrm -M "$k" 2>/dev/null
