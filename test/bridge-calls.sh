@@ -100,6 +100,13 @@ kill "$echo1" "$echo2"
 await_exit "$echo1" 5 "echo server 1"
 await_exit "$echo2" 5 "echo server 2"
 
+# A request too large for B's slots (128 bytes; A's are 256): the call
+# fails with EMSGSIZE, as it would locally, and is not cut.
+run on "$A" "$shmbox" call -t 5000 "$box" "$(printf '%0200d' 0)"
+status $EX_DATAERR "a call whose request is too large for B's slots: $(cat "$dir/out")"
+err_has "Message does not fit" "a call whose request is too large for B's slots"
+ok "a request too large for the remote slots: EMSGSIZE"
+
 # A slow server: the caller times out on its own time (1 s), as it would
 # locally; the server's late reply reaches no later call.
 serve_on_B slow -c 1 "$box" sh -c 'sleep 2; cat'
@@ -183,7 +190,7 @@ ok "remote server killed mid-call: the caller failed with ECONNRESET $t ms later
 # times out, and is never carried out once a listener comes.  Messages
 # wait for the link and then arrive.
 proj=2
-on "$A" "$shmbox" create -p 2 "$box" || fail "create -p 2 on A"
+on "$A" "$shmbox" create -p 2 -s 64 "$box" || fail "create -p 2 on A"
 on "$B" "$shmbox" create -p 2 "$box" || fail "create -p 2 on B"
 free=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 connect "$A" con2 "$free"
@@ -210,6 +217,16 @@ status 0 "a call once the listener came"
 [ "$(cat "$dir/p2/runs")" = "reachable-$$" ] ||
 	fail "the server carried out: $(tr '\n' ' ' <"$dir/p2/runs"), not only reachable-$$"
 ok "no listener: the call timed out after $t ms, never carried out later; messages waited and came"
+
+# A reply too large for A's slots (64 bytes, project 2; B's are 4096): the
+# call fails with EMSGSIZE, as it would locally, never with a cut reply.
+kill "$spid"
+await_exit "$spid" 5 "recording server, project 2"
+serve_on_B big -p 2 -c 1 "$box" sh -c 'cat >/dev/null; printf "%0100d" 0'
+run on "$A" "$shmbox" call -p 2 -t 5000 "$box" "big-$$"
+status $EX_DATAERR "a call whose reply is too large for A's slots: $(cat "$dir/out")"
+err_has "Message does not fit" "a call whose reply is too large for A's slots"
+ok "a reply too large for the caller's slots: EMSGSIZE"
 stop "$cpid2" "connecting bridge (project 2)"
 stop "$lpid2" "listening bridge (project 2)"
 proj=1

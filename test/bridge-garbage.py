@@ -82,7 +82,7 @@ def main():
     rng = random.Random(int(sys.argv[3]))
     sock = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5)
     (raw if sys.argv[1] == "raw" else zmtp)(sock, rng)
-    sock.settimeout(0.5)
+    sock.settimeout(0.3)
     try:  # read what comes back a moment, so that the listener reads it all
         while sock.recv(65536):
             pass
