@@ -10,7 +10,9 @@
 # clean, also when a test fails.
 #
 # Waits are for events (a line in a log, a count, a process's end), each
-# with a deadline; never a sleep that hopes.
+# with a deadline; never a sleep that hopes.  Each test prints a line per
+# thing it checked, with the time since it started; SHMBOX_TEST_KEEP=1
+# keeps its directory (the bridges' logs) for a look afterwards.
 #
 # The helpers keep their own variables with "local" (dash, bash, busybox
 # sh all have it), so that a test's loop counters survive them.
@@ -50,7 +52,8 @@ proj=1 # the project number the helpers below use (-p)
 pids= # every process we started, killed at the end
 hosts= # the holders
 
-alive() { [ -d "/proc/$1" ] && [ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+# alive PID: PID runs (a zombie does not)
+alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && [ "$(sed 's/.*) //; s/ .*//' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 cleanup() {
 	local p h k f leak
@@ -112,12 +115,13 @@ ok() { echo "ok: $* [$(($(ms) - started)) ms]"; }
 # A new host: its holder's pid in $host.  The holder outlives no test by
 # long, even if this shell is killed before its trap runs.
 new_host() {
-	local i
+	local i ns
 	unshare -i sleep 600 </dev/null >/dev/null 2>"$dir/unshare.err" &
 	host=$!
 	hosts="$hosts $host"
 	i=0
-	until [ "$(readlink "/proc/$host/ns/ipc" 2>/dev/null)" != "$(readlink /proc/$$/ns/ipc)" ]; do
+	until ns=$(readlink "/proc/$host/ns/ipc" 2>/dev/null) && [ -n "$ns" ] &&
+		[ "$ns" != "$(readlink /proc/$$/ns/ipc)" ]; do
 		alive "$host" || skip "unshare -i cannot make an IPC namespace: $(cat "$dir/unshare.err")"
 		i=$((i + 1))
 		[ $i -lt 500 ] || fail "unshare -i: no new IPC namespace after 5 s"
