@@ -48,7 +48,7 @@ struct shmbox_stat {
 	size_t max_procs;
 	size_t attached; /* processes holding the mailbox open */
 	uint64_t puts;	 /* messages ever put (slots claimed by put) */
-	uint64_t gets;	 /* messages ever taken */
+	uint64_t gets;	 /* messages ever taken (and slots skipped) */
 	pid_t creator;	 /* process that created the mailbox */
 	size_t requests;    /* calls waiting for a server to accept them */
 	size_t calls;	    /* calls in progress (reply slots in use) */
@@ -116,11 +116,12 @@ ssize_t shmbox_get(shmbox_t *box, void *buf, size_t size, int timeout_ms);
 
 /* Zero copy, for large messages: write or read a message in its slot.
  * shmbox_reserve claims a free slot (data: slot_size bytes to fill);
- * shmbox_commit publishes len bytes of it.  shmbox_peek claims the next
- * message (data, len: it, in place); shmbox_release frees the slot.  Keep
- * claims short: a reserved slot holds up the readers behind it, a peeked one
- * the writers.  If the process dies while holding one, the slot is freed
- * as for a put or get killed mid-copy. */
+ * shmbox_commit publishes len bytes of it, or shmbox_cancel gives it back
+ * with nothing published.  shmbox_peek claims the next message (data, len:
+ * it, in place); shmbox_release frees the slot.  Keep claims short: a
+ * reserved slot holds up the readers behind it, a peeked one the writers.
+ * If the process dies while holding one, the slot is freed as for a put or
+ * get killed mid-copy; a cancelled reservation ends as a killed put's. */
 typedef struct shmbox_zc {
 	void *data;
 	size_t len;
@@ -128,6 +129,9 @@ typedef struct shmbox_zc {
 } shmbox_zc_t;
 int shmbox_reserve(shmbox_t *box, shmbox_zc_t *zc, int timeout_ms);
 int shmbox_commit(shmbox_t *box, shmbox_zc_t *zc, size_t len);
+/* Defined when this header has shmbox_cancel. */
+#define SHMBOX_HAS_CANCEL 1
+int shmbox_cancel(shmbox_t *box, shmbox_zc_t *zc);
 ssize_t shmbox_peek(shmbox_t *box, shmbox_zc_t *zc, int timeout_ms);
 int shmbox_release(shmbox_t *box, shmbox_zc_t *zc);
 

@@ -17,6 +17,8 @@
  *   READING(L,o) -> FREE(L+1)              the get had claimed the message;
  *                                          it dies with its reader, as it
  *                                          would a moment after returning
+ * A put that gives its claim back (shmbox_cancel) takes the first of these
+ * steps itself, with the same wakes: its slot is a dead put's from then on.
  * A reader copies only from a slot it moved FULL -> READING, and a slot
  * becomes FULL only after its payload is written: no torn reads.  Every
  * CAS is on the exact word seen, so a slot that moved on meanwhile, or was
@@ -194,8 +196,10 @@ static bool in_flight(uint64_t w)
 	return st == SHMBOX__WRITING || st == SHMBOX__READING;
 }
 
-/* Move on a claim whose holder died, and wake whoever sleeps behind it. */
-static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot *s, uint64_t w)
+/* Move on a claim whose holder died, and wake whoever sleeps behind it;
+ * false if the word was no longer w.  shmbox__cancel ends a live put's
+ * claim through here too, so that it ends exactly as a dead one's. */
+static bool revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot *s, uint64_t w)
 {
 	uint64_t lap = shmbox__word_lap(w);
 	bool writer = shmbox__word_state(w) == SHMBOX__WRITING;
@@ -204,7 +208,7 @@ static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot
 
 	if (!atomic_compare_exchange_strong_explicit(&s->word, &w, next, memory_order_acq_rel,
 						     memory_order_relaxed))
-		return;
+		return false;
 	if (writer) {
 		shmbox__wake(b, &r->h->getters_waiting, r->sem_get);
 		shmbox__fd_ring_after(b, r, true);
@@ -212,6 +216,7 @@ static void revoke(struct shmbox *b, struct shmbox__ring *r, struct shmbox__slot
 		shmbox__wake(b, &r->h->putters_waiting, r->sem_put);
 		shmbox__fd_ring_after(b, r, false);
 	}
+	return true;
 }
 
 /* 1: the claim's holder is gone and the slot was moved on; 0: nothing to
@@ -241,6 +246,15 @@ void shmbox__ring_revoke_owner(struct shmbox *b, struct shmbox__ring *r, unsigne
 		if (in_flight(w) && shmbox__word_owner(w) == owner)
 			revoke(b, r, s, w);
 	}
+}
+
+bool shmbox__cancel(struct shmbox *b, const struct shmbox__claim *c)
+{
+	/* Only a put's claim, and only our own: anything else in zc (a
+	 * peek's claim, a forged word) must change nothing. */
+	if (shmbox__word_state(c->word) != SHMBOX__WRITING || shmbox__word_owner(c->word) != b->me)
+		return false;
+	return revoke(b, c->ring, c->slot, c->word);
 }
 
 bool shmbox__ring_taken(struct shmbox *b, struct shmbox__ring *r, uint64_t pos)

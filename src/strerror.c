@@ -11,7 +11,7 @@
 	X(EIDRM, "Mailbox was removed")                                                    \
 	X(ECONNRESET, "The server died before replying to the call")                       \
 	X(ECANCELED, "Too late: the caller gave up on this call, or the claim was already " \
-		     "committed, released or taken back")                                  \
+		     "committed, cancelled, released or taken back")                       \
 	X(ENOENT, "No such mailbox (or no such key file)")                                 \
 	X(EEXIST, "Mailbox already exists")                                                \
 	X(EBUSY, "Mailbox is still being set up by its creator")                           \

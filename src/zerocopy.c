@@ -1,6 +1,7 @@
 /*
  * Zero copy: reserve/commit and peek/release are put and get cut in two,
- * so that a large message is written or read in its slot.
+ * so that a large message is written or read in its slot; cancel gives a
+ * reservation back unpublished.
  */
 #include <errno.h>
 
@@ -70,6 +71,22 @@ int shmbox_commit(shmbox_t *b, shmbox_zc_t *zc, size_t len)
 	}
 	if (!shmbox__publish(b, &c, len, 0, 0)) {
 		errno = ECANCELED; /* not our claim (any more) */
+		return -1;
+	}
+	zc->data = NULL;
+	return 0;
+}
+
+/* Nothing is published: the slot ends as a put killed mid-copy leaves it
+ * (ring.c), and the getters behind it are woken to skip it. */
+int shmbox_cancel(shmbox_t *b, shmbox_zc_t *zc)
+{
+	struct shmbox__claim c;
+
+	if (zc_claim(b, zc, &c) == -1)
+		return -1;
+	if (!shmbox__cancel(b, &c)) {
+		errno = ECANCELED; /* not our reservation (any more) */
 		return -1;
 	}
 	zc->data = NULL;

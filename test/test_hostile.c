@@ -73,8 +73,12 @@ START_TEST(every_call_survives_a_corrupt_segment)
 		TRY(shmbox_procs(box, procs, 4));
 		if (shmbox_peek(box, &zc, 0) >= 0)
 			TRY(shmbox_release(box, &zc));
-		if (shmbox_reserve(box, &zc, 0) == 0)
-			TRY(shmbox_commit(box, &zc, seed % 80));
+		if (shmbox_reserve(box, &zc, 0) == 0) {
+			if (seed % 3 == 0)
+				TRY(shmbox_cancel(box, &zc));
+			else
+				TRY(shmbox_commit(box, &zc, seed % 80));
+		}
 		errno = 0;
 		if (shmbox_open(path, TU_PROJ, &other) == 0) {
 			TRY(shmbox_put(other, "x", 1, 0));

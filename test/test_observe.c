@@ -44,6 +44,8 @@ START_TEST(a_read_only_handle_sees_but_cannot_touch)
 	ck_assert_int_eq(errno, EBADF);
 	ck_assert_int_eq(shmbox_release(ro, &zc), -1);
 	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(shmbox_cancel(ro, &zc), -1);
+	ck_assert_int_eq(errno, EBADF);
 	/* An observer may remove the mailbox (it needs no token to do so),
 	 * and the others learn of it at once. */
 	ck_assert_int_eq(shmbox_destroy(ro), 0);

@@ -325,10 +325,11 @@ class Mailbox:
         struct.pack_into).  Leaving the block publishes the message: the
         length buf.commit(n) gave, or else the bytes written through buf
         itself (up to the furthest one; writes through buf.view count only
-        with commit(n)).  buf.view is released then and raises ValueError if
-        used.  The library cannot take a claim back, so a block left by an
-        exception publishes an empty message: compute first, then reserve.
-        Keep the block short: the readers behind the slot wait for it."""
+        with commit(n)).  buf.cancel() gives the slot back with nothing
+        sent, and so does a block left by an exception: the readers skip
+        the slot.  buf.view is released when the claim ends and raises
+        ValueError if used then.  Keep the block short: the readers behind
+        the slot wait for it."""
         return _zerocopy.Reservation(self, to_ms(timeout))
 
     def peek(self, timeout=None):

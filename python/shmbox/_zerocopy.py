@@ -58,7 +58,7 @@ class Reservation:
 
     def _check(self):
         if self._done:
-            raise ValueError("the reservation is over (committed)")
+            raise ValueError("the reservation is over (committed or cancelled)")
 
     def __getitem__(self, key):
         self._check()
@@ -97,12 +97,22 @@ class Reservation:
             raise ValueError("a message's length cannot be negative")
         if n > self._len:
             raise _errors.error(E.EMSGSIZE)  # the slot stays reserved
+        self._end(L.commit, n)
+
+    def cancel(self):
+        """Give the slot back with nothing published (shmbox_cancel), now;
+        the readers skip it, and the claim is over."""
+        self._check()
+        self._end(L.cancel)
+
+    def _end(self, call, *args):
+        """End the claim with shmbox_commit or shmbox_cancel; our view of
+        the slot goes first."""
         kept = _end_view(self._array, self.view)
         self._array = None
         self._done = True
-        h = self._box._handle
         try:
-            if L.commit(h, ctypes.byref(self._zc), n) == -1:
+            if call(self._box._handle, ctypes.byref(self._zc), *args) == -1:
                 _errors.raise_errno()
         finally:
             self._box._leave()
@@ -115,10 +125,10 @@ class Reservation:
         if exc_type is None:
             self.commit()
             return
-        # No way to take the claim back: an empty message lets the readers on.
-        self._written = 0
+        # The block failed: nothing is sent, and the readers behind the
+        # slot skip it at once.
         try:
-            self.commit(0)
+            self.cancel()
         except BufferError:  # the traceback holds the block's locals
             pass
 

@@ -3,10 +3,12 @@ claim."""
 import errno
 import socket
 import struct
+import threading
 
 import pytest
 
 import shmbox
+from conftest import wait_for
 
 
 def test_reserve_commits_what_was_written(box):
@@ -90,17 +92,59 @@ def test_a_kept_slice_is_reported(box):
 
 
 def test_an_exception_in_the_block(box):
-    # The library cannot take a reservation back: an empty message goes.
+    # The slot is given back unpublished (shmbox_cancel): nothing arrives,
+    # and the messages around it arrive in order.
+    box.put(b"before")
     with pytest.raises(KeyError):
         with box.reserve() as buf:
             buf[0:4] = b"half"
             raise KeyError("oops")
-    assert box.get(0) == b""
+    assert box.stat().writing == 0
+    box.put(b"after")
+    assert box.get(0) == b"before"
+    assert box.get(0) == b"after"
+    with pytest.raises(BlockingIOError):
+        box.get(0)
     box.put(b"still here")
     with pytest.raises(KeyError):
         with box.peek() as msg:
             raise KeyError("oops")
     assert box.stat().queued == 0 and box.stat().reading == 0  # the message was taken
+
+
+def test_cancel_sends_nothing(box):
+    with box.reserve() as buf:
+        buf.write(b"second thoughts")
+        view = buf.view
+        buf.cancel()
+        with pytest.raises(ValueError):
+            buf.commit()
+        with pytest.raises(ValueError):
+            buf.cancel()
+        with pytest.raises(ValueError):
+            view[0] = 1
+    # leaving the block after a cancel sends nothing either
+    with pytest.raises(BlockingIOError):
+        box.get(0)
+    st = box.stat()
+    assert st.writing == 0 and st.queued == 0
+    box.put(b"next")
+    assert box.get(0) == b"next"
+
+
+def test_a_getter_behind_a_failed_block_gets_the_next_message(box):
+    # A getter blocked behind the reserved slot, with a message queued
+    # after it, is woken by the cancel and takes that message.
+    got = []
+    with pytest.raises(KeyError):
+        with box.reserve() as buf:
+            box.put(b"next")
+            t = threading.Thread(target=lambda: got.append(box.get(timeout=10)))
+            t.start()
+            wait_for(lambda: box.stat().getters_waiting == 1, what="the getter asleep")
+            raise KeyError("oops")
+    t.join(timeout=10)
+    assert got == [b"next"]
 
 
 def test_too_long(box):
