@@ -107,9 +107,26 @@ static int signals_fd(void)
 	return fd;
 }
 
+static char *full_path(const char *path, const char *what)
+{
+	char *full = realpath(path, NULL);
+
+	if (full == NULL)
+		err(EX_NOINPUT, "bridge: %s %s", what, path);
+	return full;
+}
+
+static struct pidfh *pidfile;
+
+/* Whichever way a daemon ends (exit included), its pid file goes. */
+static void remove_pidfile(void)
+{
+	pidfile_remove(pidfile);
+}
+
 /* -d: the pid file names the side and the mailbox's key, so that the two
  * bridges of one host, or of two mailboxes, do not meet in one file. */
-static struct pidfh *daemonize(const struct bridge_opts *o)
+static void daemonize(const struct bridge_opts *o)
 {
 	char file[128];
 	struct pidfh *pf;
@@ -129,38 +146,36 @@ static struct pidfh *daemonize(const struct bridge_opts *o)
 	if (daemon(0, 0) == -1)
 		err(EX_OSERR, "bridge: daemon");
 	pidfile_write(pf);
-	return pf;
+	pidfile = pf;
+	atexit(remove_pidfile);
 }
 
 int cli_bridge(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	static struct bridge br;
-	struct pidfh *pf = NULL;
 	shmbox_attr_t attr;
 	int rc;
 
 	parse(cmd, argc, argv, &br.o);
 	if (zmq_has("curve") == 0 && br.o.keys != NULL)
 		errx(EX_UNAVAILABLE, "bridge: this ZeroMQ was built without CURVE: --keys cannot work");
+	br.secure = br.o.keys != NULL;
+	/* the keys, and the mailbox once, before -d: their errors reach the
+	 * terminal, not syslog; then their full paths, as a daemon runs in / */
+	if (br.secure && bridge_keys_load(&br) == -1)
+		return EX_CONFIG;
 	if (br.o.daemon) {
-		/* errors about the mailbox on the terminal, not in syslog; a
-		 * handle does not survive fork, and the daemon runs in / */
-		char *full = realpath(br.o.path, NULL);
-
 		shmbox_close(cli_open("bridge", br.o.path, 0));
-		if (full == NULL)
-			cli_fail("bridge", br.o.path);
-		br.o.path = full;
-		pf = daemonize(&br.o);
+		br.o.path = full_path(br.o.path, "bridge");
+		if (br.secure)
+			br.o.keys = full_path(br.o.keys, "--keys");
+		daemonize(&br.o);
 	}
 	bridge_log_init(br.o.daemon);
 	br.sigfd = signals_fd();
 	br.box = cli_open("bridge", br.o.path, 0);
 	cli_getattr(br.box, "bridge", br.o.path, &attr);
 	br.slot_size = attr.slot_size;
-	br.secure = br.o.keys != NULL;
-	if (br.secure && bridge_keys_load(&br) == -1)
-		return EX_CONFIG;
 	if ((br.ctx = zmq_ctx_new()) == NULL)
 		err(EX_OSERR, "bridge: zmq_ctx_new");
 	rc = br.o.listen ? bridge_listen(&br) : bridge_connect(&br);
@@ -171,7 +186,5 @@ int cli_bridge(const struct cli_cmd *cmd, int argc, char **argv)
 		bridge_zap_join();
 	zmq_ctx_term(br.ctx);
 	shmbox_close(br.box);
-	if (pf != NULL)
-		pidfile_remove(pf);
 	return rc;
 }

@@ -166,6 +166,8 @@ static void receive(struct connector *c)
 			c->br->st.messages += window_ack(&c->w, a.put, a.received);
 		} else if (wire_type(p, n) == WIRE_REPLY && wire_read_call(p, n, &r)) {
 			reply(c, &r);
+		} else if (wire_type(p, n) == WIRE_QUIT) {
+			zmq_send(c->sock, p, n, ZMQ_DONTWAIT); /* all before it is read */
 		} else {
 			malformed(c->br, "a frame that is not an ack or a reply");
 		}

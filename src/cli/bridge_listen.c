@@ -22,11 +22,44 @@
 #define MAX_AHEAD 65536
 #define PUT_TURN 64 /* messages of one bridge put before the next one's turn */
 
+/* Connecting bridges a stopping listener says goodbye to (bridge_wire.h, Q). */
+#define MAX_LINKS 256
+
+struct link {
+	unsigned char rid[PEER_RID_MAX];
+	size_t len;
+	bool owed; /* Q sent, its echo not yet back */
+};
+
 struct listener {
 	struct bridge *br;
 	void *sock, *mon;
 	bool blocked; /* a put found the mailbox full: wait for its descriptor */
+	struct link links[MAX_LINKS]; /* routing ids seen, the latest kept */
+	size_t nlinks, next_link;
+	bool quit_sent;
 };
+
+static struct link *find_link(struct listener *l, const void *rid, size_t len)
+{
+	for (size_t i = 0; i < l->nlinks; i++)
+		if (l->links[i].len == len && memcmp(l->links[i].rid, rid, len) == 0)
+			return &l->links[i];
+	return NULL;
+}
+
+static void seen(struct listener *l, zmq_msg_t *rid)
+{
+	size_t len = zmq_msg_size(rid) < PEER_RID_MAX ? zmq_msg_size(rid) : PEER_RID_MAX;
+	struct link *k = find_link(l, zmq_msg_data(rid), len);
+
+	if (k != NULL)
+		return;
+	k = &l->links[l->nlinks < MAX_LINKS ? l->nlinks++ : l->next_link++ % MAX_LINKS];
+	memcpy(k->rid, zmq_msg_data(rid), len);
+	k->len = len;
+	k->owed = false;
+}
 
 static void malformed(struct bridge *br, const char *what)
 {
@@ -144,6 +177,20 @@ static void call(struct listener *l, zmq_msg_t *rid, const struct wire_call *c)
 	calls_submit(j);
 }
 
+static bool send_to(struct listener *l, const unsigned char *rid, size_t rid_len,
+		    const unsigned char *frame, size_t len);
+
+/* A call that comes while stopping is not made: ECONNRESET, as for a link
+ * that breaks. */
+static void refuse_call(struct listener *l, zmq_msg_t *rid, const struct wire_call *c)
+{
+	unsigned char r[WIRE_REPLY_HEAD];
+
+	wire_write_call_head(r, WIRE_REPLY, c->id, ECONNRESET);
+	send_to(l, zmq_msg_data(rid), zmq_msg_size(rid), r, sizeof(r));
+	l->br->st.failed++;
+}
+
 static void dispatch(struct listener *l, zmq_msg_t *rid, zmq_msg_t *frame)
 {
 	const unsigned char *p = zmq_msg_data(frame);
@@ -151,12 +198,23 @@ static void dispatch(struct listener *l, zmq_msg_t *rid, zmq_msg_t *frame)
 	struct wire_msgs m;
 	struct wire_call c;
 
-	if (wire_read_msgs(p, n, &m))
-		batch(l, rid, frame, &m);
-	else if (wire_type(p, n) == WIRE_CALL && wire_read_call(p, n, &c))
-		call(l, rid, &c);
-	else
+	seen(l, rid);
+	if (wire_type(p, n) == WIRE_QUIT) {
+		struct link *k = find_link(l, zmq_msg_data(rid), zmq_msg_size(rid));
+
+		if (k != NULL)
+			k->owed = false;
+	} else if (wire_read_msgs(p, n, &m)) {
+		if (!l->br->stopping) /* else not acknowledged: it comes again */
+			batch(l, rid, frame, &m);
+	} else if (wire_type(p, n) == WIRE_CALL && wire_read_call(p, n, &c)) {
+		if (!l->br->stopping)
+			call(l, rid, &c);
+		else
+			refuse_call(l, rid, &c);
+	} else {
 		malformed(l->br, "a frame that is not a batch or a call");
+	}
 }
 
 static void receive(struct listener *l)
@@ -298,6 +356,26 @@ static bool pending(void)
 	return false;
 }
 
+/* Once everything is answered: a Q to every connecting bridge, and true
+ * when each has echoed it, so the last acks and replies were read. */
+static bool goodbye(struct listener *l)
+{
+	unsigned char q[WIRE_QUIT_LEN];
+
+	if (!l->quit_sent) {
+		send_acks(l);
+		send_replies(l);
+		wire_write_quit(q);
+		for (size_t i = 0; i < l->nlinks; i++)
+			l->links[i].owed = send_to(l, l->links[i].rid, l->links[i].len, q, sizeof(q));
+		l->quit_sent = true;
+	}
+	for (size_t i = 0; i < l->nlinks; i++)
+		if (l->links[i].owed)
+			return false;
+	return true;
+}
+
 static bool finished(struct listener *l)
 {
 	struct bridge *br = l->br;
@@ -306,7 +384,7 @@ static bool finished(struct listener *l)
 	if (!br->stopping)
 		return false;
 	busy = calls_busy();
-	if (!pending() && busy == 0)
+	if (!pending() && busy == 0 && goodbye(l))
 		return true;
 	if (bridge_now_ns() < br->stop_by_ns)
 		return false;
@@ -362,8 +440,7 @@ int bridge_listen(struct bridge *br)
 		int n = 3;
 		int64_t now = bridge_now_ns();
 
-		if (!br->stopping)
-			items[n++] = (zmq_pollitem_t){l.sock, 0, ZMQ_POLLIN, 0};
+		items[n++] = (zmq_pollitem_t){l.sock, 0, ZMQ_POLLIN, 0};
 		if (l.blocked)
 			items[n++] = (zmq_pollitem_t){NULL, putfd, ZMQ_POLLIN, 0};
 		if (zmq_poll(items, n, now >= next_tick ? 0 : (long)((next_tick - now) / 1000000) + 1) ==
@@ -375,8 +452,7 @@ int bridge_listen(struct bridge *br)
 		if (bridge_signals(br))
 			break;
 		events(&l);
-		if (!br->stopping)
-			receive(&l);
+		receive(&l);
 		put_all(&l);
 		send_acks(&l);
 		send_replies(&l);

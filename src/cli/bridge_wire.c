@@ -41,6 +41,7 @@ int wire_type(const unsigned char *p, size_t n)
 	case WIRE_ACK:
 	case WIRE_CALL:
 	case WIRE_REPLY: return p[0];
+	case WIRE_QUIT: return n == WIRE_QUIT_LEN ? p[0] : 0;
 	default: return 0;
 	}
 }
@@ -130,6 +131,12 @@ void wire_write_ack(unsigned char *p, const struct wire_ack *a)
 	memcpy(p + 2, a->id, WIRE_ID_LEN);
 	put64(p + 2 + WIRE_ID_LEN, a->put);
 	put64(p + 2 + WIRE_ID_LEN + 8, a->received);
+}
+
+void wire_write_quit(unsigned char *p)
+{
+	p[0] = WIRE_QUIT;
+	p[1] = WIRE_VERSION;
 }
 
 void wire_write_call_head(unsigned char *p, int type, uint64_t id, int32_t value)

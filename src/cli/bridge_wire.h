@@ -10,6 +10,9 @@
  *        up to put is in the mailbox; up to received is here, in order
  *   C  call id(u64) timeout_ms(i32) request
  *   R  call id(u64) status(i32: 0 or an errno value) reply
+ *   Q  (nothing more) a stopping listener's last frame to a connecting
+ *        bridge, and its echo: once the echo is back, every frame before
+ *        the Q has been read (ZeroMQ drops what a closing link still holds)
  *
  * The other side may be anyone who reached the port: every frame is
  * checked whole before any of it is used.
@@ -23,12 +26,13 @@
 
 #define WIRE_VERSION 1
 #define WIRE_ID_LEN 16
-enum { WIRE_MSGS = 'M', WIRE_ACK = 'A', WIRE_CALL = 'C', WIRE_REPLY = 'R' };
+enum { WIRE_MSGS = 'M', WIRE_ACK = 'A', WIRE_CALL = 'C', WIRE_REPLY = 'R', WIRE_QUIT = 'Q' };
 #define WIRE_MSGS_HEAD (2 + WIRE_ID_LEN + 8 + 8 + 4)
 #define WIRE_ACK_LEN (2 + WIRE_ID_LEN + 8 + 8)
 #define WIRE_CALL_HEAD (2 + 8 + 4)
 #define WIRE_REPLY_HEAD (2 + 8 + 4)
 #define WIRE_LEN_PREFIX 4
+#define WIRE_QUIT_LEN 2
 
 struct wire_msgs {
 	unsigned char id[WIRE_ID_LEN];
@@ -64,6 +68,7 @@ void wire_write_msgs_head(unsigned char *p, const unsigned char *id, uint64_t ac
 			  uint64_t first, uint32_t count);
 void wire_write_len(unsigned char *p, uint32_t len);
 void wire_write_ack(unsigned char *p, const struct wire_ack *a);
+void wire_write_quit(unsigned char *p);
 /* C or R's head, before the bytes. */
 void wire_write_call_head(unsigned char *p, int type, uint64_t id, int32_t value);
 
