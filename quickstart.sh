@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential g++ autoconf automake libtool pkg-config check libbsd-dev valgrind groff-base spin libboost-dev libjansson-dev libncurses-dev libuv1-dev tmux"
+PACKAGES="build-essential g++ autoconf automake libtool pkg-config check libbsd-dev valgrind groff-base spin libboost-dev libjansson-dev libncurses-dev libuv1-dev libzmq3-dev tmux python3 python3-pytest python3-sysv-ipc"
 
 install_missing() {
 	missing=

@@ -153,6 +153,17 @@ int shmbox_reply(shmbox_t *box, const shmbox_ticket_t *ticket, const void *rep, 
  * not fit (EMSGSIZE: the reply is dropped; retry with a larger buffer). */
 size_t shmbox_last_reply_len(void);
 
+/* Defined when this header has shmbox_reply_error and shmbox_ticket_timeout. */
+#define SHMBOX_HAS_REPLY_ERROR 1
+/* For a server that stands in for one elsewhere (a bridge).  Answer the
+ * ticket's call with a failure instead of a reply: its shmbox_call returns
+ * -1 with errno err (1..4095).  Fails as shmbox_reply does. */
+int shmbox_reply_error(shmbox_t *box, const shmbox_ticket_t *ticket, int err);
+/* The time the ticket's caller has left, as a timeout_ms takes it: -1 it
+ * waits for ever, 0 its time is up, > 0 ms left (rounded up).  ECANCELED
+ * once the call is no longer waiting for an answer. */
+int shmbox_ticket_timeout(shmbox_t *box, const shmbox_ticket_t *ticket, int *timeout_ms);
+
 /* A descriptor to wait on in poll, epoll or select, for one of: */
 #define SHMBOX_FD_GET 1	   /* readable while shmbox_get(box, ..., 0) may succeed */
 #define SHMBOX_FD_PUT 2	   /* readable while shmbox_put(box, ..., 0) may succeed */

@@ -1,8 +1,11 @@
 /*
- * Request/reply: shmbox_call, shmbox_accept and shmbox_reply.  Requests
- * travel in the request ring (ring.c), answers in reply slots (reply.c).
+ * Request/reply: shmbox_call, shmbox_accept and shmbox_reply, and for a
+ * server that stands in for one elsewhere, shmbox_reply_error and
+ * shmbox_ticket_timeout.  Requests travel in the request ring (ring.c),
+ * answers in reply slots (reply.c).
  */
 #include <errno.h>
+#include <limits.h>
 
 #include "reply.h"
 #include "ring.h"
@@ -80,11 +83,24 @@ ssize_t shmbox_accept(shmbox_t *b, void *buf, size_t size, shmbox_ticket_t *tick
 	return shmbox__ring_get(b, &b->ring[SHMBOX__REQUESTS], buf, size, &d, on_request, ticket);
 }
 
-int shmbox_reply(shmbox_t *b, const shmbox_ticket_t *t, const void *rep, size_t len)
+/* The checks shmbox_reply, shmbox_reply_error and shmbox_ticket_timeout
+ * begin with. */
+static int check_ticket(const struct shmbox *b, const shmbox_ticket_t *t)
 {
 	if (shmbox__check_handle(b, 0) == -1)
 		return -1;
-	if (t == NULL || t->slot >= b->nreplies || (rep == NULL && len > 0)) {
+	if (t == NULL || t->slot >= b->nreplies) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int shmbox_reply(shmbox_t *b, const shmbox_ticket_t *t, const void *rep, size_t len)
+{
+	if (check_ticket(b, t) == -1)
+		return -1;
+	if (rep == NULL && len > 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -92,5 +108,48 @@ int shmbox_reply(shmbox_t *b, const shmbox_ticket_t *t, const void *rep, size_t 
 		errno = EMSGSIZE; /* nothing sent: the caller still waits */
 		return -1;
 	}
-	return shmbox__reply_fill(b, t->slot, t->gen, rep, len);
+	return shmbox__reply_fill(b, t->slot, t->gen, rep, len, 0);
+}
+
+int shmbox_reply_error(shmbox_t *b, const shmbox_ticket_t *t, int err)
+{
+	if (check_ticket(b, t) == -1)
+		return -1;
+	if (err < 1 || err > SHMBOX__ERRNO_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return shmbox__reply_fill(b, t->slot, t->gen, NULL, 0, err);
+}
+
+/* Milliseconds from now to deadline, rounded up, as a timeout_ms takes
+ * them.  The deadline comes from the segment: any value is clamped. */
+static int ms_until(int64_t deadline)
+{
+	int64_t now, left, ms;
+
+	if (deadline == 0)
+		return -1;
+	now = shmbox__now_ns();
+	if (deadline <= now)
+		return 0;
+	left = deadline - now; /* no overflow: now >= 0 */
+	ms = left / 1000000 + (left % 1000000 != 0);
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int shmbox_ticket_timeout(shmbox_t *b, const shmbox_ticket_t *t, int *timeout_ms)
+{
+	int64_t deadline;
+
+	if (check_ticket(b, t) == -1)
+		return -1;
+	if (timeout_ms == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (shmbox__reply_deadline(b, t->slot, t->gen, &deadline) == -1)
+		return -1;
+	*timeout_ms = ms_until(deadline);
+	return 0;
 }

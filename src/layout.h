@@ -104,12 +104,20 @@ struct shmbox__slot {
 
 struct shmbox__reply { /* laid out like a slot, for the same reason */
 	_Alignas(SHMBOX__CACHELINE) _Atomic uint64_t word;
-	_Atomic uint32_t len;	  /* reply length, written before READY */
+	/* The call's outcome, written before READY: the reply's length (below
+	 * 2^32), or an errno << 32 (shmbox_reply_error).  One word, so that a
+	 * reply costs one store and its caller one load and one comparison
+	 * with the slot size, as when it held only the length. */
+	_Atomic uint64_t result;
 	_Atomic uint32_t waiting; /* the caller sleeps on its semaphore */
 	_Atomic uint32_t caller;  /* token of the caller, for all states but FREE */
-	_Atomic uint32_t pad;
+	/* When the caller gives up: CLOCK_MONOTONIC ns, 0 never; written when
+	 * it claims the slot, for shmbox_ticket_timeout. */
+	_Atomic int64_t deadline;
 	/* payload follows */
 };
+#define SHMBOX__RESULT_ERR_SHIFT 32
+#define SHMBOX__ERRNO_MAX 4095 /* the largest errno a reply may carry (Linux's MAX_ERRNO) */
 
 /* Where a ring's producers and consumers meet.  Three cache lines: one
  * written by producers, one by consumers, and one that every put and get

@@ -12,6 +12,12 @@
  * finds the slot FREE or in a later generation and fails with ECANCELED, so
  * a late reply is never handed to a later call.  Whoever gives up or
  * finds a holder dead moves the slot to FREE(g+1), with one CAS on the word.
+ *
+ * A server may answer with an errno instead of a reply (a stand-in for a
+ * server elsewhere: shmbox_reply_error); it travels the same way, in the
+ * slot's result instead of a length.  And while it holds the ticket, it
+ * may read when the caller gives up: the caller writes that into the slot
+ * when it claims it, before its request is queued.
  */
 #include <errno.h>
 #include <string.h>
@@ -93,6 +99,21 @@ void shmbox__reply_revoke_owner(struct shmbox *b, unsigned owner)
 	recover(b, (int)owner);
 }
 
+/* When a call with deadline d gives up, in CLOCK_MONOTONIC ns: 0 never, 1
+ * (long past) for a call that does not wait.  A call's clock starts when it
+ * first waits; if it has not yet, it starts a moment after this reading,
+ * so a server is told no more time than the caller has. */
+static int64_t caller_deadline(const struct shmbox__deadline *d)
+{
+	if (d->timeout_ms < 0)
+		return 0;
+	if (d->timeout_ms == 0)
+		return 1;
+	if (d->started)
+		return (int64_t)d->at.tv_sec * 1000000000 + d->at.tv_nsec;
+	return shmbox__now_ns() + (int64_t)d->timeout_ms * 1000000;
+}
+
 int shmbox__reply_claim(struct shmbox *b, struct shmbox__deadline *d, uint32_t *idx,
 			uint32_t *gen)
 {
@@ -110,6 +131,10 @@ int shmbox__reply_claim(struct shmbox *b, struct shmbox__deadline *d, uint32_t *
 				 shmbox__rword(shmbox__rword_gen(w), b->me, SHMBOX__R_WAITING)))
 				continue;
 			atomic_store_explicit(&rs->caller, b->me, memory_order_relaxed);
+			/* Release: whoever reads this deadline then sees our
+			 * claim in the word (shmbox__reply_deadline). */
+			atomic_store_explicit(&rs->deadline, caller_deadline(d),
+					      memory_order_release);
 			*idx = (uint32_t)i;
 			*gen = shmbox__rword_gen(w);
 			return 0;
@@ -149,16 +174,31 @@ static int server_dead(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, u
 	return alive < 0 ? -1 : !alive;
 }
 
-static ssize_t take(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, void *rep,
-		    size_t rep_size, size_t *lenp)
+/* A result that is no length: an errno a server answered with, or garbage. */
+static ssize_t take_error(struct shmbox *b, struct shmbox__reply *rs, uint64_t w,
+			  uint64_t result, size_t *lenp)
 {
-	uint32_t len = atomic_load_explicit(&rs->len, memory_order_relaxed);
+	uint64_t err = result >> SHMBOX__RESULT_ERR_SHIFT;
 
-	if (len > b->slot_size) {
-		release(b, rs, w);
+	release(b, rs, w);
+	if (err < 1 || err > SHMBOX__ERRNO_MAX || (uint32_t)result != 0) {
 		errno = EPROTO;
 		return -1;
 	}
+	*lenp = 0;
+	errno = (int)err;
+	return -1;
+}
+
+static ssize_t take(struct shmbox *b, struct shmbox__reply *rs, uint64_t w, void *rep,
+		    size_t rep_size, size_t *lenp)
+{
+	uint64_t result = atomic_load_explicit(&rs->result, memory_order_relaxed);
+	size_t len;
+
+	if (result > b->slot_size)
+		return take_error(b, rs, w, result, lenp);
+	len = (size_t)result;
 	*lenp = len;
 	if (len > rep_size) {
 		release(b, rs, w);
@@ -248,7 +288,7 @@ bool shmbox__reply_accept(struct shmbox *b, uint32_t idx, uint32_t gen)
 }
 
 int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void *rep,
-		       size_t len)
+		       size_t len, int err)
 {
 	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
 	uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
@@ -262,7 +302,8 @@ int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void 
 	}
 	if (len > 0)
 		shmbox__copy(shmbox__reply_payload(rs), rep, len);
-	atomic_store_explicit(&rs->len, (uint32_t)len, memory_order_relaxed);
+	atomic_store_explicit(&rs->result, len | (uint64_t)err << SHMBOX__RESULT_ERR_SHIFT,
+			      memory_order_relaxed);
 	caller = atomic_load_explicit(&rs->caller, memory_order_relaxed);
 	if (!shmbox__cas(&rs->word, filling, shmbox__rword(gen, caller, SHMBOX__R_READY))) {
 		errno = ECANCELED;
@@ -270,4 +311,22 @@ int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void 
 	}
 	shmbox__wake(b, &rs->waiting, shmbox__sem_reply(b, idx));
 	return 0;
+}
+
+/* Read like a seqlock: the word before and after the deadline.  A claim
+ * writes the deadline after its CAS, with release; so if the deadline read
+ * is a later call's, the word read after the fence is no longer w. */
+int shmbox__reply_deadline(struct shmbox *b, uint32_t idx, uint32_t gen, int64_t *deadline)
+{
+	struct shmbox__reply *rs = shmbox__reply_at(b, idx);
+	uint64_t w = atomic_load_explicit(&rs->word, memory_order_acquire);
+
+	if (rstate(w) == SHMBOX__R_ACCEPTED && shmbox__rword_gen(w) == gen) {
+		*deadline = atomic_load_explicit(&rs->deadline, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&rs->word, memory_order_relaxed) == w)
+			return 0;
+	}
+	errno = ECANCELED; /* answered, given up, or another call's */
+	return -1;
 }

@@ -22,10 +22,15 @@ ssize_t shmbox__reply_await(struct shmbox *b, uint32_t idx, uint32_t gen, uint64
 /* A server took the request for slot idx, gen: WAITING -> ACCEPTED(me).
  * false: the caller has given up. */
 bool shmbox__reply_accept(struct shmbox *b, uint32_t idx, uint32_t gen);
-/* The server answers: ACCEPTED -> FILLING -> READY.  -1 with ECANCELED
- * if the call is no longer waiting for it. */
+/* The server answers: ACCEPTED -> FILLING -> READY.  err 0: with the
+ * reply rep, len; else (1..SHMBOX__ERRNO_MAX) the call fails with errno
+ * err.  -1 with ECANCELED if the call is no longer waiting for it. */
 int shmbox__reply_fill(struct shmbox *b, uint32_t idx, uint32_t gen, const void *rep,
-		       size_t len);
+		       size_t len, int err);
+/* When the caller of the accepted call idx, gen gives up (CLOCK_MONOTONIC
+ * ns; 0: never; untrusted).  -1 with ECANCELED if that call is no longer
+ * accepted and unanswered. */
+int shmbox__reply_deadline(struct shmbox *b, uint32_t idx, uint32_t gen, int64_t *deadline);
 /* Token owner's last holder is gone: end every call it was part of. */
 void shmbox__reply_revoke_owner(struct shmbox *b, unsigned owner);
 

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, suite_crash());
 	srunner_add_suite(sr, suite_race());
 	srunner_add_suite(sr, suite_call());
+	srunner_add_suite(sr, suite_call_remote());
 	srunner_add_suite(sr, suite_observe());
 	srunner_add_suite(sr, suite_zerocopy());
 	srunner_add_suite(sr, suite_hostile());

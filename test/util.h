@@ -70,6 +70,7 @@ Suite *suite_procs(void);
 Suite *suite_crash(void);
 Suite *suite_race(void);
 Suite *suite_call(void);
+Suite *suite_call_remote(void);
 Suite *suite_observe(void);
 Suite *suite_zerocopy(void);
 Suite *suite_hostile(void);

@@ -37,6 +37,10 @@ int cli_serve(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_info(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_ls(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_watch(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_bridge(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_keygen(const struct cli_cmd *cmd, int argc, char **argv);
+#define BRIDGE_WINDOW 1024 /* bridge --window default */
+#define BRIDGE_CALLS 16	   /* bridge --calls default */
 
 /* args.c: options every subcommand has, numbers, usage */
 #define CLI_COMMON_LONGOPTS                                                                \

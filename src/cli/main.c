@@ -65,6 +65,29 @@ static const struct cli_cmd commands[] = {
 	 "on a terminal it follows the window's size, elsewhere it prints frames.\n"
 	 "  -i interval_ms  time between frames (default " STR(CLI_WATCH_INTERVAL) ")\n"
 	 "  --once          print one frame as plain text and exit\n" PROJ_HELP},
+	{"bridge",
+	 "bridge (--connect | --listen) endpoint [-d] [-p proj] [--keys dir] [--window n]\n"
+	 "                [--calls n] [--insecure] [--stats] path",
+	 cli_bridge,
+	 "Join this mailbox to one on another host, over ZeroMQ (shmbox(1), BRIDGE).\n"
+	 "  --connect ep    take messages and calls from path and carry them to the\n"
+	 "                  listener at ep (tcp://host:port, ipc:///file); replies\n"
+	 "                  come back to their callers\n"
+	 "  --listen ep     put what connecting bridges carry into path, and make\n"
+	 "                  their calls on it (tcp://*:port; port * takes any)\n"
+	 "  --keys dir      encrypt and authenticate with CURVE: dir/key is this\n"
+	 "                  host's (shmbox keygen), dir/peers/ the other side's keys\n"
+	 "  --window n      connect: messages sent and not yet acknowledged, at most\n"
+	 "                  (default " STR(BRIDGE_WINDOW) "; a killed bridge loses up to this many)\n"
+	 "  --calls n       listen: calls made at once, at most (default " STR(BRIDGE_CALLS) ")\n"
+	 "  --insecure      listen without --keys on an endpoint that is not loopback\n"
+	 "  --stats         print what was carried when it ends (SIGUSR1: at any time)\n"
+	 "  -d              run as a daemon: log to syslog, write a pid file in /run\n"
+	 PROJ_HELP},
+	{"keygen", "keygen dir", cli_keygen,
+	 "Make this host's CURVE key pair for shmbox bridge --keys dir: dir/key\n"
+	 "(secret, mode 600) and dir/key.pub; copy key.pub into the other host's\n"
+	 "dir/peers/, and its key.pub into this one's.\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
