@@ -10,6 +10,7 @@
  * and ended after its work, which sends what is still queued.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ static struct chan *chan_make(size_t size, bool curve, char *msg, size_t len)
 		 "receiver (server) binds port *, the sender (client) connects and waits for the "
 		 "handshake before the start; SNDHWM = RCVHWM = %d%s; 1 I/O thread; one zmq_send "
 		 "per message (ZeroMQ batches on the wire), the receiver zmq_msg_recv()s and checks "
-		 "in place; %s",
+		 "in place; mallopt M_MMAP_THRESHOLD 4 MiB, M_TRIM_THRESHOLD 256 MiB; %s",
 		 major, minor, patch, c->hwm,
 		 getenv("BENCH_ZMQ_HWM") ? " (BENCH_ZMQ_HWM)"
 					 : " (ZeroMQ's default 1000, or pipe-max-size bytes if fewer, at "
@@ -240,10 +241,22 @@ static const int sock_type[] = {
 	[ROLE_SERVE] = ZMQ_ROUTER,
 };
 
+/* ZeroMQ allocates every message above 33 bytes (and a buffer for each
+ * one it receives): glibc's defaults give freed memory back to the kernel
+ * at once and map large blocks afresh, so 4 and 64 KiB messages cost page
+ * faults; kept, they moved about twice as many. */
+static void keep_freed_memory(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 static int zmq_attach(struct chan *c, unsigned role, char *err, size_t len)
 {
 	if (role == 0)
 		return 0; /* a channel this process does not use */
+	if (g_ctx == NULL)
+		keep_freed_memory();
 	if (g_ctx == NULL && (g_ctx = zmq_ctx_new()) == NULL)
 		return failed(err, len, "zmq_ctx_new");
 	if ((c->sock = zmq_socket(g_ctx, sock_type[role])) == NULL)
