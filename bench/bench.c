@@ -26,14 +26,22 @@
 #ifndef HAVE_BOOST_IPC
 const struct transport t_boostmq = {.name = "boost-mq"}; /* reads NOT_BUILT */
 #endif
+#ifndef HAVE_ZMQ
+#define NO_ZMQ "not built (libzmq3-dev not installed)"
+const struct transport t_zmq = {.name = "zmq", .not_built = NO_ZMQ};
+const struct transport t_zmq_curve = {.name = "zmq-curve", .not_built = NO_ZMQ};
+#endif
 
 static const struct transport *const all[] = {
 	&t_shmbox, &t_shmbox_zc, &t_shmbox_poll, &t_shmbox_poll1, &t_pipe,
 	&t_unix_seqpacket, &t_unix_stream, &t_posixmq, &t_sysvmsg, &t_boostmq,
+	&t_zmq, &t_bridge, &t_zmq_curve, &t_bridge_curve,
 };
 #define NT ((int)(sizeof(all) / sizeof(all[0])))
 
-enum fig_id { F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC, NF };
+enum fig_id {
+	F_RTT, F_RTT_PIN, F_RTT_LOAD, F_RTT_1CPU, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_CALL, F_RPC, NF
+};
 
 static const struct figdef {
 	const char *sel;   /* what -F selects it by; the CSV names it sel-size */
@@ -67,10 +75,18 @@ static const struct figdef {
 		     PIN_NONE, LOAD_NONE, 0},
 	[F_MPMC] = {"4to4", "one-way, 4 -> 4 processes on one channel, 64 B messages", W_ONEWAY,
 		    64, 4, 4, PIN_NONE, LOAD_NONE, 0},
+	[F_CALL] = {"call", "call round trip, 64 B: one client process calling one server process",
+		    W_RPC, 64, 1, 1, PIN_NONE, LOAD_NONE, 0},
 	[F_RPC] = {"rpc", "request/reply, 4 client processes -> 1 server process, 64 B", W_RPC,
 		   64, 4, 1, PIN_NONE, LOAD_NONE, 0},
 };
 static const char *const unit[] = {[W_RTT] = "round trip", [W_ONEWAY] = "message", [W_RPC] = "call"};
+
+/* Each operation timed: p50 and p99 shown (the round trips, one client's calls). */
+static bool timed(int fi)
+{
+	return figs[fi].kind == W_RTT || fi == F_CALL;
+}
 
 static struct work works[NT][NF];
 static bool t_on[NT], fig_on[NF], measured[NF];
@@ -225,7 +241,7 @@ static void measure_figure(int fi)
 			struct work *w = &works[ti][f[k]];
 
 			*w = (struct work){.t = all[ti], .kind = d->kind, .size = d->size,
-					   .np = d->np, .nc = d->nc};
+					   .np = d->np, .nc = d->nc, .timed = timed(f[k])};
 			work_init(w);
 			if (w->status == FIG_NONE && !g_interrupted)
 				calibrate(w);
@@ -276,6 +292,9 @@ static void print_head(int fi)
 	if (figs[fi].kind == W_RTT)
 		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us",
 		       "round trips/s", "CPU us/round trip");
+	else if (timed(fi))
+		printf("  %-16s %9s %9s %14s %18s\n", "transport", "p50 us", "p99 us", "calls/s",
+		       "CPU us/call");
 	else if (fi == F_RPC)
 		printf("  %-16s %10s %13s\n", "transport", "calls/s", "CPU us/call");
 	else
@@ -289,7 +308,7 @@ static void print_row(int fi, const char *name, const struct work *r)
 
 	if (r->status != FIG_OK)
 		printf("  %-16s %s\n", name, r->note);
-	else if (figs[fi].kind == W_RTT)
+	else if (timed(fi))
 		printf("  %-16s %9s %9s %12s/s %18s\n", name, fmt_num(a, sizeof(a), r->p50_us),
 		       fmt_num(b, sizeof(b), r->p99_us), fmt_rate(c, sizeof(c), r->rate),
 		       fmt_num(d, sizeof(d), r->cpu_us));
@@ -332,15 +351,43 @@ static void print_rtt_ratios(void)
 		printf("\n");
 }
 
+static const struct work *measured_work(const struct transport *t, int fi)
+{
+	for (int ti = 0; ti < NT; ti++)
+		if (all[ti] == t && t_on[ti] && fig_on[fi] && works[ti][fi].status == FIG_OK)
+			return &works[ti][fi];
+	return NULL;
+}
+
+/* Issue 17 sets the bridge two goals against raw ZeroMQ in the same run:
+ * 64 B messages/s at least half, a call's round trip at most 1.5 times. */
+static void print_bridge_ratios(const struct transport *bridged, const struct transport *raw)
+{
+	const struct work *b = measured_work(bridged, F_1_64), *r = measured_work(raw, F_1_64);
+	char a[32];
+	int n = 0;
+
+	if (b != NULL && r != NULL)
+		n = printf("  %s over %s: 64 B 1->1 msgs/s %s (issue 17's goal: >= 0.5)",
+			   bridged->name, raw->name, fmt_num(a, sizeof(a), b->rate / r->rate));
+	b = measured_work(bridged, F_CALL);
+	r = measured_work(raw, F_CALL);
+	if (b != NULL && r != NULL)
+		printf("%s call p50 %s (goal: <= 1.5)", n ? "," : "  ",
+		       fmt_num(a, sizeof(a), b->p50_us / r->p50_us));
+	if (n || (b != NULL && r != NULL))
+		printf("\n");
+}
+
 /* One line per transport: what a user chooses by, at a glance. */
 static void print_summary(void)
 {
-	static const int cols[] = {F_RTT, F_RTT_PIN, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
+	static const int cols[] = {F_RTT, F_RTT_PIN, F_CALL, F_1_64, F_1_4K, F_1_64K, F_MPMC, F_RPC};
 	char a[32];
 
-	printf("\nsummary (medians; round trip p50 in us, then messages/s or calls/s)\n");
-	printf("  %-16s %9s %9s %10s %10s %10s %10s %10s\n", "transport", "rtt p50", "pinned",
-	       "64 B 1->1", "4K 1->1", "64K 1->1", "64 B 4->4", "calls 4->1");
+	printf("\nsummary (medians; round trip and call p50 in us, then messages/s or calls/s)\n");
+	printf("  %-16s %9s %9s %9s %10s %10s %10s %10s %10s\n", "transport", "rtt p50", "pinned",
+	       "call p50", "64 B 1->1", "4K 1->1", "64K 1->1", "64 B 4->4", "calls 4->1");
 	for (int ti = 0; ti < NT; ti++) {
 		if (!t_on[ti])
 			continue;
@@ -348,16 +395,18 @@ static void print_summary(void)
 		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
 			const struct work *r = &works[ti][cols[k]];
 
-			printf(" %*s", k < 2 ? 9 : 10,
+			printf(" %*s", k < 3 ? 9 : 10,
 			       !fig_on[cols[k]]		? "-"
 			       : r->status == FIG_NA	? "n/a"
 			       : r->status != FIG_OK	? "FAILED"
-			       : k < 2			? fmt_num(a, sizeof(a), r->p50_us)
+			       : k < 3			? fmt_num(a, sizeof(a), r->p50_us)
 							: fmt_rate(a, sizeof(a), r->rate));
 		}
 		printf("\n");
 	}
 	print_rtt_ratios();
+	print_bridge_ratios(&t_bridge, &t_zmq);
+	print_bridge_ratios(&t_bridge_curve, &t_zmq_curve);
 }
 
 /* ---- CSV ---- */
@@ -401,8 +450,8 @@ static void csv_figure(FILE *f, int fi, int ti)
 	csv_num(f, ok, "%.6g", r->rate_min);
 	csv_num(f, ok, "%.6g", r->rate_max);
 	csv_num(f, ok && d->kind == W_ONEWAY, "%.6g", r->rate * (double)d->size / 1e6);
-	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p50_us);
-	csv_num(f, ok && d->kind == W_RTT, "%.4g", r->p99_us);
+	csv_num(f, ok && timed(fi), "%.4g", r->p50_us);
+	csv_num(f, ok && timed(fi), "%.4g", r->p99_us);
 	csv_num(f, ok, "%.4g", r->cpu_us);
 	fprintf(f, "%s,%s,", unit[d->kind], ok ? "ok" : r->status == FIG_NA ? "n/a" : "failed");
 	csv_text(f, ok ? "" : r->note, ',');
@@ -539,11 +588,14 @@ static void __attribute__((noreturn)) help(void)
 	       "                         %d (default %.0f)\n"
 	       "  -T, --transports LIST  some of shmbox,shmbox-zc,shmbox-poll,shmbox-poll1,\n"
 	       "                         pipe,unix-seqpacket,unix-stream,posix-mq,sysv-msgq,\n"
-	       "                         boost-mq (default all)\n"
-	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,rpc\n"
+	       "                         boost-mq,zmq,bridge,zmq-curve,bridge-curve\n"
+	       "                         (default all)\n"
+	       "  -F, --figures LIST     some of rtt,rttpin,rttload,rtt1cpu,1to1,4to4,call,rpc\n"
 	       "                         (default all)\n"
 	       "  -h, --help             this text\n"
-	       "Key files go in $TMPDIR (default /tmp); bench/README.md says what is measured.\n",
+	       "Key files go in $TMPDIR (default /tmp); bench/README.md says what is measured.\n"
+	       "The bridge rows run the shmbox command next to this program (or\n"
+	       "$BENCH_SHMBOX_BIN).\n",
 	       getprogname(), MAX_REPS, g_reps, TIME_MAX_MS, g_rep_s * 1000);
 	exit(EX_OK);
 }
@@ -639,10 +691,14 @@ static void print_config(void)
 
 		if (!t_on[ti])
 			continue;
-		if (t->create != NULL && (c = t->create(64, msg, sizeof(msg))) != NULL)
+		const char *why = t->create == NULL	? (t->not_built ? t->not_built : NOT_BUILT)
+				  : t->unavailable != NULL ? t->unavailable()
+							   : NULL;
+
+		if (why == NULL && (c = t->create(64, msg, sizeof(msg))) != NULL)
 			t->destroy(c);
-		printf("  %-16s %s\n", t->name, t->create ? msg : NOT_BUILT);
-		if (fig_on[F_RPC] && t->create != NULL)
+		printf("  %-16s %s\n", t->name, why != NULL ? why : msg);
+		if ((fig_on[F_RPC] || fig_on[F_CALL]) && why == NULL)
 			printf("  %-16s request/reply: %s\n", "", t->call ? t->rpc_how : RPC_GENERIC);
 	}
 }

@@ -25,12 +25,18 @@
 
 struct chan;
 
+/* What a process does with a channel, told to attach: a transport that
+ * connects (ZeroMQ) binds where messages arrive and connects where they
+ * leave.  A process may send on one channel and receive on another. */
+enum { ROLE_SEND = 1, ROLE_RECV = 2, ROLE_CALL = 4, ROLE_SERVE = 8 };
+
 struct transport {
 	const char *name;
 	size_t (*max_msg)(void); /* the largest message; NULL: no limit */
 	const char *no_multi;	 /* why senders or receivers cannot share a channel */
 	struct chan *(*create)(size_t size, char *msg, size_t len);
-	int (*attach)(struct chan *c, char *err, size_t len); /* in the child; optional */
+	/* in the child, before it starts; optional */
+	int (*attach)(struct chan *c, unsigned role, char *err, size_t len);
 	int (*send)(struct chan *c, void *msg, size_t len);	     /* 0 / -1 errno */
 	ssize_t (*recv)(struct chan *c, void *buf, size_t size); /* len / -1 errno */
 	/* optional, zero copy: the next message in place, and letting it go */
@@ -48,13 +54,34 @@ struct transport {
 	/* Round trips only (the other figures n/a), the echoing process using
 	 * this transport on the same channels (shmbox-poll1: plain shmbox). */
 	const struct transport *echo;
+	/* In the child after its work, optional: what it sent is on its way
+	 * (ZeroMQ sends from a thread of its own, which _exit would kill). */
+	void (*detach)(struct chan *c);
+	/* Processes a channel runs itself (the bridges), optional: the CPU
+	 * time they have used so far, counted in the figure's; 0, or -1 and
+	 * why in err if one of them has died. */
+	int (*helpers)(struct chan *c, double *cpu_s, char *err, size_t len);
+	/* Without create: why (default NOT_BUILT).  With it, optional: why
+	 * the transport cannot run here (NULL: it can); asked once per figure. */
+	const char *not_built;
+	const char *(*unavailable)(void);
 };
 #define RPC_GENERIC "one request channel shared by the clients, one reply channel per client"
 
-/* Without Boost, bench.c has a t_boostmq without create: NOT_BUILT. */
+/* Without Boost (ZeroMQ), bench.c has a t_boostmq (t_zmq, t_zmq_curve)
+ * without create, which reads NOT_BUILT (its not_built). */
 extern const struct transport t_shmbox, t_shmbox_zc, t_shmbox_poll, t_shmbox_poll1, t_pipe,
-	t_unix_seqpacket, t_unix_stream, t_posixmq, t_sysvmsg, t_boostmq;
+	t_unix_seqpacket, t_unix_stream, t_posixmq, t_sysvmsg, t_boostmq, t_zmq, t_zmq_curve,
+	t_bridge, t_bridge_curve;
 #define NOT_BUILT "not built (libboost-dev not installed)"
+
+/* A mailbox of `slots` slots of `size` bytes on a fresh mkstemp key file
+ * (t_shmbox.c; shared with the bridges' mailboxes): the creator's handle,
+ * the key file's path in path; NULL and why in msg. */
+#include <limits.h>
+struct shmbox;
+struct shmbox *bench_box_create(size_t slots, size_t size, int proj, char *path,
+				char *msg, size_t len);
 
 long read_proc_long(const char *path, long fallback); /* a number from /proc/sys */
 /* The depth of a queue in shared memory: as many bytes as the pipe gets,
@@ -110,6 +137,7 @@ struct work {
 	enum work_kind kind;
 	size_t size;
 	int np, nc;
+	bool timed;		/* W_RPC: each call timed (p50, p99) */
 	enum fig_status status; /* FIG_NONE: takes part */
 	char note[680];		/* why n/a or failed */
 	char config[640];	/* what the last repetition used */

@@ -94,8 +94,9 @@ static struct chan *bmq_create(size_t msg_size, char *msg, size_t len)
 	return c;
 }
 
-static int bmq_attach(struct chan *c, char *err, size_t len)
+static int bmq_attach(struct chan *c, unsigned role, char *err, size_t len)
 {
+	(void)role;
 	try {
 		c->mq = new bip::message_queue(bip::open_only, c->name);
 	} catch (...) {
@@ -144,4 +145,8 @@ extern "C" const struct transport t_boostmq = {
 	.accept = NULL,
 	.reply = NULL,
 	.echo = NULL,
+	.detach = NULL,
+	.helpers = NULL,
+	.not_built = NULL,
+	.unavailable = NULL,
 };

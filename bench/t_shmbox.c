@@ -38,39 +38,48 @@ static void box_destroy(struct chan *c)
 	free(c);
 }
 
-/* The ring holds as many bytes as the pipe's buffer (what the pipe gets),
- * and at least 64 messages: 64 slots of 64 B or 4 KiB measured slower.
- * The key file is our own (mkstemp); EEXIST or ESTALE means that its key
- * collides with another file's, so take another.  `waits` ends the
- * description in msg: how the calls wait. */
-static struct chan *box_make(size_t size, char *msg, size_t len, const char *waits)
+/* The key file is our own (mkstemp); EEXIST or ESTALE means that its key
+ * collides with another file's, so take another. */
+struct shmbox *bench_box_create(size_t slots, size_t size, int proj, char *path, char *msg,
+				size_t len)
 {
 	const char *tmp = getenv("TMPDIR");
-	shmbox_attr_t attr = {.slots = queue_depth(size), .slot_size = size};
-	struct chan *c = calloc(1, sizeof(*c));
+	shmbox_attr_t attr = {.slots = slots, .slot_size = size};
+	shmbox_t *box = NULL;
 	int fd, e = EEXIST;
+
+	for (int i = 0; box == NULL && (e == EEXIST || e == ESTALE) && i < 5; i++) {
+		snprintf(path, PATH_MAX, "%s/shmbox-bench.XXXXXX",
+			 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+		if ((fd = mkstemp(path)) == -1) {
+			snprintf(msg, len, "mkstemp %s: %s", path, strerror(errno));
+			break;
+		}
+		close(fd);
+		if (shmbox_create(path, proj, &attr, &box) == -1) {
+			e = errno;
+			snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", slots, size,
+				 shmbox_strerror(e));
+			unlink(path);
+		}
+	}
+	if (box == NULL)
+		path[0] = '\0';
+	return box;
+}
+
+/* The ring holds as many bytes as the pipe's buffer (what the pipe gets),
+ * and at least 64 messages: 64 slots of 64 B or 4 KiB measured slower.
+ * `waits` ends the description in msg: how the calls wait. */
+static struct chan *box_make(size_t size, char *msg, size_t len, const char *waits)
+{
+	struct chan *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
 		snprintf(msg, len, "calloc: %s", strerror(errno));
 		return NULL;
 	}
-	for (int i = 0; c->parent == NULL && (e == EEXIST || e == ESTALE) && i < 5; i++) {
-		snprintf(c->path, sizeof(c->path), "%s/shmbox-bench.XXXXXX",
-			 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-		if ((fd = mkstemp(c->path)) == -1) {
-			snprintf(msg, len, "mkstemp %s: %s", c->path, strerror(errno));
-			c->path[0] = '\0';
-			break;
-		}
-		close(fd);
-		if (shmbox_create(c->path, BOX_PROJ, &attr, &c->parent) == -1) {
-			e = errno;
-			snprintf(msg, len, "shmbox_create(slots %zu, slot_size %zu): %s", attr.slots,
-				 size, shmbox_strerror(e));
-			unlink(c->path);
-			c->path[0] = '\0';
-		}
-	}
+	c->parent = bench_box_create(queue_depth(size), size, BOX_PROJ, c->path, msg, len);
 	if (c->parent == NULL) {
 		box_destroy(c);
 		return NULL;
@@ -78,7 +87,7 @@ static struct chan *box_make(size_t size, char *msg, size_t len, const char *wai
 	snprintf(msg, len,
 		 "shmbox_create() on a mkstemp key file: slots %zu (pipe-max-size bytes, at least "
 		 "64), slot_size = message size; each child shmbox_open()s its own handle; %s",
-		 attr.slots, waits);
+		 queue_depth(size), waits);
 	return c;
 }
 
@@ -87,8 +96,9 @@ static struct chan *box_create(size_t size, char *msg, size_t len)
 	return box_make(size, msg, len, "timeouts -1");
 }
 
-static int box_open(struct chan *c, char *err, size_t len)
+static int box_open(struct chan *c, unsigned role, char *err, size_t len)
 {
+	(void)role;
 	if (shmbox_open(c->path, BOX_PROJ, &c->mine) == -1) {
 		snprintf(err, len, "shmbox_open: %s", shmbox_strerror(errno));
 		return -1;
@@ -200,9 +210,9 @@ static struct chan *poll_create(size_t size, char *msg, size_t len)
 			"again; shmbox_call with timeout -1");
 }
 
-static int poll_open(struct chan *c, char *err, size_t len)
+static int poll_open(struct chan *c, unsigned role, char *err, size_t len)
 {
-	if (box_open(c, err, len) == -1)
+	if (box_open(c, role, err, len) == -1)
 		return -1;
 	if ((c->fd_get = shmbox_fd(c->mine, SHMBOX_FD_GET)) == -1 ||
 	    (c->fd_put = shmbox_fd(c->mine, SHMBOX_FD_PUT)) == -1 ||

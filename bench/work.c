@@ -6,6 +6,7 @@
  * who asked from the request's header.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,15 @@ static int all_arrived(const struct work *w, struct run_result *rr)
 
 /* ---- round trip: ping on channel 0, pong on channel 1 ---- */
 
+/* p50 and p99 of n latencies in ns, into res in us; sorts lat. */
+static void percentiles(double *lat, uint64_t n, struct child_res *res)
+{
+	qsort(lat, n, sizeof(double), cmp_double);
+	res->p50_us = lat[(n - 1) / 2] / 1e3;
+	res->p99_us = lat[(n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
+}
+
+
 static int echo(struct work *w, unsigned char *buf, struct child_res *res)
 {
 	struct msg_hdr h;
@@ -295,23 +305,27 @@ static int ping(struct work *w, unsigned char *buf, struct child_res *res)
 			return -1;
 	}
 	res->t_end = now_ns();
-	qsort(lat, w->n, sizeof(double), cmp_double);
-	res->p50_us = lat[(w->n - 1) / 2] / 1e3;
-	res->p99_us = lat[(w->n * 99 + 99) / 100 - 1] / 1e3; /* ceil(0.99 n)-th */
+	percentiles(lat, w->n, res);
 	free(lat);
 	return 0;
 }
 
 /* ---- request/reply: np clients, one server ---- */
 
+/* A timed figure's client times every call, from the request's send to the
+ * reply's arrival (not its check). */
 static int client(struct work *w, int idx, unsigned char *buf, struct child_res *res)
 {
 	const struct transport *t = w->t;
+	double *lat = w->timed ? malloc(sizeof(double) * w->n) : NULL;
 	struct msg_hdr h;
 
+	if (w->timed && lat == NULL)
+		return child_fail(res, "out of memory");
 	child_go(res);
 	for (uint64_t seq = 0; seq < w->n; seq++) {
 		unsigned char *req = msg_make(w->m, K_REQ, (unsigned)idx, seq);
+		uint64_t t0 = lat != NULL ? now_ns() : 0;
 		ssize_t len;
 
 		if (t->call != NULL)
@@ -320,12 +334,19 @@ static int client(struct work *w, int idx, unsigned char *buf, struct child_res 
 			return -1;
 		else
 			len = t->recv(w->ch[1 + idx], buf, w->size);
+		if (lat != NULL)
+			lat[seq] = (double)(now_ns() - t0);
 		if (check(w, t->call ? "call" : "recv", buf, len, 1u << K_REP, &h, res) == -1)
 			return -1;
 		if (h.producer != idx || h.seq != seq)
 			return child_fail(res, "client %d call %llu: reply to client %u call %llu",
 					  idx, (unsigned long long)seq, h.producer,
 					  (unsigned long long)h.seq);
+	}
+	if (lat != NULL) {
+		res->t_end = now_ns();
+		percentiles(lat, w->n, res);
+		free(lat);
 	}
 	return 0;
 }
@@ -359,6 +380,37 @@ static int server(struct work *w, unsigned char *buf, struct child_res *res)
 
 /* ---- repetitions ---- */
 
+/* What process idx does with channel j (ROLE_*; 0: nothing). */
+static unsigned role_of(const struct work *w, int idx, int j)
+{
+	const struct transport *t = w->t;
+	bool sender = idx < w->np; /* or client */
+
+	switch (w->kind) {
+	case W_ONEWAY: return sender ? ROLE_SEND : ROLE_RECV;
+	case W_RTT: return (idx == 0) == (j == 0) ? ROLE_SEND : ROLE_RECV;
+	case W_RPC: break;
+	}
+	if (t->call != NULL)
+		return !sender ? ROLE_SERVE : !t->rpc_per_client || j == idx ? ROLE_CALL : 0;
+	if (j == 0) /* RPC_GENERIC: the requests, then a reply channel per client */
+		return sender ? ROLE_SEND : ROLE_RECV;
+	return !sender ? ROLE_SEND : j == 1 + idx ? ROLE_RECV : 0;
+}
+
+static int work(struct work *w, int idx, unsigned char *buf, struct child_res *res)
+{
+	if (w->kind == W_ONEWAY)
+		return oneway(w, idx, buf, res);
+	if (w->kind == W_RTT)
+		return idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
+	if ((idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == -1)
+		return -1;
+	if (res->t_end == 0)
+		res->t_end = now_ns();
+	return 0;
+}
+
 /* A child's body; it ends with the work, so its buffer is never freed. */
 static int child(int idx, void *arg, struct child_res *res)
 {
@@ -370,15 +422,12 @@ static int child(int idx, void *arg, struct child_res *res)
 	if (w->kind == W_RTT && idx == 1 && w->t->echo != NULL)
 		w->t = w->t->echo; /* this process's copy of w: every child is a fork */
 	for (int j = 0; j < w->nch && w->t->attach; j++)
-		if (w->t->attach(w->ch[j], res->err, sizeof(res->err)) == -1)
+		if (w->t->attach(w->ch[j], role_of(w, idx, j), res->err, sizeof(res->err)) == -1)
 			return -1;
-	if (w->kind == W_ONEWAY)
-		return oneway(w, idx, buf, res);
-	if (w->kind == W_RTT)
-		return idx == 0 ? ping(w, buf, res) : echo(w, buf, res);
-	if ((idx < w->np ? client(w, idx, buf, res) : server(w, buf, res)) == -1)
+	if (work(w, idx, buf, res) == -1)
 		return -1;
-	res->t_end = now_ns();
+	for (int j = 0; j < w->nch && w->t->detach; j++)
+		w->t->detach(w->ch[j]);
 	return 0;
 }
 
@@ -404,18 +453,42 @@ static void close_channels(struct work *w)
 	w->nch = 0;
 }
 
+/* The CPU time of the processes the channels run themselves: 0, or -1
+ * and why in err. */
+static int helpers_cpu(struct work *w, double *cpu_s, char *err, size_t len)
+{
+	*cpu_s = 0;
+	for (int j = 0; j < w->nch && w->t->helpers; j++) {
+		double s;
+
+		if (w->t->helpers(w->ch[j], &s, err, len) == -1)
+			return -1;
+		*cpu_s += s;
+	}
+	return 0;
+}
+
 int work_rep(struct work *w, struct run_result *rr)
 {
 	char cfg[480];
+	double before = 0, after = 0;
 	int rc = open_channels(w, cfg, sizeof(cfg));
 
+	if (rc == 0)
+		rc = helpers_cpu(w, &before, cfg, sizeof(cfg));
 	if (rc == 0)
 		rc = run_children(w->np + w->nc, child, w, rr);
 	else
 		snprintf(rr->err, sizeof(rr->err), "%s", cfg);
+	/* a helper that died explains a run that failed or hung */
+	if (w->nch > 0 && helpers_cpu(w, &after, cfg, sizeof(cfg)) == -1) {
+		snprintf(rr->err, sizeof(rr->err), "%s", cfg);
+		rc = -1;
+	}
 	close_channels(w);
 	if (rc == -1 || (w->kind == W_ONEWAY && all_arrived(w, rr) == -1))
 		return -1;
+	rr->cpu_s += after - before;
 	snprintf(w->config, sizeof(w->config), "%s%s%s",
 		 w->kind == W_RTT   ? "two channels"
 		 : w->kind == W_RPC ? (w->t->call ? w->t->rpc_how : RPC_GENERIC)
@@ -427,11 +500,15 @@ int work_rep(struct work *w, struct run_result *rr)
 void work_init(struct work *w)
 {
 	size_t max = w->t->max_msg ? w->t->max_msg() : 0;
+	const char *why = NULL;
 
 	w->n = w->kind != W_ONEWAY ? 500 : w->size >= 65536 ? 200 : w->size >= 4096 ? 1000 : 2000;
 	w->status = FIG_NA;
 	if (w->t->create == NULL)
-		snprintf(w->note, sizeof(w->note), "n/a, %s", NOT_BUILT);
+		snprintf(w->note, sizeof(w->note), "n/a, %s",
+			 w->t->not_built ? w->t->not_built : NOT_BUILT);
+	else if (w->t->unavailable != NULL && (why = w->t->unavailable()) != NULL)
+		snprintf(w->note, sizeof(w->note), "n/a (%s)", why);
 	else if (max != 0 && w->size > max && max % 1024 == 0)
 		snprintf(w->note, sizeof(w->note), "n/a (%zu KiB max)", max / 1024);
 	else if (max != 0 && w->size > max)

@@ -35,13 +35,25 @@ grep -q '^library: ' "$dir/out" || fail "the run does not name the library it us
 # Figures, not verdicts: a judgement of them belongs in bench/README.md.
 ! grep -qiwE 'met|target' "$dir/out" || fail "the output judges its own figures"
 # Every figure row is measured or says why not; shmbox, shmbox-zc,
-# shmbox-poll, the pipe and the seqpacket socket carry all nine, and
-# shmbox-poll1 the four round trips.
+# shmbox-poll, the pipe and the seqpacket socket carry all ten, and
+# shmbox-poll1 the four round trips; ZeroMQ, where it is built, all but
+# 4 -> 4, and the bridges, where the shmbox command has them, all ten.
 bad=$(awk -F, '$1 == "figure" && $17 != "ok" && $17 != "n/a"' "$dir/r.csv")
 [ -z "$bad" ] || fail "figure rows neither ok nor n/a: $bad"
+measured() { awk -F, -v t="$1" '$1 == "figure" && $3 == t && $17 == "ok"' "$dir/r.csv" | wc -l; }
 for t in shmbox shmbox-zc shmbox-poll pipe unix-seqpacket; do
-	n=$(awk -F, -v t=$t '$1 == "figure" && $3 == t && $17 == "ok"' "$dir/r.csv" | wc -l)
+	n=$(measured $t)
+	[ "$n" -eq 10 ] || fail "$t measured in $n figures, expected 10"
+done
+for t in zmq zmq-curve; do
+	grep -q "^ *$t *not built" "$dir/out" && continue
+	n=$(measured $t)
 	[ "$n" -eq 9 ] || fail "$t measured in $n figures, expected 9"
+done
+for t in bridge bridge-curve; do
+	grep -q "^ *$t .*no bridge in that build" "$dir/out" && continue
+	n=$(measured $t)
+	[ "$n" -eq 10 ] || fail "$t measured in $n figures, expected 10"
 done
 n=$(awk -F, '$1 == "figure" && $3 == "shmbox-poll1" && $2 ~ /^rtt/ && $17 == "ok"' "$dir/r.csv" | wc -l)
 [ "$n" -eq 4 ] || fail "shmbox-poll1 measured in $n round trip figures, expected 4"
