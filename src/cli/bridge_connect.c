@@ -334,10 +334,12 @@ int bridge_connect(struct bridge *br)
 			bridge_log(LOG_ERR, "zmq_poll: %s", zmq_strerror(zmq_errno()));
 			return EX_OSERR;
 		}
-		if (bridge_signals(br))
+		if ((items[2].revents & ZMQ_POLLIN) && bridge_signals(br))
 			break;
-		events(&c);
-		receive(&c);
+		if (items[0].revents & ZMQ_POLLIN) /* before a link's loss is heard of */
+			receive(&c);
+		if (items[1].revents & ZMQ_POLLIN)
+			events(&c);
 		for (int i = 3; i < n; i++) {
 			if (!(items[i].revents & ZMQ_POLLIN))
 				continue;

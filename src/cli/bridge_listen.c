@@ -449,13 +449,17 @@ int bridge_listen(struct bridge *br)
 			bridge_log(LOG_ERR, "zmq_poll: %s", zmq_strerror(zmq_errno()));
 			return EX_OSERR;
 		}
-		if (bridge_signals(br))
+		/* each only when ready: a system call costs here what a message does */
+		if ((items[1].revents & ZMQ_POLLIN) && bridge_signals(br))
 			break;
-		events(&l);
-		receive(&l);
+		if (items[0].revents & ZMQ_POLLIN)
+			events(&l);
+		if (items[3].revents & ZMQ_POLLIN)
+			receive(&l);
 		put_all(&l);
 		send_acks(&l);
-		send_replies(&l);
+		if (items[2].revents & ZMQ_POLLIN)
+			send_replies(&l);
 		if ((now = bridge_now_ns()) >= next_tick)
 			next_tick = now + (int64_t)BRIDGE_TICK_MS * 1000000;
 	}
