@@ -26,6 +26,7 @@ struct connector {
 	struct bridge *br;
 	void *sock, *mon;
 	bool up, refused;
+	unsigned long failed_handshakes; /* since the last link came up */
 	int64_t retry_ns; /* refused: when to try again */
 	struct window w;
 	struct call *calls;
@@ -73,6 +74,13 @@ static void link_down(struct connector *c)
 	fail_calls(c, ECONNRESET);
 }
 
+static bool is_power_of_ten(unsigned long n)
+{
+	while (n % 10 == 0)
+		n /= 10;
+	return n == 1;
+}
+
 static void events(struct connector *c)
 {
 	char addr[256];
@@ -84,6 +92,7 @@ static void events(struct connector *c)
 		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
 			bridge_log(LOG_INFO, "connected to %s", c->br->o.endpoint);
 			c->up = true;
+			c->failed_handshakes = 0;
 			window_unsend(&c->w);
 			break;
 		case ZMQ_EVENT_DISCONNECTED:
@@ -100,9 +109,13 @@ static void events(struct connector *c)
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-			bridge_log(LOG_WARNING, "handshake with %s failed: %s", c->br->o.endpoint,
-				   c->br->secure ? "not a shmbox bridge, or not the key in peers/"
-						 : "not a shmbox bridge, or one with --keys");
+			/* ZeroMQ tries again every few tenths of a second: log the
+			 * 1st, 10th, 100th, ... failure, not every one */
+			if (is_power_of_ten(++c->failed_handshakes))
+				bridge_log(LOG_WARNING, "handshake with %s failed (%lu so far): %s",
+					   c->br->o.endpoint, c->failed_handshakes,
+					   c->br->secure ? "not a shmbox bridge, or not the key in peers/"
+							 : "not a shmbox bridge, or one with --keys");
 			break;
 		default: break;
 		}
