@@ -357,40 +357,54 @@ static bool pending(void)
 }
 
 /* Once everything is answered: a Q to every connecting bridge, and true
- * when each has echoed it, so the last acks and replies were read. */
+ * when each has echoed it, so the last acks and replies were read.  The Q
+ * goes again at each turn to those that owe an echo: to one that is gone
+ * it cannot be sent (ZMQ_ROUTER_MANDATORY), and it owes nothing. */
 static bool goodbye(struct listener *l)
 {
 	unsigned char q[WIRE_QUIT_LEN];
+	bool owed = false;
 
+	wire_write_quit(q);
 	if (!l->quit_sent) {
 		send_acks(l);
 		send_replies(l);
-		wire_write_quit(q);
 		for (size_t i = 0; i < l->nlinks; i++)
-			l->links[i].owed = send_to(l, l->links[i].rid, l->links[i].len, q, sizeof(q));
+			l->links[i].owed = true;
 		l->quit_sent = true;
 	}
-	for (size_t i = 0; i < l->nlinks; i++)
-		if (l->links[i].owed)
-			return false;
-	return true;
+	for (size_t i = 0; i < l->nlinks; i++) {
+		struct link *k = &l->links[i];
+
+		if (k->owed && !send_to(l, k->rid, k->len, q, sizeof(q)))
+			k->owed = false;
+		owed |= k->owed;
+	}
+	return !owed;
 }
 
 static bool finished(struct listener *l)
 {
 	struct bridge *br = l->br;
+	bool waiting = pending();
 	size_t busy;
 
 	if (!br->stopping)
 		return false;
 	busy = calls_busy();
-	if (!pending() && busy == 0 && goodbye(l))
+	if (!waiting && busy == 0 && goodbye(l))
 		return true;
 	if (bridge_now_ns() < br->stop_by_ns)
 		return false;
-	bridge_log(LOG_WARNING, "stopped with messages not yet put (%s, full: their bridges "
-				"send them again) and %zu calls running (they fail)",
-		   br->o.path, busy);
+	if (waiting)
+		bridge_log(LOG_WARNING, "stopped with messages not yet put (%s is full): their "
+					"bridges send them again", br->o.path);
+	if (busy > 0)
+		bridge_log(LOG_WARNING, "stopped with %zu calls running: they fail (ECONNRESET)",
+			   busy);
+	if (!waiting && busy == 0)
+		bridge_log(LOG_WARNING, "stopped before every connecting bridge said it had the "
+					"last acks and replies");
 	return true;
 }
 
