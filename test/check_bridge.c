@@ -119,6 +119,10 @@ START_TEST(ack_and_call_round_trip)
 	wire_write_call_head(buf, WIRE_REPLY, 42, 104);
 	ck_assert(wire_read_call(buf, WIRE_CALL_HEAD, &c));
 	ck_assert_int_eq(c.value, 104);
+
+	wire_write_quit(buf);
+	ck_assert_int_eq(wire_type(buf, WIRE_QUIT_LEN), WIRE_QUIT);
+	ck_assert_int_eq(wire_type(buf, WIRE_QUIT_LEN + 1), 0); /* a goodbye carries nothing */
 }
 END_TEST
 
