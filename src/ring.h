@@ -29,8 +29,8 @@ bool shmbox__publish(struct shmbox *b, const struct shmbox__claim *c, size_t len
 		     uint32_t reply, uint32_t gen);
 /* Give a put's claim back unpublished: WRITING(L, us) -> DEAD(L), waking
  * and ringing the getters' side as recovery does for a put that died;
- * getters then skip the slot.  False if the claim is not (or no longer)
- * a put's claim of ours. */
+ * getters then skip the slot.  c must be a put's claim of ours (the
+ * caller checks); false if it is no longer (the slot moved on). */
 bool shmbox__cancel(struct shmbox *b, const struct shmbox__claim *c);
 /* Claim the message at the head (FULL -> READING), if it fits in size. */
 int shmbox__get_wait(struct shmbox *b, struct shmbox__ring *r, struct shmbox__deadline *d,

@@ -65,6 +65,11 @@ int bridge_listen(struct bridge *br);
 void bridge_log_init(bool daemon);
 void bridge_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bridge_stats_print(const struct bridge *br);
+/* Whether the nth of a kind of event that may come by the thousand is
+ * logged: the first ten, then every thousandth. */
+bool bridge_log_due(uint64_t n);
+/* A frame or connection that was not a bridge's: counted, and logged while due. */
+void bridge_malformed(struct bridge *br, const char *what);
 int64_t bridge_now_ns(void);
 /* Read the pending signals: SIGUSR1 prints the stats, SIGINT and SIGTERM
  * start stopping (a second one stops at once: returns true). */
@@ -84,6 +89,10 @@ int bridge_keys_load(struct bridge *br);
 /* A key file: 40 Z85 characters, a newline allowed; 0, or -1 logged.
  * secret: refused if others may read it. */
 int bridge_read_key(const char *file, char key[BRIDGE_KEY_LEN + 1], bool secret);
+/* each(file, name, arg) for every DIR/peers/NAME.pub; returns how many, or
+ * -1 (logged) if the directory cannot be read. */
+int bridge_peer_keys(const char *dir, void (*each)(const char *file, const char *name, void *arg),
+		     void *arg);
 /* bridge_zap.c: the listener's gate: only keys in DIR/peers/ get in.
  * Started before the listener binds; stopped after zmq_ctx_shutdown. */
 int bridge_zap_start(struct bridge *br);

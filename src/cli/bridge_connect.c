@@ -74,13 +74,6 @@ static void link_down(struct connector *c)
 	fail_calls(c, ECONNRESET);
 }
 
-static bool is_power_of_ten(unsigned long n)
-{
-	while (n % 10 == 0)
-		n /= 10;
-	return n == 1;
-}
-
 static void events(struct connector *c)
 {
 	char addr[256];
@@ -109,9 +102,8 @@ static void events(struct connector *c)
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-			/* ZeroMQ tries again every few tenths of a second: log the
-			 * 1st, 10th, 100th, ... failure, not every one */
-			if (is_power_of_ten(++c->failed_handshakes))
+			/* ZeroMQ tries again every few tenths of a second */
+			if (bridge_log_due(++c->failed_handshakes))
 				bridge_log(LOG_WARNING, "handshake with %s failed (%lu so far): %s",
 					   c->br->o.endpoint, c->failed_handshakes,
 					   c->br->secure ? "not a shmbox bridge, or not the key in peers/"
@@ -156,12 +148,6 @@ static void reply(struct connector *c, const struct wire_call *r)
 	c->ncalls--;
 }
 
-static void malformed(struct bridge *br, const char *what)
-{
-	if (br->st.malformed++ < 10)
-		bridge_log(LOG_WARNING, "dropped %s from %s", what, br->o.endpoint);
-}
-
 static void receive(struct connector *c)
 {
 	zmq_msg_t m;
@@ -174,7 +160,7 @@ static void receive(struct connector *c)
 		struct wire_call r;
 
 		if (zmq_msg_more(&m)) {
-			malformed(c->br, "a multipart message");
+			bridge_malformed(c->br, "a multipart message");
 		} else if (wire_read_ack(p, n, &a) && memcmp(a.id, c->w.id, WIRE_ID_LEN) == 0) {
 			c->br->st.messages += window_ack(&c->w, a.put, a.received);
 		} else if (wire_type(p, n) == WIRE_REPLY && wire_read_call(p, n, &r)) {
@@ -182,7 +168,7 @@ static void receive(struct connector *c)
 		} else if (wire_type(p, n) == WIRE_QUIT) {
 			zmq_send(c->sock, p, n, ZMQ_DONTWAIT); /* all before it is read */
 		} else {
-			malformed(c->br, "a frame that is not an ack or a reply");
+			bridge_malformed(c->br, "a frame that is not an ack or a reply");
 		}
 		/* the rest of a multipart message: dropped with it */
 		while (zmq_msg_more(&m) && zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) != -1)

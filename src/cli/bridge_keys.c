@@ -17,6 +17,8 @@
 
 #include "bridge.h"
 
+#define KEY_PATH_MAX (4096 + 256) /* a directory, "/peers/", a file name */
+
 /* A key file: 40 Z85 characters and perhaps a newline.  0 or -1, logged. */
 int bridge_read_key(const char *file, char key[BRIDGE_KEY_LEN + 1], bool secret)
 {
@@ -52,36 +54,56 @@ int bridge_read_key(const char *file, char key[BRIDGE_KEY_LEN + 1], bool secret)
 	return 0;
 }
 
-/* The one .pub file in DIR/peers/, for a connecting bridge. */
-static int server_key(const char *dir, char key[BRIDGE_KEY_LEN + 1])
+int bridge_peer_keys(const char *dir, void (*each)(const char *file, const char *name, void *arg),
+		     void *arg)
 {
-	char peers[4096], file[4096 + 256];
+	char peers[4096], file[KEY_PATH_MAX];
 	struct dirent *e;
 	int found = 0;
 	DIR *d;
 
 	snprintf(peers, sizeof(peers), "%s/peers", dir);
 	if ((d = opendir(peers)) == NULL) {
-		bridge_log(LOG_ERR, "%s: %s (put the listener's key.pub there)", peers,
-			   strerror(errno));
+		bridge_log(LOG_ERR, "%s: %s", peers, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
+		char name[256];
 
 		if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
 			continue;
-		if (found++ == 0)
-			snprintf(file, sizeof(file), "%s/%s", peers, e->d_name);
+		snprintf(file, sizeof(file), "%s/%s", peers, e->d_name);
+		snprintf(name, sizeof(name), "%.*s", (int)len - 4, e->d_name);
+		each(file, name, arg);
+		found++;
 	}
 	closedir(d);
-	if (found != 1) {
-		bridge_log(LOG_ERR, "%s: %s", peers,
+	return found;
+}
+
+static void first_key(const char *file, const char *name, void *arg)
+{
+	char *first = arg;
+
+	(void)name;
+	if (first[0] == '\0')
+		snprintf(first, KEY_PATH_MAX, "%s", file);
+}
+
+/* The one .pub file in DIR/peers/, for a connecting bridge. */
+static int server_key(const char *dir, char key[BRIDGE_KEY_LEN + 1])
+{
+	char file[KEY_PATH_MAX] = "";
+	int found = bridge_peer_keys(dir, first_key, file);
+
+	if (found == 0 || found > 1)
+		bridge_log(LOG_ERR, "%s/peers: %s", dir,
 			   found == 0 ? "no .pub file: put the listener's key.pub there"
 				      : "more than one .pub file: a connecting bridge needs "
 					"exactly one, the listener's");
+	if (found != 1)
 		return -1;
-	}
 	return bridge_read_key(file, key, false);
 }
 

@@ -61,15 +61,6 @@ static void seen(struct listener *l, zmq_msg_t *rid)
 	k->owed = false;
 }
 
-static void malformed(struct bridge *br, const char *what)
-{
-	if (br->st.malformed++ < 10)
-		bridge_log(LOG_WARNING, "dropped %s", what);
-	else if (br->st.malformed % 1000 == 0)
-		bridge_log(LOG_WARNING, "dropped %s (%llu malformed so far)", what,
-			   (unsigned long long)br->st.malformed);
-}
-
 /* Connections accepted whose handshake has not ended yet, oldest first.
  * ZeroMQ names the connection (its descriptor) when it accepts and when
  * it closes it, but not when its handshake ends: a handshake's end settles
@@ -111,7 +102,7 @@ static void events(struct listener *l)
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 			settle(0, true);
-			malformed(l->br, "a connection that failed its handshake (not a shmbox "
+			bridge_malformed(l->br, "a connection that failed its handshake (not a shmbox "
 					 "bridge, or one with the wrong key)");
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -120,7 +111,7 @@ static void events(struct listener *l)
 		case ZMQ_EVENT_DISCONNECTED:
 			settle((int)value, false);
 			if (nunsettled < before)
-				malformed(l->br, "a connection that closed before its handshake "
+				bridge_malformed(l->br, "a connection that closed before its handshake "
 						 "ended (not a shmbox bridge)");
 			break;
 		default: break;
@@ -160,7 +151,7 @@ static void call(struct listener *l, zmq_msg_t *rid, const struct wire_call *c)
 	struct call_job *j;
 
 	if (c->value < -1) {
-		malformed(l->br, "a call with a negative timeout");
+		bridge_malformed(l->br, "a call with a negative timeout");
 		return;
 	}
 	if ((j = malloc(sizeof(*j) + c->len)) == NULL) {
@@ -213,7 +204,7 @@ static void dispatch(struct listener *l, zmq_msg_t *rid, zmq_msg_t *frame)
 		else
 			refuse_call(l, rid, &c);
 	} else {
-		malformed(l->br, "a frame that is not a batch or a call");
+		bridge_malformed(l->br, "a frame that is not a batch or a call");
 	}
 }
 
@@ -230,7 +221,7 @@ static void receive(struct listener *l)
 		if (whole)
 			dispatch(l, &rid, &frame);
 		else
-			malformed(l->br, "a message that is not one frame");
+			bridge_malformed(l->br, "a message that is not one frame");
 		while (zmq_msg_more(&frame) && zmq_msg_recv(&frame, l->sock, 0) != -1)
 			;
 	}
@@ -247,7 +238,7 @@ static bool put_turn(struct listener *l, struct peer *p)
 
 	for (int i = 0; i < PUT_TURN && peers_head(p, &msg, &len); i++) {
 		if (len > br->slot_size) {
-			if (br->st.refused++ < 10 || br->st.refused % 1000 == 0)
+			if (bridge_log_due(++br->st.refused))
 				bridge_log(LOG_WARNING,
 					   "refused a message of %u bytes: larger than %s's slot "
 					   "size, %zu (%llu refused so far)",

@@ -51,6 +51,18 @@ void bridge_stats_print(const struct bridge *br)
 		   s->malformed);
 }
 
+bool bridge_log_due(uint64_t n)
+{
+	return n <= 10 || n % 1000 == 0;
+}
+
+void bridge_malformed(struct bridge *br, const char *what)
+{
+	if (bridge_log_due(++br->st.malformed))
+		bridge_log(LOG_WARNING, "dropped %s (%" PRIu64 " malformed so far)", what,
+			   br->st.malformed);
+}
+
 int64_t bridge_now_ns(void)
 {
 	struct timespec ts;

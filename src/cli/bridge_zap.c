@@ -3,7 +3,6 @@
  * ZeroMQ lets every key in, so a thread answers each handshake's question
  * "may this key in?" from the keys in DIR/peers/, read once at start.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,37 +25,28 @@ static pthread_t thread;
 static void *rep;
 static const char *keydir;
 
+static void add_peer(const char *file, const char *name, void *arg)
+{
+	char key[BRIDGE_KEY_LEN + 1];
+
+	(void)arg;
+	if (npeers == MAX_PEERS || bridge_read_key(file, key, false) == -1)
+		return; /* logged; the others still count */
+	zmq_z85_decode(peers[npeers].raw, key);
+	snprintf(peers[npeers].name, sizeof(peers[npeers].name), "%s", name);
+	npeers++;
+}
+
 static int load_peers(const char *dir)
 {
-	char path[4096], file[4096 + 256], key[BRIDGE_KEY_LEN + 1];
-	struct dirent *e;
-	DIR *d;
-
 	keydir = dir;
-	snprintf(path, sizeof(path), "%s/peers", dir);
-	if ((d = opendir(path)) == NULL) {
-		bridge_log(LOG_ERR, "%s: cannot read it: no connecting bridge could get in", path);
+	if ((peers = calloc(MAX_PEERS, sizeof(*peers))) == NULL ||
+	    bridge_peer_keys(dir, add_peer, NULL) == -1)
 		return -1;
-	}
-	peers = calloc(MAX_PEERS, sizeof(*peers));
-	while (peers != NULL && (e = readdir(d)) != NULL && npeers < MAX_PEERS) {
-		size_t len = strlen(e->d_name);
-
-		if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		if (bridge_read_key(file, key, false) == -1)
-			continue; /* logged; the others still count */
-		zmq_z85_decode(peers[npeers].raw, key);
-		snprintf(peers[npeers].name, sizeof(peers[npeers].name), "%.*s", (int)len - 4,
-			 e->d_name);
-		npeers++;
-	}
-	closedir(d);
 	if (npeers == 0)
-		bridge_log(LOG_WARNING, "%s: no keys (NAME.pub): no connecting bridge can get in",
-			   path);
-	return peers == NULL ? -1 : 0;
+		bridge_log(LOG_WARNING, "%s/peers: no keys (NAME.pub): no connecting bridge can "
+					"get in", dir);
+	return 0;
 }
 
 static const struct peer_key *known(const unsigned char *raw)
